@@ -1,0 +1,72 @@
+"""Wiring: settings -> database, providers, rotations -> a `Pager` the web and runner share."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from pager.config import Settings
+from pager.flows.context import Pager, utcnow
+from pager.flows.rotations import load_rotations
+from pager.providers import build
+from pager.providers.sandbox import PhoneMessage
+from pager.store import sandbox as sandbox_store
+from pager.store import secrets as secrets_store
+from pager.store.db import Database
+from pager.store.models import SandboxMessage
+
+log = logging.getLogger(__name__)
+
+
+def build_pager(settings: Settings, *, migrate: bool = True) -> Pager:
+    """Open the store (migrating it), fill generated tokens, build providers, load rotations."""
+    db = Database(settings.database_url)
+    if migrate:
+        db.upgrade()
+    with db.transaction() as session:
+        integrations = {
+            name: replace(i, token=i.token or secrets_store.generated(session, f"integration:{name}"))
+            for name, i in settings.integrations.items()
+        }
+        api_tokens = settings.api_tokens or (secrets_store.generated(session, "api"),)
+        sandbox_token = secrets_store.generated(session, "sandbox")
+    settings = replace(settings, integrations=integrations, api_tokens=api_tokens)
+
+    def record(message: PhoneMessage) -> None:
+        with db.transaction() as session:
+            sandbox_store.add(
+                session,
+                SandboxMessage(
+                    at=message.at, number=message.number, direction=message.direction,
+                    channel=message.channel, body=message.body,
+                    provider_message_id=message.message_id,
+                ),
+            )
+
+    providers = [build(p, sandbox_token=sandbox_token, record=record) for p in settings.providers]
+    pager = Pager(db=db, settings=settings, providers=providers)
+    rotations = load_rotations(pager, utcnow())
+    if rotations.schedule is None:
+        log.error("event=no_rotations problems=%d", len(rotations.problems))
+    return pager
+
+
+def banner(pager: Pager) -> str:
+    """What `pager serve` prints: where to point Alertmanager, and with which token."""
+    url = pager.settings.public_url
+    lines = [f"pager is listening on {url}  (config: {pager.settings.source})"]
+    for name, integration in pager.settings.integrations.items():
+        lines.append(f"  {integration.source} integration '{name}' -> service '{integration.service}'")
+        lines.append(f"    url:   {url}/integrations/{name}")
+        lines.append(f"    token: {integration.token}   (send as 'Authorization: Bearer <token>')")
+    lines.append(f"  API token: {pager.settings.api_tokens[0]}")
+    for provider in pager.providers:
+        token = getattr(provider, "token", None)
+        if provider.__class__.__name__ == "SandboxProvider" and token:
+            lines.append(f"  sandbox phones: {url}/sandbox?token={token}")
+    rotations = pager.rotations
+    if rotations.schedule is None:
+        lines.append("  WARNING: no valid rotations: nobody can be paged. Run `pager check`.")
+    elif rotations.problems:
+        lines.append("  WARNING: rotation files invalid; using the last good set. Run `pager check`.")
+    return "\n".join(lines)

@@ -1,0 +1,145 @@
+"""`pager serve` (web + runner in one process), `pager web`, `pager worker`, `pager db`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pager.app import banner, build_pager
+from pager.config import ConfigError, Settings, default_settings, load_settings
+from pager.scheduler import Runner
+from pager.store.db import Database
+from pager.web import create_app
+
+config_option = click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+    envvar="PAGER_CONFIG", help="pager.yaml (default: embedded quick-start settings).",
+)
+bind_option = click.option("--bind", help="HOST:PORT to listen on (default 127.0.0.1:8080).")
+
+
+def _settings(config_path: Path | None, bind: str | None) -> Settings:
+    if config_path is None:
+        return default_settings(bind)
+    try:
+        settings = load_settings(config_path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(2) from exc
+    if bind:
+        from dataclasses import replace
+
+        settings = replace(settings, bind=bind)
+    return settings
+
+
+def _logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("PAGER_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("twilio").setLevel(logging.WARNING)
+
+
+def _host_port(bind: str) -> tuple[str, int]:
+    host, _, port = bind.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter(f"expected HOST:PORT, got {bind!r}", param_hint="--bind")
+    return host.strip("[]"), int(port)
+
+
+@click.command()
+@config_option
+@bind_option
+def serve(config_path: Path | None, bind: str | None) -> None:
+    """Run the web server and the escalation runner in one process."""
+    from werkzeug.serving import make_server
+
+    _logging()
+    settings = _settings(config_path, bind)
+    host, port = _host_port(settings.bind)
+    pager = build_pager(settings)
+    server = make_server(host, port, create_app(pager), threaded=True)
+    runner = Runner(pager)
+    runner.start()
+    click.echo(banner(pager), err=False)
+    sys.stdout.flush()
+    _stop_on_signals(server.shutdown)
+    try:
+        server.serve_forever()
+    finally:
+        runner.stop()
+        pager.db.dispose()
+
+
+@click.command()
+@config_option
+@bind_option
+@click.option("--workers", type=int, default=4, show_default=True, help="gunicorn workers.")
+def web(config_path: Path | None, bind: str | None, workers: int) -> None:
+    """Run only the web server (gunicorn); pair it with `pager worker`."""
+    from gunicorn.app.base import BaseApplication
+
+    _logging()
+    settings = _settings(config_path, bind)
+    Database(settings.database_url).upgrade()  # once, before the workers fork
+
+    class _Gunicorn(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", settings.bind)
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", None)
+
+        def load(self) -> Any:
+            return create_app(build_pager(settings, migrate=False))
+
+    _Gunicorn().run()
+
+
+@click.command()
+@config_option
+@click.option("--poll", type=float, default=0.5, show_default=True,
+              help="Seconds between looks at the database for new work from `pager web`.")
+def worker(config_path: Path | None, poll: float) -> None:
+    """Run only the escalation runner and senders; pair it with `pager web`."""
+    _logging()
+    pager = build_pager(_settings(config_path, None))
+    runner = Runner(pager, poll=poll)
+    runner.start()
+    done = threading.Event()
+    _stop_on_signals(done.set)
+    done.wait()
+    runner.stop()
+
+
+@click.group()
+def db() -> None:
+    """Database administration."""
+
+
+@db.command()
+@config_option
+def upgrade(config_path: Path | None) -> None:
+    """Apply database migrations (the daemon also does this when it starts)."""
+    settings = _settings(config_path, None)
+    Database(settings.database_url).upgrade()
+    click.echo("database is at the newest migration")
+
+
+def _stop_on_signals(stop: Any) -> None:
+    def handler(signum: int, _frame: Any) -> None:
+        threading.Thread(target=stop, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)

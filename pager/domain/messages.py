@@ -1,0 +1,280 @@
+"""Texts we send: SMS pages built for GSM-7 on purpose, what a call reads aloud, SMS auto-replies.
+
+One character outside GSM-7 turns a whole SMS into UCS-2 (70 characters a segment instead of
+160), so every SMS text goes through `to_gsm7` and is shortened to a segment budget here.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from functools import lru_cache
+
+# GSM 03.38 default alphabet in code order (0x00-0x7F), without 0x1B, the escape to the
+# extension table.
+GSM7_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ"
+    " !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+# The extension table: each costs an escape plus itself, 2 septets. Its form feed is left out:
+# to_gsm7 removes control characters.
+GSM7_EXTENSION = "^{}\\[]~|€"
+
+_BASIC = frozenset(GSM7_BASIC)
+_EXTENSION = frozenset(GSM7_EXTENSION)
+
+_LOOKALIKES = {
+    **dict.fromkeys("‘’‚‛′‵`´", "'"),
+    **dict.fromkeys("“”„‟″‶«»", '"'),
+    **dict.fromkeys("‐‑‒–—―−", "-"),
+    **dict.fromkeys("\t\v\f", " "),
+    **dict.fromkeys("\u0085\u2028\u2029", "\n"),
+    "…": "...",
+    "⁄": "/",
+}
+
+GSM7_SINGLE, GSM7_MULTI = 160, 153  # septets in one SMS / in each part of a long one
+UCS2_SINGLE, UCS2_MULTI = 70, 67  # UTF-16 code units, likewise
+VOICE_MAX = 400  # characters a call reads before "press 1": longer and people hang up
+
+
+def to_gsm7(text: str) -> str:
+    """`text` in GSM-7 only: look-alikes mapped, accents dropped where GSM-7 lacks the letter.
+
+    Control characters are removed, anything with no GSM-7 equivalent becomes '?', and runs of
+    spaces collapse to one (newlines are kept).
+    """
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return re.sub(" {2,}", " ", "".join(_gsm7_char(ch) for ch in text))
+
+
+@lru_cache(maxsize=4096)
+def _gsm7_char(ch: str) -> str:
+    if ch in _BASIC or ch in _EXTENSION:
+        return ch
+    if ch in _LOOKALIKES:
+        return _LOOKALIKES[ch]
+    category = unicodedata.category(ch)
+    if category == "Zs":
+        return " "
+    if category in ("Cc", "Cf") or category.startswith("M"):
+        return ""
+    decomposed = unicodedata.normalize("NFKD", ch)
+    if decomposed == ch:
+        return "?"
+    mapped = "".join(_gsm7_char(part) for part in decomposed)
+    # A letter that decomposes into several unknown parts (Hangul) is still one '?'.
+    return mapped if mapped.strip("?") else "?"
+
+
+def is_gsm7(text: str) -> bool:
+    """Whether `text` can be sent in the GSM-7 alphabet as it is."""
+    return all(ch in _BASIC or ch in _EXTENSION for ch in text)
+
+
+def septets(text: str) -> int:
+    """Septets `text` takes in GSM-7: characters of the extension table count 2."""
+    if not is_gsm7(text):
+        raise ValueError("text is not GSM-7: pass it through to_gsm7 first, or use segments()")
+    return sum(2 if ch in _EXTENSION else 1 for ch in text)
+
+
+def segments(text: str) -> int:
+    """How many SMS segments `text` is sent as: GSM-7 if it can be, otherwise UCS-2.
+
+    A multi-part message never splits an escaped GSM-7 character or a UTF-16 surrogate pair
+    across two parts, so the count can be one more than a plain division gives.
+    """
+    if is_gsm7(text):
+        widths = [2 if ch in _EXTENSION else 1 for ch in text]
+        single, multi = GSM7_SINGLE, GSM7_MULTI
+    else:
+        widths = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+        single, multi = UCS2_SINGLE, UCS2_MULTI
+    if sum(widths) <= single:
+        return 1
+    count, used = 1, 0
+    for width in widths:
+        if used + width > multi:
+            count, used = count + 1, 0
+        used += width
+    return count
+
+
+def page_text(
+    *,
+    number: int,
+    service: str,
+    title: str,
+    firing: int,
+    summary: str | None,
+    code: str,
+    max_segments: int = 2,
+) -> str:
+    """The SMS that pages someone: GSM-7, at most `max_segments` segments.
+
+    `[pager] #12 payments: HighErrorRate (3 firing): <summary>. Reply ACK 4821 to acknowledge,
+    RES 4821 to resolve.` Too long, the summary is shortened first, then the title; the number,
+    the service and the reply sentence never are, so only a service too long on its own makes
+    the text longer than `max_segments`.
+    """
+    service, code = _sms_line(service), _sms_line(code)
+    reply = f"Reply ACK {code} to acknowledge, RES {code} to resolve."
+
+    def render(title: str, summary: str) -> str:
+        head = f"[pager] #{number} {service}: {title} ({firing} firing)"
+        return f"{head}: {_sentence(summary)} {reply}" if summary else f"{head}. {reply}"
+
+    return _fit(
+        render,
+        _sms_line(title) or "(no title)",
+        _sms_line(summary or ""),
+        fits=lambda text: segments(text) <= max_segments,
+    )
+
+
+def voice_text(*, number: int, service: str, title: str, firing: int, summary: str | None) -> str:
+    """What a call reads aloud: plain text, at most about VOICE_MAX characters."""
+    service = _plain_line(service)
+    ending = "Press 1 to acknowledge, 2 to resolve."
+
+    def render(title: str, summary: str) -> str:
+        head = f"This is pager. Incident {number} for {service}: {title}, {firing} firing."
+        return f"{head} {_sentence(summary)} {ending}" if summary else f"{head} {ending}"
+
+    return _fit(
+        render,
+        _plain_line(title) or "no title",
+        _plain_line(summary or ""),
+        fits=lambda text: len(text) <= VOICE_MAX,
+    )
+
+
+# `{title}` and `{by}` arrive as sentences: they bring their own '.', '!' or '?'.
+_REPLIES = {
+    "acknowledged": "Acknowledged #{number} {service}: {title} Reply RES {code} when resolved.",
+    "resolved": "Resolved #{number} {service}: {title}",
+    "already_acknowledged": "#{number} was already acknowledged by {by}",
+    "already_resolved": "#{number} is already resolved.",
+    "unknown_code": "No open page with code {code} for this number. Reply HELP for help.",
+    "nothing_open": "You have no open pages.",
+    "locked": "Too many wrong codes. Try again in {minutes}.",
+    "help": "pager: reply ACK <code> to acknowledge, RES <code> to resolve, "
+    "STOP to stop SMS pages, START to resume.",
+    "stopped": "You will get no more SMS pages from pager. Reply START to resume.",
+    "started": "SMS pages from pager resumed.",
+    "not_understood": "Not understood. Reply ACK <code>, RES <code> or HELP.",
+    "which_one": "You have {count}. Reply ACK <code>: {codes}",
+}
+
+
+def reply_text(kind: str, **facts: object) -> str:
+    """The auto-reply of `kind` to someone who texted us: GSM-7, one SMS segment.
+
+    Facts per kind: acknowledged (number, service, title, code), resolved (number, service,
+    title), already_acknowledged (number, by), already_resolved (number), unknown_code (code),
+    which_one (codes), locked (minutes); the others take none. A long title or name is
+    shortened with '...', a long list of codes ends in '...'.
+    """
+    if kind not in _REPLIES:
+        raise ValueError(f"unknown reply kind {kind!r} (known: {', '.join(_REPLIES)})")
+    template = _REPLIES[kind]
+    if kind == "which_one":
+        return _which_one(template, facts.get("codes"))
+    values = {name: _sms_line(str(value)) for name, value in facts.items()}
+    if "minutes" in facts:
+        values["minutes"] = _plural(_int_fact(facts, "minutes"), "minute")
+
+    def render(values: dict[str, str]) -> str:
+        try:
+            return template.format(**values)
+        except KeyError as missing:
+            raise ValueError(f"reply {kind!r} needs the fact {missing}") from None
+
+    name = next((name for name in ("title", "by") if name in values), "")
+    if not name:
+        return render(values)
+    return _fit(
+        lambda cut, _: render({**values, name: _sentence(cut)}),
+        values[name],
+        "",
+        fits=lambda text: septets(text) <= GSM7_SINGLE,
+    )
+
+
+def _which_one(template: str, codes: object) -> str:
+    if not isinstance(codes, list | tuple) or not codes:
+        raise ValueError(f"reply 'which_one' needs the fact 'codes', a non-empty list: {codes!r}")
+    listed = [_sms_line(str(code)) for code in codes]
+    count = _plural(len(listed), "open page")
+    for shown in range(len(listed), 0, -1):
+        ending = "." if shown == len(listed) else ", ..."
+        text = template.format(count=count, codes=", ".join(listed[:shown]) + ending)
+        if septets(text) <= GSM7_SINGLE:
+            break
+    return text
+
+
+def _fit(
+    render: Callable[[str, str], str], title: str, summary: str, fits: Callable[[str], bool]
+) -> str:
+    """`render(title, summary)` made to fit: the summary shortened first, then the title."""
+    if fits(text := render(title, summary)):
+        return text
+    short = _shorten(summary, lambda cut: fits(render(title, cut)))
+    if short is not None:
+        return render(title, short)
+    if fits(text := render(title, "")):
+        return text
+    short = _shorten(title, lambda cut: fits(render(cut, "")))
+    return render(short or "...", "")
+
+
+def _shorten(text: str, fits: Callable[[str], bool]) -> str | None:
+    """The longest start of `text`, ended with '...', that fits; None if none does."""
+
+    def cut(length: int) -> str:
+        head = text[:length].rstrip(" .")
+        return head + "..." if head else ""
+
+    # Longer starts never fit better, so a binary search finds the longest that fits.
+    best, low, high = 0, 1, len(text) - 1
+    while low <= high:
+        middle = (low + high) // 2
+        if cut(middle) and fits(cut(middle)):
+            best, low = middle, middle + 1
+        else:
+            high = middle - 1
+    if not best:
+        return None
+    # Prefer ending at a word if that loses only a little.
+    space = text.rfind(" ", 0, best)
+    return cut(space) if space > best - 16 and cut(space) else cut(best)
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _int_fact(facts: dict[str, object], name: str) -> int:
+    value = facts[name]
+    if not isinstance(value, int):
+        raise ValueError(f"reply needs the fact {name!r} as a whole number, got {value!r}")
+    return value
+
+
+def _sms_line(text: str) -> str:
+    return " ".join(to_gsm7(text).split())
+
+
+def _plain_line(text: str) -> str:
+    # Control characters are invalid in the XML a voice provider is given.
+    kept = "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch)[0] != "C")
+    return " ".join(kept.split())

@@ -1,0 +1,118 @@
+"""YAML loading that remembers where every value came from, for `file:line: message` errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Where:
+    """A place in a source file (1-based line and column)."""
+
+    file: str
+    line: int
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class Problem(Exception):
+    """One thing wrong with a file, located."""
+
+    def __init__(self, where: Where, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where = where
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class Map(dict):  # type: ignore[type-arg]
+    """A YAML mapping; `where` is the mapping itself, `key_where[k]` where key k is written."""
+
+    where: Where
+    key_where: dict[str, Where]
+
+    def at(self, key: str) -> Where:
+        return self.key_where.get(key, self.where)
+
+
+class Seq(list):  # type: ignore[type-arg]
+    """A YAML sequence; `item_where[i]` is where item i is written."""
+
+    where: Where
+    item_where: list[Where]
+
+    def at(self, index: int) -> Where:
+        return self.item_where[index] if index < len(self.item_where) else self.where
+
+
+def _where(filename: str, node: yaml.Node) -> Where:
+    mark = node.start_mark
+    return Where(filename, mark.line + 1, mark.column + 1)
+
+
+class _Loader(yaml.SafeLoader):
+    filename = "<string>"
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Map:
+    result = Map()
+    result.where = _where(loader.filename, node)
+    result.key_where = {}
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str | int | float | bool) and key is not None:
+            raise Problem(_where(loader.filename, key_node), "mapping keys must be plain values")
+        key = str(key)
+        if key in result:
+            raise Problem(_where(loader.filename, key_node), f"duplicate key '{key}'")
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_where[key] = _where(loader.filename, key_node)
+    return result
+
+
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> Seq:
+    result = Seq(loader.construct_object(child, deep=True) for child in node.value)
+    result.where = _where(loader.filename, node)
+    result.item_where = [_where(loader.filename, child) for child in node.value]
+    return result
+
+
+def _construct_timestamp_as_text(loader: _Loader, node: yaml.ScalarNode) -> str:
+    # Times in our files are local to a zone named elsewhere; keep them as text and parse later.
+    return str(loader.construct_scalar(node))
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
+
+
+def load(text: str, filename: str) -> Any:
+    """Parse one YAML document; mappings become `Map`, sequences `Seq`. Raises `Problem`."""
+    loader = _Loader(text)
+    loader.filename = filename
+    try:
+        return loader.get_single_data()
+    except Problem:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Where(filename, mark.line + 1, mark.column + 1) if mark else Where(filename, 1)
+        raise Problem(where, f"invalid YAML: {exc.problem or exc.context}") from exc
+    except yaml.YAMLError as exc:
+        raise Problem(Where(filename, 1), f"invalid YAML: {exc}") from exc
+    finally:
+        loader.dispose()
+
+
+def where_of(value: Any, fallback: Where) -> Where:
+    """The location of a mapping or sequence value, else `fallback`."""
+    return getattr(value, "where", fallback)

@@ -1,0 +1,48 @@
+"""What every flow works with: the store, the providers, the rotations in force, the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from pager.config import Settings
+from pager.domain.rotations import Schedule
+from pager.domain.yamldoc import Problem
+from pager.providers.base import Provider
+from pager.store.db import Database
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Rotations:
+    """The rotation set in force: the last one that validated (DESIGN invariant 6)."""
+
+    schedule: Schedule | None = None
+    problems: list[Problem] = field(default_factory=list)  # of the files on disk, if broken
+    origin: str = "none"  # files | database (last good, files broken) | none
+    digest: str = ""
+
+
+@dataclass
+class Pager:
+    db: Database
+    settings: Settings
+    providers: Sequence[Provider]
+    rotations: Rotations = field(default_factory=Rotations)
+    wake: Callable[[], None] = lambda: None
+
+    def provider(self, name: str) -> Provider | None:
+        return next((p for p in self.providers if p.name == name), None)
+
+    def providers_for(self, channel: str) -> list[Provider]:
+        """Providers that can carry `channel`, in failover order."""
+        return [p for p in self.providers if channel in p.channels]
+
+    def callback_url(self, provider: str, kind: str, token: str | None = None) -> str:
+        url = f"{self.settings.public_url}/providers/{quote(provider)}/{kind}"
+        return f"{url}?a={token}" if token else url

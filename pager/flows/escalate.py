@@ -1,0 +1,109 @@
+"""Run due escalation steps: work out who is on call now and put their pages in the outbox."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from pager.domain import messages
+from pager.domain.escalation import step_to_run, total_steps
+from pager.domain.rotations import Person, Policy
+from pager.flows.context import Pager
+from pager.store import incidents
+from pager.store.models import Incident, Notification
+
+log = logging.getLogger(__name__)
+
+
+def escalate_due(pager: Pager, now: datetime, limit: int = 100) -> int:
+    """Run every escalation step due at `now`; returns how many steps ran."""
+    with pager.db.transaction() as session:
+        due = incidents.due_for_escalation(session, now, limit)
+    ran = sum(1 for incident_id in due if escalate(pager, incident_id, now))
+    if ran:
+        pager.wake()
+    return ran
+
+
+def escalate(pager: Pager, incident_id: int, now: datetime) -> bool:
+    """Run the incident's due step in one transaction; False when it was not due or was taken."""
+    with pager.db.transaction() as session:
+        incident = incidents.get(session, incident_id)
+        if (
+            incident is None
+            or incident.status != "triggered"
+            or incident.escalation_due_at is None
+            or incident.escalation_due_at > now
+        ):
+            return False
+        if incident.policy is None:
+            return _stop(session, incident, now, "no escalation policy: nobody paged")
+        policy = Policy.from_snapshot(incident.policy)
+        run = step_to_run(policy, incident.escalation_step, now)
+        if run is None:
+            return _stop(
+                session, incident, now,
+                f"escalation ended after {total_steps(policy)} steps with no acknowledgement",
+            )
+        people = _targets(pager, run.step.targets, now)
+        # A step with nobody to page must not hold up the next one.
+        next_due = run.next_due if people else now
+        if not incidents.claim_step(session, incident.id, run.index, run.index + 1, next_due):
+            return False
+        label = f"step {run.number}" + (f" (repeat {run.pass_number - 1})" if run.pass_number > 1 else "")
+        if not people:
+            targets = ", ".join(str(t) for t in run.step.targets)
+            incidents.add_timeline(session, incident.id, now, "escalation", f"{label}: no one on call for {targets}")
+            return True
+        firing = incidents.firing_count(session, incident.id)
+        for person in people:
+            for channel in run.step.channels:
+                _page(session, incident, person, channel, run.index, firing, now)
+        names = ", ".join(p.name for p in people)
+        channels = " and ".join(run.step.channels)
+        incidents.add_timeline(session, incident.id, now, "escalation", f"{label}: paging {names} by {channels}")
+    log.info("event=escalation_step incident=%d step=%d people=%d", incident_id, run.index, len(people))
+    return True
+
+
+def _targets(pager: Pager, targets: tuple, now: datetime) -> list[Person]:  # type: ignore[type-arg]
+    schedule = pager.rotations.schedule
+    if schedule is None:
+        return []
+    people: list[Person] = []
+    for target in targets:
+        for person in schedule.resolve(target, now):
+            if person.id not in {p.id for p in people}:
+                people.append(person)
+    return people
+
+
+def _page(
+    session: Session, incident: Incident, person: Person, channel: str, step: int, firing: int,
+    now: datetime,
+) -> None:
+    facts = dict(
+        number=incident.id, service=incident.service, title=incident.title,
+        firing=max(firing, 1), summary=incident.summary,
+    )
+    body = (
+        messages.page_text(**facts, code=incident.ack_code)  # type: ignore[arg-type]
+        if channel == "sms"
+        else messages.voice_text(**facts)  # type: ignore[arg-type]
+    )
+    session.add(
+        Notification(
+            incident_id=incident.id, step=step, person=person.id, person_name=person.name,
+            phone=person.phone, channel=channel, body=body, status="pending",
+            provider_index=0, round=0, next_attempt_at=now, created_at=now, updated_at=now,
+        )
+    )
+
+
+def _stop(session: Session, incident: Incident, now: datetime, why: str) -> bool:
+    if not incidents.claim_step(session, incident.id, incident.escalation_step, incident.escalation_step, None):
+        return False
+    incidents.add_timeline(session, incident.id, now, "escalation", why)
+    return True

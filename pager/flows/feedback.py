@@ -1,0 +1,90 @@
+"""What providers tell us after a send: delivery status, and digits pressed during a call."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from pager.domain.phones import mask
+from pager.flows.context import Pager
+from pager.flows.dispatch import _later, fail_over
+from pager.flows.incidents import acknowledge_in, resolve_in
+from pager.providers.base import KeypadInput, StatusUpdate
+from pager.store import incidents, outbox
+from pager.store.models import Attempt
+
+log = logging.getLogger(__name__)
+
+_FINAL = ("delivered", "answered", "no_answer", "failed")
+
+
+def _find_attempt(session: Session, provider: str, token: str | None, message_id: str) -> Attempt | None:
+    attempt = outbox.attempt_by_token(session, token) if token else None
+    if attempt is None and message_id:
+        attempt = outbox.attempt_by_provider_id(session, provider, message_id)
+    if attempt is None or attempt.provider != provider:
+        return None
+    return attempt
+
+
+def record_status(pager: Pager, provider: str, update: StatusUpdate, token: str | None, now: datetime) -> bool:
+    """Apply a delivery-status webhook; False (and no change) when we know no such attempt."""
+    with pager.db.transaction() as session:
+        attempt = _find_attempt(session, provider, token, update.provider_message_id)
+        if attempt is None:
+            log.info("event=status_unknown provider=%s", provider)
+            return False
+        if attempt.status in _FINAL:
+            return True  # a late or repeated callback changes nothing
+        attempt.status = _later(attempt.status, update.state)
+        attempt.provider_message_id = attempt.provider_message_id or update.provider_message_id
+        attempt.error_code = update.error_code or attempt.error_code
+        attempt.error_message = update.error_message or attempt.error_message
+        attempt.updated_at = now
+        n = outbox.get(session, attempt.notification_id)
+        assert n is not None
+        latest = outbox.latest_attempt(session, n.id)
+        if latest is None or latest.id != attempt.id or update.state not in _FINAL:
+            return True
+        incident = incidents.get(session, n.incident_id)
+        who = f"{n.person_name} ({mask(n.phone)})"
+        if update.state == "failed":
+            attempt.error_message = attempt.error_message or f"status {update.raw_status}"
+            if incident is not None and incident.status == "triggered" and n.status in ("sent", "sending"):
+                fail_over(session, pager, n, attempt, now)
+                pager.wake()
+            return True
+        n.status = update.state
+        n.updated_at = now
+        text = {
+            "delivered": f"sms to {who} delivered ({provider})",
+            "answered": f"call to {who} answered ({provider})",
+            "no_answer": f"call to {who} not answered: {update.raw_status} ({provider})",
+        }[update.state]
+        incidents.add_timeline(session, n.incident_id, now, "delivery", text)
+    return True
+
+
+def keypad(pager: Pager, provider: str, pressed: KeypadInput, token: str | None, now: datetime) -> str:
+    """Act on a digit pressed during a page call; returns what the call says back."""
+    with pager.db.transaction() as session:
+        attempt = _find_attempt(session, provider, token, pressed.provider_message_id)
+        n = outbox.get(session, attempt.notification_id) if attempt else None
+        incident = incidents.get(session, n.incident_id) if n else None
+        if n is None or incident is None:
+            return "This call is no longer valid. Goodbye."
+        digit = pressed.digits.strip()[:1]
+        incidents.add_timeline(
+            session, incident.id, now, "reply", f"{n.person_name} pressed {digit or 'nothing'} on the call"
+        )
+        if digit == "1":
+            if acknowledge_in(session, incident, n.person_name, "voice", now):
+                return f"Incident {incident.id} acknowledged. Goodbye."
+            return f"Incident {incident.id} is already {incident.status}. Goodbye."
+        if digit == "2":
+            if resolve_in(session, incident, n.person_name, "voice", now):
+                return f"Incident {incident.id} resolved. Goodbye."
+            return f"Incident {incident.id} is already resolved. Goodbye."
+        return "Nothing was changed. Goodbye."

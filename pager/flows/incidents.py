@@ -1,0 +1,128 @@
+"""Acknowledge and resolve incidents, and read them for the API and the dashboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from pager import metrics
+from pager.flows.context import Pager
+from pager.store import incidents, outbox
+from pager.store.models import Incident
+
+
+class NotFound(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class TimelineView:
+    at: datetime
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    id: int
+    status: str
+    service: str
+    title: str
+    summary: str | None
+    alert_count: int
+    firing_count: int
+    created_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    timeline: tuple[TimelineView, ...]
+
+
+def acknowledge_in(session: Session, incident: Incident, by: str, via: str, now: datetime) -> bool:
+    """Acknowledge inside the caller's transaction; False when it was not triggered."""
+    if incident.status != "triggered":
+        return False
+    incident.status = "acknowledged"
+    incident.acknowledged_at = now
+    incident.acknowledged_by = by
+    incident.escalation_due_at = None
+    incident.updated_at = now
+    _cancel_pending(session, incident.id, now)
+    incidents.add_timeline(session, incident.id, now, "acknowledged", f"acknowledged by {by} ({via})")
+    metrics.ACK_LATENCY.observe(max(0.0, (now - incident.created_at).total_seconds()))
+    return True
+
+
+def resolve_in(session: Session, incident: Incident, by: str, via: str, now: datetime) -> bool:
+    """Resolve inside the caller's transaction; False when it was already resolved."""
+    if incident.status == "resolved":
+        return False
+    incident.status = "resolved"
+    incident.resolved_at = now
+    incident.resolved_by = by
+    incident.escalation_due_at = None
+    incident.updated_at = now
+    _cancel_pending(session, incident.id, now)
+    incidents.add_timeline(session, incident.id, now, "resolved", f"resolved by {by} ({via})")
+    return True
+
+
+def _cancel_pending(session: Session, incident_id: int, now: datetime) -> None:
+    for notification in outbox.active_for_incident(session, incident_id):
+        if notification.status == "pending":
+            notification.status = "cancelled"
+            notification.updated_at = now
+
+
+def acknowledge(pager: Pager, incident_id: int, by: str, via: str, now: datetime) -> IncidentView:
+    with pager.db.transaction() as session:
+        incident = _get(session, incident_id)
+        acknowledge_in(session, incident, by, via, now)
+    return view(pager, incident_id)
+
+
+def resolve(pager: Pager, incident_id: int, by: str, via: str, now: datetime) -> IncidentView:
+    with pager.db.transaction() as session:
+        incident = _get(session, incident_id)
+        resolve_in(session, incident, by, via, now)
+    return view(pager, incident_id)
+
+
+def view(pager: Pager, incident_id: int) -> IncidentView:
+    with pager.db.transaction() as session:
+        return _view(session, _get(session, incident_id), with_timeline=True)
+
+
+def listing(pager: Pager, status: str | None, limit: int = 100) -> list[IncidentView]:
+    with pager.db.transaction() as session:
+        found = incidents.listing(session, status, limit)
+        return [_view(session, incident, with_timeline=False) for incident in found]
+
+
+def _get(session: Session, incident_id: int) -> Incident:
+    incident = incidents.get(session, incident_id)
+    if incident is None:
+        raise NotFound(f"no incident {incident_id}")
+    return incident
+
+
+def _view(session: Session, incident: Incident, *, with_timeline: bool) -> IncidentView:
+    entries = incidents.timeline(session, incident.id) if with_timeline else ()
+    return IncidentView(
+        id=incident.id,
+        status=incident.status,
+        service=incident.service,
+        title=incident.title,
+        summary=incident.summary,
+        alert_count=incidents.alert_count(session, incident.id),
+        firing_count=incidents.firing_count(session, incident.id),
+        created_at=incident.created_at,
+        acknowledged_at=incident.acknowledged_at,
+        acknowledged_by=incident.acknowledged_by,
+        resolved_at=incident.resolved_at,
+        resolved_by=incident.resolved_by,
+        timeline=tuple(TimelineView(e.at, e.kind, e.message) for e in entries),
+    )

@@ -1,0 +1,92 @@
+"""SMS replies from people: ACK/RES with a code, HELP, STOP/START.
+
+STOP/START/HELP come first (carrier rules), then the sender must be a number we paged
+(DESIGN invariant 7); wrong codes lock the sender for a while (invariant 8), and auto-replies
+are limited so that two robots can't loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from pager.domain.codes import same_code
+from pager.domain.messages import reply_text
+from pager.domain.phones import mask, normalise
+from pager.domain.replies import Reply, parse_reply
+from pager.flows.context import Pager
+from pager.flows.incidents import acknowledge_in, resolve_in
+from pager.providers.base import InboundSms
+from pager.store import contacts, incidents
+from pager.store.models import Incident
+
+log = logging.getLogger(__name__)
+
+WRONG_CODES_ALLOWED = 5
+LOCK_WINDOW = timedelta(minutes=15)
+AUTO_REPLIES_ALLOWED = 10
+AUTO_REPLY_WINDOW = timedelta(minutes=10)
+
+
+def handle_sms(pager: Pager, sms: InboundSms, now: datetime) -> str | None:
+    """Act on one inbound SMS; returns the auto-reply to send back, or None to stay quiet."""
+    phone = normalise(sms.sender) or sms.sender
+    reply = parse_reply(sms.body)
+    with pager.db.transaction() as session:
+        if not incidents.ever_paged(session, phone):
+            # A stranger changes nothing and gets no answer (we would be an SMS relay for spam).
+            log.info("event=reply_from_unknown from=%s", mask(phone))
+            return None
+        if contacts.count_since(session, phone, "auto_reply", now - AUTO_REPLY_WINDOW) >= AUTO_REPLIES_ALLOWED:
+            log.warning("event=auto_reply_limited from=%s", mask(phone))
+            return None
+        text = _answer(session, phone, reply, sms.body, now)
+        contacts.record(session, phone, "auto_reply", now)
+        return text
+
+
+def _answer(session: Session, phone: str, reply: Reply, body: str, now: datetime) -> str:
+    if reply.kind == "stop":
+        contacts.opt_out(session, phone, now)
+        return reply_text("stopped")
+    if reply.kind == "start":
+        contacts.opt_in(session, phone)
+        return reply_text("started")
+    if reply.kind == "help":
+        return reply_text("help")
+    if reply.kind == "unknown":
+        return reply_text("not_understood")
+    if contacts.count_since(session, phone, "wrong_code", now - LOCK_WINDOW) >= WRONG_CODES_ALLOWED:
+        log.warning("event=reply_locked from=%s", mask(phone))
+        return reply_text("locked", minutes=int(LOCK_WINDOW.total_seconds() // 60))
+    open_pages = list(incidents.open_incidents_paged_to(session, phone))
+    if reply.code is None:
+        if not open_pages:
+            return reply_text("nothing_open")
+        if len(open_pages) > 1:
+            return reply_text("which_one", codes=[i.ack_code for i in open_pages])
+        incident = open_pages[0]
+    else:
+        found = next((i for i in open_pages if same_code(i.ack_code, reply.code)), None)
+        if found is None:
+            contacts.record(session, phone, "wrong_code", now)
+            log.warning("event=reply_wrong_code from=%s", mask(phone))
+            return reply_text("unknown_code", code=reply.code)
+        incident = found
+    return _act(session, incident, phone, reply, body, now)
+
+
+def _act(session: Session, incident: Incident, phone: str, reply: Reply, body: str, now: datetime) -> str:
+    person = incidents.person_paged(session, incident.id, phone) or mask(phone)
+    shown = " ".join(body.split())[:40]
+    incidents.add_timeline(session, incident.id, now, "reply", f"{person} ({mask(phone)}) replied '{shown}'")
+    facts = dict(number=incident.id, service=incident.service, title=incident.title)
+    if reply.kind == "ack":
+        if acknowledge_in(session, incident, person, "sms", now):
+            return reply_text("acknowledged", **facts, code=incident.ack_code)
+        return reply_text("already_acknowledged", number=incident.id, by=incident.acknowledged_by or "someone")
+    if resolve_in(session, incident, person, "sms", now):
+        return reply_text("resolved", **facts)
+    return reply_text("already_resolved", number=incident.id)

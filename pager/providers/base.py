@@ -1,0 +1,133 @@
+"""The one small interface every SMS/voice provider implements.
+
+A provider talks to its API and reads its webhooks. It never touches the database and never
+decides about failover: it raises `ProviderError(permanent=...)` and the dispatch flow decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Channel = Literal["sms", "voice"]
+
+# Delivery states we track, whatever each provider calls them.
+DeliveryState = Literal[
+    "queued",  # accepted by the provider, not yet handed to a carrier
+    "sent",  # handed to the carrier
+    "delivered",  # SMS delivered to the handset
+    "failed",  # could not be sent or delivered: fail over to the next provider
+    "answered",  # call answered (by a person or a machine)
+    "no_answer",  # call rang out, busy or was not answered: not a failure of the provider
+]
+
+
+class ProviderError(Exception):
+    """The provider could not take the message. `permanent` means retrying the same provider is
+    pointless (bad number, bad credentials); either way the caller may try another provider."""
+
+    def __init__(self, message: str, *, permanent: bool, code: str | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What the provider answered when it took a message or call."""
+
+    provider_message_id: str
+    state: DeliveryState = "queued"
+
+
+@dataclass(frozen=True)
+class WebRequest:
+    """A provider webhook as it reached us, framework-free.
+
+    `url` is the URL the provider was given (our public_url + path + query), which is what
+    providers sign, not what a reverse proxy may show us.
+    """
+
+    url: str
+    method: str
+    headers: Mapping[str, str]
+    form: Mapping[str, str]
+    body: bytes = b""
+    query: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    sender: str  # E.164
+    recipient: str  # E.164: our number
+    body: str
+    provider_message_id: str
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    provider_message_id: str
+    state: DeliveryState
+    raw_status: str  # the provider's own word, for the timeline
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True)
+class KeypadInput:
+    """Digits a person pressed during one of our calls."""
+
+    provider_message_id: str  # the call's id
+    digits: str
+
+
+@dataclass(frozen=True)
+class WebResponse:
+    """What to answer a provider webhook with (for example TwiML that carries an SMS reply)."""
+
+    body: str
+    content_type: str
+    status: int = 200
+
+
+class WebhookInvalid(Exception):
+    """A webhook that is not from the provider, or that we cannot read. Never changes state."""
+
+
+class Provider(Protocol):
+    name: str
+    channels: frozenset[str]
+
+    def send_sms(self, to: str, body: str, status_url: str) -> Sent:
+        """Send one SMS; the provider reports delivery to `status_url`."""
+        ...
+
+    def call(self, to: str, speech: str, keypad_url: str, status_url: str) -> Sent:
+        """Call `to`, read `speech` aloud and post the digit pressed to `keypad_url`."""
+        ...
+
+    def verify_webhook(self, request: WebRequest) -> bool:
+        """True only when the request carries a valid signature from this provider."""
+        ...
+
+    def parse_inbound(self, request: WebRequest) -> InboundSms:
+        """An inbound SMS webhook; raises WebhookInvalid when fields are missing."""
+        ...
+
+    def parse_status(self, request: WebRequest) -> StatusUpdate:
+        """A delivery-status webhook (SMS or call); raises WebhookInvalid when unreadable."""
+        ...
+
+    def parse_keypad(self, request: WebRequest) -> KeypadInput:
+        """The webhook a call posts with the digits pressed; raises WebhookInvalid."""
+        ...
+
+    def sms_reply(self, inbound: InboundSms, text: str | None) -> WebResponse:
+        """The answer to the inbound SMS webhook `inbound`; carries `text` back to its sender
+        (in the response, as TwiML does, or by the provider's API) when given."""
+        ...
+
+    def voice_reply(self, text: str) -> WebResponse:
+        """The answer to a keypad webhook: say `text`, then hang up."""
+        ...

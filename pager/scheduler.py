@@ -1,0 +1,102 @@
+"""The runner: wakes up (APScheduler timers, or a nudge after a commit) and does due work.
+
+APScheduler never holds state we need: every deadline is a database column, so the timers
+here are only alarms. A restarted runner reads the columns and carries on (DESIGN invariant 1).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from pager.flows import dispatch, escalate
+from pager.flows.context import Pager, utcnow
+from pager.store import incidents, outbox
+
+log = logging.getLogger(__name__)
+
+
+class Runner:
+    """Runs due escalation steps and sends due notifications, in a thread of its own."""
+
+    def __init__(self, pager: Pager, *, poll: float = 5.0, senders: int = 8) -> None:
+        self.pager = pager
+        self.poll = poll
+        self._nudge = threading.Event()
+        self._stop = threading.Event()
+        self._senders = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="pager-send")
+        self._free = senders
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._loop, name="pager-runner", daemon=True)
+        self._scheduler = BackgroundScheduler(timezone="UTC")
+
+    def start(self) -> None:
+        self.pager.wake = self.wake
+        self._scheduler.add_job(self.wake, "interval", seconds=self.poll, id="poll")
+        self._scheduler.start()
+        self._thread.start()
+        self.wake()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._nudge.set()
+        self._scheduler.shutdown(wait=False)
+        self._thread.join(timeout=10)
+        self._senders.shutdown(wait=True, cancel_futures=False)
+
+    def wake(self) -> None:
+        self._nudge.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._nudge.wait()
+            self._nudge.clear()
+            if self._stop.is_set():
+                break
+            try:
+                self.run_once(utcnow())
+            except Exception:  # the runner must outlive any one bad row or a database blip
+                log.exception("event=runner_error")
+                self._stop.wait(1.0)
+                self._nudge.set()
+
+    def run_once(self, now: datetime) -> None:
+        escalate.escalate_due(self.pager, now)
+        with self._lock:
+            free = self._free
+        if free:
+            for notification_id in dispatch.claim_due(self.pager, now, free):
+                with self._lock:
+                    self._free -= 1
+                self._senders.submit(self._send, notification_id)
+        self._alarm_at_next_deadline()
+
+    def _send(self, notification_id: int) -> None:
+        try:
+            dispatch.send(self.pager, notification_id)
+        except Exception:
+            log.exception("event=send_error notification=%d", notification_id)
+        finally:
+            with self._lock:
+                self._free += 1
+            self.wake()
+
+    def _alarm_at_next_deadline(self) -> None:
+        with self._lock:
+            busy = self._free == 0  # a sender finishing wakes us; no need to poll the outbox
+        with self.pager.db.transaction() as session:
+            times = [incidents.next_escalation_due(session)]
+            if not busy:
+                times.append(outbox.next_due(session))
+        upcoming = [t for t in times if t is not None]
+        if not upcoming:
+            return
+        when = max(min(upcoming), utcnow() + timedelta(milliseconds=50))
+        self._scheduler.add_job(
+            self.wake, "date", run_date=when, id="deadline", replace_existing=True,
+            misfire_grace_time=None,
+        )

@@ -1,0 +1,34 @@
+"""What we know about phone numbers that write to us: opt-outs, wrong codes, auto-replies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from pager.store.models import OptOut, ReplyEvent
+
+
+def opted_out(session: Session, phone: str) -> bool:
+    return session.get(OptOut, phone) is not None
+
+
+def opt_out(session: Session, phone: str, now: datetime) -> None:
+    if session.get(OptOut, phone) is None:
+        session.add(OptOut(phone=phone, at=now))
+
+
+def opt_in(session: Session, phone: str) -> None:
+    session.execute(delete(OptOut).where(OptOut.phone == phone))
+
+
+def record(session: Session, phone: str, kind: str, now: datetime) -> None:
+    session.add(ReplyEvent(phone=phone, kind=kind, at=now))
+
+
+def count_since(session: Session, phone: str, kind: str, since: datetime) -> int:
+    query = select(func.count()).where(
+        ReplyEvent.phone == phone, ReplyEvent.kind == kind, ReplyEvent.at >= since
+    )
+    return session.scalar(query) or 0

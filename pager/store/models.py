@@ -1,0 +1,199 @@
+"""Tables. Every deadline the daemon acts on is a column here (DESIGN invariant 1)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on SQLite (stored naive UTC) and PostgreSQL (timestamptz)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    service: Mapped[str] = mapped_column(String(200))
+    integration: Mapped[str] = mapped_column(String(200))
+    group_key: Mapped[str | None] = mapped_column(String(1000))
+    title: Mapped[str] = mapped_column(String(500))
+    summary: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="triggered")
+    ack_code: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
+    # The escalation policy as it was when the incident opened (DESIGN invariant 5).
+    policy: Mapped[dict[str, Any] | None]
+    # Index of the next step to run in the flattened (repeated) policy, and when it is due.
+    escalation_step: Mapped[int] = mapped_column(Integer, default=0)
+    escalation_due_at: Mapped[datetime | None]
+
+    alerts: Mapped[list[Alert]] = relationship(back_populates="incident", order_by="Alert.id")
+
+    __table_args__ = (
+        Index("ix_incidents_open_group", "integration", "group_key", "status"),
+        Index("ix_incidents_escalation_due", "status", "escalation_due_at"),
+    )
+
+
+class Alert(Base):
+    """One alert (Alertmanager fingerprint) attached to an incident."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    integration: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))  # firing | resolved
+    name: Mapped[str] = mapped_column(String(500))
+    summary: Mapped[str | None] = mapped_column(Text)
+    labels: Mapped[dict[str, Any]]
+    annotations: Mapped[dict[str, Any]]
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    generator_url: Mapped[str | None] = mapped_column(Text)
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+    incident: Mapped[Incident] = relationship(back_populates="alerts")
+
+    __table_args__ = (Index("ix_alerts_fingerprint", "integration", "fingerprint"),)
+
+
+class Notification(Base):
+    """The outbox: one page to one person on one channel. Written before any provider call."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    step: Mapped[int] = mapped_column(Integer)
+    person: Mapped[str] = mapped_column(String(200))
+    person_name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(32), index=True)
+    channel: Mapped[str] = mapped_column(String(10))  # sms | voice
+    body: Mapped[str] = mapped_column(Text)
+    # pending -> sending -> sent -> delivered | answered | no_answer; or failed / cancelled / skipped
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    provider_index: Mapped[int] = mapped_column(Integer, default=0)
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
+
+
+class Attempt(Base):
+    """One try of one notification through one provider."""
+
+    __tablename__ = "attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(100))
+    # Unguessable id in the callback URLs we give the provider.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    provider_message_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # sending|queued|sent|delivered|failed|...
+    error_code: Mapped[str | None] = mapped_column(String(50))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class TimelineEntry(Base):
+    __tablename__ = "timeline"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(50))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class SandboxMessage(Base):
+    """Messages of the sandbox provider's pretend phones, both ways."""
+
+    __tablename__ = "sandbox_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    number: Mapped[str] = mapped_column(String(32), index=True)
+    direction: Mapped[str] = mapped_column(String(3))  # out (to the phone) | in (from it)
+    channel: Mapped[str] = mapped_column(String(10))
+    body: Mapped[str] = mapped_column(Text)
+    provider_message_id: Mapped[str] = mapped_column(String(100))
+
+
+class OptOut(Base):
+    """Numbers that replied STOP: no SMS pages until START."""
+
+    __tablename__ = "opt_outs"
+
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at: Mapped[datetime]
+
+
+class ReplyEvent(Base):
+    """Replies we answered, per sender: wrong codes (for lock-out) and auto-replies (loop guard)."""
+
+    __tablename__ = "reply_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(20))  # wrong_code | auto_reply
+    at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_reply_events_phone", "phone", "kind", "at"),)
+
+
+class GeneratedSecret(Base):
+    """Tokens the daemon made for itself when the configuration named none (quick start)."""
+
+    __tablename__ = "generated_secrets"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class RotationSet(Base):
+    """The last rotation files that validated: used when the files on disk are broken."""
+
+    __tablename__ = "rotation_sets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    loaded_at: Mapped[datetime]
+    digest: Mapped[str] = mapped_column(String(64))
+    files: Mapped[dict[str, Any]]

@@ -1,0 +1,23 @@
+"""The HTTP face of the daemon: thin views that authenticate, parse, call one flow, answer."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from pager.flows.context import Pager
+from pager.web import api, errors, integrations, ops, providers, sandbox
+
+MAX_BODY = 1024 * 1024  # 1 MiB: larger bodies get 413
+
+
+def create_app(pager: Pager) -> Flask:
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["pager"] = pager
+    errors.init_app(app)
+    for blueprint in (
+        integrations.blueprint, providers.blueprint, api.blueprint, sandbox.blueprint, ops.blueprint
+    ):
+        app.register_blueprint(blueprint)
+    return app

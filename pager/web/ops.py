@@ -1,0 +1,47 @@
+"""`/healthz` (the process answers), `/readyz` (it can page), `/metrics` (Prometheus)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+from flask.typing import ResponseReturnValue
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import SQLAlchemyError
+
+from pager.metrics import REGISTRY
+from pager.web.errors import pager
+
+blueprint = Blueprint("ops", __name__)
+
+
+@blueprint.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    return jsonify(status="ok")
+
+
+@blueprint.get("/readyz")
+def readyz() -> ResponseReturnValue:
+    checks: dict[str, object] = {}
+    ready = True
+    try:
+        pager().db.ping()
+        checks["database"] = "ok"
+    except SQLAlchemyError as exc:
+        ready = False
+        checks["database"] = f"unavailable: {type(exc).__name__}"
+    rotations = pager().rotations
+    if rotations.schedule is None:
+        ready = False
+        checks["rotations"] = "no valid rotation set: nobody can be paged"
+    elif rotations.problems:
+        checks["rotations"] = "degraded: the files on disk are invalid; the last good set is in force"
+    else:
+        checks["rotations"] = "ok"
+    if rotations.problems:
+        checks["rotation_problems"] = [str(p) for p in rotations.problems[:50]]
+    status = "ok" if ready and not rotations.problems else ("degraded" if ready else "unavailable")
+    return jsonify(status=status, checks=checks), 200 if ready else 503
+
+
+@blueprint.get("/metrics")
+def metrics() -> ResponseReturnValue:
+    return Response(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)

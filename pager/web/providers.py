@@ -1,0 +1,77 @@
+"""Provider webhooks: inbound SMS, delivery status, keypad digits. Verified before anything."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, request
+from flask.typing import ResponseReturnValue
+
+from pager import metrics
+from pager.flows import feedback, replies
+from pager.flows.context import utcnow
+from pager.providers.base import Provider, WebhookInvalid, WebRequest, WebResponse
+from pager.web.errors import ApiError, pager
+
+blueprint = Blueprint("providers", __name__)
+log = logging.getLogger(__name__)
+
+
+def _verified(name: str, endpoint: str) -> tuple[Provider, WebRequest]:
+    provider = pager().provider(name)
+    if provider is None:
+        raise ApiError(404, "unknown_provider", f"no provider named '{name}'")
+    # Providers sign the URL they were given: our public URL, not what a proxy shows us.
+    query = request.query_string.decode("latin-1")
+    url = f"{pager().settings.public_url}{request.path}" + (f"?{query}" if query else "")
+    web_request = WebRequest(
+        url=url,
+        method=request.method,
+        headers=dict(request.headers.items()),
+        form=request.form.to_dict(),
+        body=request.get_data(cache=True),
+        query=request.args.to_dict(),
+    )
+    if not provider.verify_webhook(web_request):
+        metrics.WEBHOOKS_REJECTED.labels(endpoint, "signature").inc()
+        log.warning("event=webhook_signature_invalid provider=%s endpoint=%s", name, endpoint)
+        raise ApiError(403, "invalid_signature", f"request is not signed by provider '{name}'")
+    return provider, web_request
+
+
+def _answer(response: WebResponse) -> Response:
+    return Response(response.body, status=response.status, content_type=response.content_type)
+
+
+@blueprint.post("/providers/<name>/inbound")
+def inbound(name: str) -> ResponseReturnValue:
+    provider, web_request = _verified(name, "inbound")
+    try:
+        sms = provider.parse_inbound(web_request)
+    except WebhookInvalid as exc:
+        raise ApiError(400, "invalid_webhook", str(exc)) from exc
+    text = replies.handle_sms(pager(), sms, utcnow())
+    return _answer(provider.sms_reply(sms, text))
+
+
+@blueprint.post("/providers/<name>/status")
+def status(name: str) -> ResponseReturnValue:
+    provider, web_request = _verified(name, "status")
+    try:
+        update = provider.parse_status(web_request)
+    except WebhookInvalid as exc:
+        raise ApiError(400, "invalid_webhook", str(exc)) from exc
+    # Unknown attempts get a quiet 200 too: the provider must stop retrying.
+    feedback.record_status(pager(), name, update, request.args.get("a"), utcnow())
+    return Response("", status=204)
+
+
+@blueprint.post("/providers/<name>/voice")
+def voice(name: str) -> ResponseReturnValue:
+    provider, web_request = _verified(name, "voice")
+    try:
+        pressed = provider.parse_keypad(web_request)
+    except WebhookInvalid as exc:
+        raise ApiError(400, "invalid_webhook", str(exc)) from exc
+    said = feedback.keypad(pager(), name, pressed, request.args.get("a"), utcnow())
+    return _answer(provider.voice_reply(said))
