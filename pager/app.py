@@ -25,7 +25,9 @@ def build_pager(settings: Settings, *, migrate: bool = True) -> Pager:
         db.upgrade()
     with db.transaction() as session:
         integrations = {
-            name: replace(i, token=i.token or secrets_store.generated(session, f"integration:{name}"))
+            name: replace(
+                i, token=i.token or secrets_store.generated(session, f"integration:{name}")
+            )
             for name, i in settings.integrations.items()
         }
         api_tokens = settings.api_tokens or (secrets_store.generated(session, "api"),)
@@ -37,8 +39,11 @@ def build_pager(settings: Settings, *, migrate: bool = True) -> Pager:
             sandbox_store.add(
                 session,
                 SandboxMessage(
-                    at=message.at, number=message.number, direction=message.direction,
-                    channel=message.channel, body=message.body,
+                    at=message.at,
+                    number=message.number,
+                    direction=message.direction,
+                    channel=message.channel,
+                    body=message.body,
                     provider_message_id=message.message_id,
                 ),
             )
@@ -56,7 +61,9 @@ def banner(pager: Pager) -> str:
     url = pager.settings.public_url
     lines = [f"pager is listening on {url}  (config: {pager.settings.source})"]
     for name, integration in pager.settings.integrations.items():
-        lines.append(f"  {integration.source} integration '{name}' -> service '{integration.service}'")
+        lines.append(
+            f"  {integration.source} integration '{name}' -> service '{integration.service}'"
+        )
         lines.append(f"    url:   {url}/integrations/{name}")
         lines.append(f"    token: {integration.token}   (send as 'Authorization: Bearer <token>')")
     lines.append(f"  API token: {pager.settings.api_tokens[0]}")
@@ -68,5 +75,7 @@ def banner(pager: Pager) -> str:
     if rotations.schedule is None:
         lines.append("  WARNING: no valid rotations: nobody can be paged. Run `pager check`.")
     elif rotations.problems:
-        lines.append("  WARNING: rotation files invalid; using the last good set. Run `pager check`.")
+        lines.append(
+            "  WARNING: rotation files invalid; using the last good set. Run `pager check`."
+        )
     return "\n".join(lines)

@@ -23,7 +23,13 @@ PROVIDER_KEYS: dict[str, tuple[set[str], set[str]]] = {
     "sandbox": (set(), {"from"}),
 }
 TOP_KEYS = {
-    "database_url", "rotations", "public_url", "api_tokens", "providers", "integrations", "bind",
+    "database_url",
+    "rotations",
+    "public_url",
+    "api_tokens",
+    "providers",
+    "integrations",
+    "bind",
 }
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 REPO_ROTATIONS = Path(__file__).resolve().parent.parent / "rotations"
@@ -210,7 +216,9 @@ class _Reader:
             if source and source not in SOURCES:
                 known = ", ".join(SOURCES)
                 self.problem(entry.at("source"), f"source '{source}' unknown (known: {known})")
-            token = self.text(entry.get("token", ""), entry.at("token"), f"integration '{name}' token")
+            token = self.text(
+                entry.get("token", ""), entry.at("token"), f"integration '{name}' token"
+            )
             if "token" in entry and not token and not self.problems:
                 self.problem(entry.at("token"), f"integration '{name}': token is empty")
             service = self.text(entry.get("service", ""), entry.at("service"), "service")

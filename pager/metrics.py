@@ -7,30 +7,40 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 REGISTRY = CollectorRegistry(auto_describe=True)
 
 ALERTS_RECEIVED = Counter(
-    "pager_alerts_received", "Alerts received from sources", ["integration", "source"],
+    "pager_alerts_received",
+    "Alerts received from sources",
+    ["integration", "source"],
     registry=REGISTRY,
 )
 WEBHOOKS_REJECTED = Counter(
-    "pager_webhooks_rejected", "Inbound webhooks refused", ["endpoint", "reason"],
+    "pager_webhooks_rejected",
+    "Inbound webhooks refused",
+    ["endpoint", "reason"],
     registry=REGISTRY,
 )
 INCIDENTS_OPENED = Counter(
     "pager_incidents_opened", "Incidents opened", ["service"], registry=REGISTRY
 )
 NOTIFICATIONS_SENT = Counter(
-    "pager_notifications_sent", "Notifications a provider accepted", ["provider", "channel"],
+    "pager_notifications_sent",
+    "Notifications a provider accepted",
+    ["provider", "channel"],
     registry=REGISTRY,
 )
 NOTIFICATIONS_FAILED = Counter(
-    "pager_notifications_failed", "Notifications a provider refused or failed to deliver",
-    ["provider", "channel"], registry=REGISTRY,
+    "pager_notifications_failed",
+    "Notifications a provider refused or failed to deliver",
+    ["provider", "channel"],
+    registry=REGISTRY,
 )
 ACK_LATENCY = Histogram(
-    "pager_ack_latency_seconds", "Time from incident opened to acknowledged",
+    "pager_ack_latency_seconds",
+    "Time from incident opened to acknowledged",
     buckets=(5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200),
     registry=REGISTRY,
 )
 ROTATIONS_VALID = Gauge(
-    "pager_rotations_valid", "1 when the rotation files on disk validate, else 0",
+    "pager_rotations_valid",
+    "1 when the rotation files on disk validate, else 0",
     registry=REGISTRY,
 )

@@ -97,6 +97,10 @@ class Runner:
             return
         when = max(min(upcoming), utcnow() + timedelta(milliseconds=50))
         self._scheduler.add_job(
-            self.wake, "date", run_date=when, id="deadline", replace_existing=True,
+            self.wake,
+            "date",
+            run_date=when,
+            id="deadline",
+            replace_existing=True,
             misfire_grace_time=None,
         )

@@ -47,7 +47,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'pager.db'}"
         return
     if not POSTGRES_URL:
-        pytest.skip("PAGER_TEST_POSTGRES_URL is not set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            "PAGER_TEST_POSTGRES_URL is not set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+        )
     yield from _postgres_schema_url(POSTGRES_URL)
 
 
@@ -64,8 +66,12 @@ def make_settings(database_url: str, *providers: ProviderSettings, **changes: ob
         api_tokens=("api-token",),
         providers=providers or (ProviderSettings("sandbox", "sandbox"),),
         integrations={
-            "payments-am": IntegrationSettings("payments-am", "payments", "alertmanager", "am-token"),
-            "payments-grafana": IntegrationSettings("payments-grafana", "payments", "grafana", "gf-token"),
+            "payments-am": IntegrationSettings(
+                "payments-am", "payments", "alertmanager", "am-token"
+            ),
+            "payments-grafana": IntegrationSettings(
+                "payments-grafana", "payments", "grafana", "gf-token"
+            ),
         },
         source="tests",
     )
@@ -80,9 +86,15 @@ def fake_twilio() -> Iterator[FakeTwilio]:
 
 def twilio_settings(fake: FakeTwilio, name: str = "twilio") -> ProviderSettings:
     return ProviderSettings(
-        name, "twilio",
-        {"account_sid": fake.account_sid, "auth_token": fake.auth_token, "from": "+15017122661",
-         "api_base_url": fake.base_url, "timeout": "5"},
+        name,
+        "twilio",
+        {
+            "account_sid": fake.account_sid,
+            "auth_token": fake.auth_token,
+            "from": "+15017122661",
+            "api_base_url": fake.base_url,
+            "timeout": "5",
+        },
     )
 
 

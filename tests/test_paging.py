@@ -33,12 +33,17 @@ def open_and_page(pager: Pager, now: datetime = T0) -> int:
     return result.opened[0]
 
 
-def test_it_opens_one_incident_for_an_alert_group_and_texts_the_person_on_call(pager: Pager) -> None:
+def test_it_opens_one_incident_for_an_alert_group_and_texts_the_person_on_call(
+    pager: Pager,
+) -> None:
     incident_id = open_and_page(pager)
 
     view = incidents.view(pager, incident_id)
     assert (view.status, view.service, view.title, view.alert_count) == (
-        "triggered", "payments", "HighErrorRate", 2,
+        "triggered",
+        "payments",
+        "HighErrorRate",
+        2,
     )
     [sms] = phone(pager, ALICE)
     code = code_of(sms.body)
@@ -102,7 +107,10 @@ def test_it_escalates_step_by_step_until_someone_acknowledges(pager: Pager) -> N
 
     code = code_of(phone(pager, ALICE)[0].body)
     reply = sms_from(pager, ALICE, f"ack {code}", at_step_3 + timedelta(seconds=30))
-    assert reply == f"Acknowledged #{incident_id} payments: HighErrorRate. Reply RES {code} when resolved."
+    assert (
+        reply
+        == f"Acknowledged #{incident_id} payments: HighErrorRate. Reply RES {code} when resolved."
+    )
     view = incidents.view(pager, incident_id)
     assert (view.status, view.acknowledged_by) == ("acknowledged", "Alice Example")
 
@@ -161,13 +169,19 @@ def test_it_asks_which_one_when_a_bare_ack_matches_two_pages(pager: Pager) -> No
         receive(pager, "payments-grafana", body, T0)
         run_due(pager, T0)
     codes = [code_of(m.body) for m in phone(pager, ALICE)]
-    assert sms_from(pager, ALICE, "ACK", T0) == f"You have 2 open pages. Reply ACK <code>: {codes[0]}, {codes[1]}."
+    assert (
+        sms_from(pager, ALICE, "ACK", T0)
+        == f"You have 2 open pages. Reply ACK <code>: {codes[0]}, {codes[1]}."
+    )
 
 
 def test_it_resolves_by_sms_and_stops_escalating(pager: Pager) -> None:
     incident_id = open_and_page(pager)
     code = code_of(phone(pager, ALICE)[0].body)
-    assert sms_from(pager, ALICE, f"RES {code}", T0) == f"Resolved #{incident_id} payments: HighErrorRate."
+    assert (
+        sms_from(pager, ALICE, f"RES {code}", T0)
+        == f"Resolved #{incident_id} payments: HighErrorRate."
+    )
     with freeze_time(T0 + timedelta(hours=1)):
         run_due(pager, T0 + timedelta(hours=1))
     assert [m.direction for m in phone(pager, ALICE)] == ["out"]
@@ -175,7 +189,10 @@ def test_it_resolves_by_sms_and_stops_escalating(pager: Pager) -> None:
 
 def test_it_honours_stop_for_sms_but_still_calls(pager: Pager) -> None:
     incident_id = open_and_page(pager)
-    assert sms_from(pager, ALICE, "STOP", T0) == "You will get no more SMS pages from pager. Reply START to resume."
+    assert (
+        sms_from(pager, ALICE, "STOP", T0)
+        == "You will get no more SMS pages from pager. Reply START to resume."
+    )
     second = T0 + timedelta(minutes=1)
     body = payload("grafana_firing.json")
     with freeze_time(second):
@@ -191,7 +208,9 @@ def test_it_honours_stop_for_sms_but_still_calls(pager: Pager) -> None:
 
 def test_it_stays_quiet_when_a_robot_keeps_replying(pager: Pager) -> None:
     open_and_page(pager)
-    answers = [sms_from(pager, ALICE, "out of office", T0 + timedelta(seconds=i)) for i in range(12)]
+    answers = [
+        sms_from(pager, ALICE, "out of office", T0 + timedelta(seconds=i)) for i in range(12)
+    ]
     assert answers[:10] == ["Not understood. Reply ACK <code>, RES <code> or HELP."] * 10
     assert answers[10:] == [None, None]
 
@@ -201,8 +220,11 @@ def test_it_keeps_the_policy_it_opened_with_when_the_rotations_change(pager: Pag
     schedule = pager.rotations.schedule
     assert schedule is not None
     pager.rotations.schedule = type(schedule)(
-        people=schedule.people, rotations=schedule.rotations, overrides=schedule.overrides,
-        policies={}, services={},
+        people=schedule.people,
+        rotations=schedule.rotations,
+        overrides=schedule.overrides,
+        policies={},
+        services={},
     )
     at_step_2 = T0 + timedelta(minutes=5)
     with freeze_time(at_step_2):
@@ -215,7 +237,9 @@ def test_it_runs_a_due_step_once_when_two_runners_race(pager: Pager) -> None:
     from pager.flows import escalate
 
     with freeze_time(T0):
-        incident_id = receive(pager, "payments-am", payload("alertmanager_firing.json"), T0).opened[0]
+        incident_id = receive(pager, "payments-am", payload("alertmanager_firing.json"), T0).opened[
+            0
+        ]
         assert escalate.escalate(pager, incident_id, T0) is True
         assert escalate.escalate(pager, incident_id, T0) is False
         run_due(pager, T0)
@@ -243,4 +267,7 @@ def test_it_acknowledges_and_resolves_through_the_api_flow(pager: Pager) -> None
     assert (view.status, view.acknowledged_by) == ("acknowledged", "ops-bot")
     view = incidents.resolve(pager, incident_id, "ops-bot", "api", T0 + timedelta(minutes=3))
     assert view.status == "resolved"
-    assert [e.message for e in view.timeline][-2:] == ["acknowledged by ops-bot (api)", "resolved by ops-bot (api)"]
+    assert [e.message for e in view.timeline][-2:] == [
+        "acknowledged by ops-bot (api)",
+        "resolved by ops-bot (api)",
+    ]

@@ -25,16 +25,26 @@ def web(sqlite_url: str) -> Iterator[tuple[Pager, FlaskClient]]:
     pager.db.dispose()
 
 
-def post_alerts(client: FlaskClient, body: object, headers: dict[str, str] = AM, name: str = "payments-am"):
+def post_alerts(
+    client: FlaskClient, body: object, headers: dict[str, str] = AM, name: str = "payments-am"
+):
     data = body if isinstance(body, str | bytes) else json.dumps(body)
-    return client.post(f"/integrations/{name}", data=data, headers=headers, content_type="application/json")
+    return client.post(
+        f"/integrations/{name}", data=data, headers=headers, content_type="application/json"
+    )
 
 
 def test_it_stores_an_alertmanager_webhook_and_answers_what_it_did(web) -> None:
     pager, client = web
     response = post_alerts(client, payload("alertmanager_firing.json"))
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "alerts": 2, "opened": [1], "updated": [], "resolved": []}
+    assert response.json == {
+        "status": "ok",
+        "alerts": 2,
+        "opened": [1],
+        "updated": [],
+        "resolved": [],
+    }
 
 
 def test_it_takes_the_token_in_the_query_string_too(web) -> None:
@@ -47,7 +57,12 @@ def test_it_takes_the_token_in_the_query_string_too(web) -> None:
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic am-token"}, {"Authorization": "Bearer gf-token"}],
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": "Basic am-token"},
+        {"Authorization": "Bearer gf-token"},
+    ],
 )
 def test_it_refuses_a_missing_or_wrong_token_with_401(web, headers) -> None:
     pager, client = web
@@ -63,7 +78,10 @@ def test_it_answers_404_for_an_unknown_integration(web) -> None:
     _, client = web
     response = post_alerts(client, payload("alertmanager_firing.json"), name="nope")
     assert response.status_code == 404
-    assert response.json == {"error": "unknown_integration", "message": "no integration named 'nope'"}
+    assert response.json == {
+        "error": "unknown_integration",
+        "message": "no integration named 'nope'",
+    }
 
 
 @pytest.mark.parametrize(
@@ -73,10 +91,26 @@ def test_it_answers_404_for_an_unknown_integration(web) -> None:
         ("", None, "empty body: expected a JSON object"),
         ("[]", "", "expected a JSON object, got list"),
         ({"version": "4"}, "alerts", "expected a list of alerts"),
-        ({"alerts": [{"status": "burning", "labels": {}}]}, "alerts[0].status", "expected 'firing' or 'resolved', got 'burning'"),
-        ({"alerts": [{"status": "firing", "labels": {"a": 1}}]}, "alerts[0].labels", "expected an object of string values"),
-        ({"alerts": [{"status": "firing", "labels": {}, "startsAt": "yesterday"}]}, "alerts[0].startsAt", "not an RFC 3339 time: 'yesterday'"),
-        ({"alerts": [{"status": "firing", "fingerprint": 7}]}, "alerts[0].fingerprint", "expected a string, got int"),
+        (
+            {"alerts": [{"status": "burning", "labels": {}}]},
+            "alerts[0].status",
+            "expected 'firing' or 'resolved', got 'burning'",
+        ),
+        (
+            {"alerts": [{"status": "firing", "labels": {"a": 1}}]},
+            "alerts[0].labels",
+            "expected an object of string values",
+        ),
+        (
+            {"alerts": [{"status": "firing", "labels": {}, "startsAt": "yesterday"}]},
+            "alerts[0].startsAt",
+            "not an RFC 3339 time: 'yesterday'",
+        ),
+        (
+            {"alerts": [{"status": "firing", "fingerprint": 7}]},
+            "alerts[0].fingerprint",
+            "expected a string, got int",
+        ),
     ],
 )
 def test_it_answers_bad_payloads_with_400_naming_the_problem(web, body, field, message) -> None:
@@ -100,7 +134,12 @@ def test_it_refuses_bodies_over_one_mebibyte_with_413(web) -> None:
 
 def test_it_reads_a_grafana_webhook(web) -> None:
     pager, client = web
-    response = post_alerts(client, payload("grafana_firing.json"), {"Authorization": "Bearer gf-token"}, "payments-grafana")
+    response = post_alerts(
+        client,
+        payload("grafana_firing.json"),
+        {"Authorization": "Bearer gf-token"},
+        "payments-grafana",
+    )
     assert response.status_code == 200
     from pager.flows import incidents
 
@@ -119,11 +158,23 @@ def test_it_serves_incidents_over_the_api(web) -> None:
     assert (bad.status_code, bad.json["field"]) == (400, "status")
 
     detail = client.get("/api/v1/incidents/1", headers=API).json
-    assert set(detail) >= {"id", "status", "service", "title", "alert_count", "created_at", "acknowledged_by", "timeline"}
+    assert set(detail) >= {
+        "id",
+        "status",
+        "service",
+        "title",
+        "alert_count",
+        "created_at",
+        "acknowledged_by",
+        "timeline",
+    }
     acked = client.post("/api/v1/incidents/1/ack", headers=API, json={"by": "Dana"}).json
     assert (acked["status"], acked["acknowledged_by"]) == ("acknowledged", "Dana")
     resolved = client.post("/api/v1/incidents/1/resolve", headers=API).json
-    assert (resolved["status"], resolved["timeline"][-1]["message"]) == ("resolved", "resolved by api (api)")
+    assert (resolved["status"], resolved["timeline"][-1]["message"]) == (
+        "resolved",
+        "resolved by api (api)",
+    )
     assert client.get("/api/v1/incidents/99", headers=API).status_code == 404
 
 
@@ -138,9 +189,13 @@ def test_it_answers_sandbox_replies_and_shows_the_phones(web) -> None:
     page = client.get(f"/sandbox?token={token}")
     assert page.status_code == 200 and b"Alice Example" in page.data and b"Reply ACK" in page.data
 
-    forged = client.post("/providers/sandbox/inbound", data={"token": "nope", "from": ALICE, "body": "ACK"})
+    forged = client.post(
+        "/providers/sandbox/inbound", data={"token": "nope", "from": ALICE, "body": "ACK"}
+    )
     assert forged.status_code == 403
-    answer = client.post("/providers/sandbox/inbound", data={"token": token, "from": ALICE, "body": "ACK"})
+    answer = client.post(
+        "/providers/sandbox/inbound", data={"token": token, "from": ALICE, "body": "ACK"}
+    )
     assert answer.json["reply"].startswith("Acknowledged #1")
     assert [m.direction for m in phone(pager, ALICE)] == ["out", "in", "out"]
 
@@ -149,7 +204,10 @@ def test_it_reports_health_readiness_and_metrics(web) -> None:
     _, client = web
     post_alerts(client, payload("alertmanager_firing.json"))
     assert client.get("/healthz").json == {"status": "ok"}
-    assert client.get("/readyz").json == {"status": "ok", "checks": {"database": "ok", "rotations": "ok"}}
+    assert client.get("/readyz").json == {
+        "status": "ok",
+        "checks": {"database": "ok", "rotations": "ok"},
+    }
     metrics = client.get("/metrics").data.decode()
     assert 'pager_alerts_received_total{integration="payments-am",source="alertmanager"}' in metrics
     assert "pager_ack_latency_seconds_bucket" in metrics

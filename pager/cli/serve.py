@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,11 @@ from pager.store.db import Database
 from pager.web import create_app
 
 config_option = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-    envvar="PAGER_CONFIG", help="pager.yaml (default: embedded quick-start settings).",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="PAGER_CONFIG",
+    help="pager.yaml (default: embedded quick-start settings).",
 )
 bind_option = click.option("--bind", help="HOST:PORT to listen on (default 127.0.0.1:8080).")
 
@@ -35,8 +39,6 @@ def _settings(config_path: Path | None, bind: str | None) -> Settings:
             click.echo(str(problem), err=True)
         raise SystemExit(2) from exc
     if bind:
-        from dataclasses import replace
-
         settings = replace(settings, bind=bind)
     return settings
 
@@ -95,7 +97,7 @@ def web(config_path: Path | None, bind: str | None, workers: int) -> None:
     settings = _settings(config_path, bind)
     Database(settings.database_url).upgrade()  # once, before the workers fork
 
-    class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    class _Gunicorn(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", settings.bind)
             self.cfg.set("workers", workers)
@@ -109,8 +111,13 @@ def web(config_path: Path | None, bind: str | None, workers: int) -> None:
 
 @click.command()
 @config_option
-@click.option("--poll", type=float, default=0.5, show_default=True,
-              help="Seconds between looks at the database for new work from `pager web`.")
+@click.option(
+    "--poll",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="Seconds between looks at the database for new work from `pager web`.",
+)
 def worker(config_path: Path | None, poll: float) -> None:
     """Run only the escalation runner and senders; pair it with `pager web`."""
     _logging()

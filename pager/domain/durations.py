@@ -1,4 +1,4 @@
-"""Durations as written in our files: `30s`, `5m`, `2h`, `1d`, `1w` (and combinations like `1h30m`)."""
+"""Durations as written in our files: `30s`, `5m`, `2h`, `1d`, `1w`, or combined: `1h30m`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ def parse_duration(text: object) -> timedelta:
     if isinstance(text, bool) or not isinstance(text, str | int):
         raise ValueError(f"expected a duration like 30s, 5m, 2h, 1d or 1w, got {text!r}")
     if isinstance(text, int):
-        raise ValueError(f"duration {text} needs a unit: {text}s, {text}m, {text}h, {text}d or {text}w")
+        raise ValueError(
+            f"duration {text} needs a unit: {text}s, {text}m, {text}h, {text}d or {text}w"
+        )
     compact = text.strip().replace(" ", "")
     parts = _PART.findall(compact)
     if not compact or "".join(n + u for n, u in parts) != compact:

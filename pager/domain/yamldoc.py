@@ -32,7 +32,7 @@ class Problem(Exception):
         return f"{self.where}: {self.message}"
 
 
-class Map(dict):  # type: ignore[type-arg]
+class Map(dict[str, Any]):
     """A YAML mapping; `where` is the mapping itself, `key_where[k]` where key k is written."""
 
     where: Where
@@ -42,7 +42,7 @@ class Map(dict):  # type: ignore[type-arg]
         return self.key_where.get(key, self.where)
 
 
-class Seq(list):  # type: ignore[type-arg]
+class Seq(list[Any]):
     """A YAML sequence; `item_where[i]` is where item i is written."""
 
     where: Where

@@ -46,16 +46,19 @@ def claim_due(pager: Pager, now: datetime, limit: int) -> list[int]:
 
 
 def send(pager: Pager, notification_id: int) -> None:
-    """Send one claimed notification through the provider whose turn it is, and record the answer."""
+    """Send a claimed notification through the provider whose turn it is; record the answer."""
     job = _start_attempt(pager, notification_id, utcnow())
     if job is None:
         return
     try:
         if job.channel == "sms":
-            sent = job.provider.send_sms(job.phone, job.body, pager.callback_url(job.provider.name, "status", job.token))
+            sent = job.provider.send_sms(
+                job.phone, job.body, pager.callback_url(job.provider.name, "status", job.token)
+            )
         else:
             sent = job.provider.call(
-                job.phone, job.body,
+                job.phone,
+                job.body,
                 pager.callback_url(job.provider.name, "voice", job.token),
                 pager.callback_url(job.provider.name, "status", job.token),
             )
@@ -63,7 +66,9 @@ def send(pager: Pager, notification_id: int) -> None:
         _record_failure(pager, job, error, utcnow())
     except Exception as error:  # a provider bug must fail over, not lose the page
         log.exception("event=provider_crashed provider=%s", job.provider.name)
-        _record_failure(pager, job, ProviderError(f"unexpected error: {error!r}", permanent=False), utcnow())
+        _record_failure(
+            pager, job, ProviderError(f"unexpected error: {error!r}", permanent=False), utcnow()
+        )
     else:
         _record_sent(pager, job, sent, utcnow())
 
@@ -80,7 +85,10 @@ def _start_attempt(pager: Pager, notification_id: int, now: datetime) -> _Job | 
         if n.channel == "sms" and contacts.opted_out(session, n.phone):
             n.status = "skipped"
             incidents.add_timeline(
-                session, n.incident_id, now, "page",
+                session,
+                n.incident_id,
+                now,
+                "page",
                 f"sms to {n.person_name} not sent: {mask(n.phone)} replied STOP",
             )
             return None
@@ -90,8 +98,12 @@ def _start_attempt(pager: Pager, notification_id: int, now: datetime) -> _Job | 
             return None
         provider = providers[n.provider_index]
         attempt = Attempt(
-            notification_id=n.id, provider=provider.name, token=secrets.token_urlsafe(16),
-            status="sending", created_at=now, updated_at=now,
+            notification_id=n.id,
+            provider=provider.name,
+            token=secrets.token_urlsafe(16),
+            status="sending",
+            created_at=now,
+            updated_at=now,
         )
         session.add(attempt)
         session.flush()
@@ -112,13 +124,19 @@ def _record_sent(pager: Pager, job: _Job, sent: Sent, now: datetime) -> None:
             n.updated_at = now
         verb = "sms" if job.channel == "sms" else "call"
         incidents.add_timeline(
-            session, n.incident_id, now, "page",
+            session,
+            n.incident_id,
+            now,
+            "page",
             f"{verb} to {n.person_name} ({mask(n.phone)}) sent via {job.provider.name}",
         )
     metrics.NOTIFICATIONS_SENT.labels(job.provider.name, job.channel).inc()
     log.info(
         "event=page_sent notification=%d provider=%s channel=%s to=%s",
-        job.notification_id, job.provider.name, job.channel, mask(job.phone),
+        job.notification_id,
+        job.provider.name,
+        job.channel,
+        mask(job.phone),
     )
 
 
@@ -135,11 +153,16 @@ def _record_failure(pager: Pager, job: _Job, error: ProviderError, now: datetime
     pager.wake()
     log.warning(
         "event=page_failed notification=%d provider=%s code=%s permanent=%s",
-        job.notification_id, job.provider.name, error.code, error.permanent,
+        job.notification_id,
+        job.provider.name,
+        error.code,
+        error.permanent,
     )
 
 
-def fail_over(session: Session, pager: Pager, n: Notification, attempt: Attempt, now: datetime) -> None:
+def fail_over(
+    session: Session, pager: Pager, n: Notification, attempt: Attempt, now: datetime
+) -> None:
     """Hand the notification to the next provider after `attempt` failed."""
     metrics.NOTIFICATIONS_FAILED.labels(attempt.provider, n.channel).inc()
     providers = pager.providers_for(n.channel)
@@ -152,13 +175,19 @@ def fail_over(session: Session, pager: Pager, n: Notification, attempt: Attempt,
         n.status = "pending"
         n.next_attempt_at = now
         incidents.add_timeline(
-            session, n.incident_id, now, "failover",
+            session,
+            n.incident_id,
+            now,
+            "failover",
             f"{verb} to {n.person_name} via {attempt.provider} failed ({why}); "
             f"trying {providers[n.provider_index].name}",
         )
         return
     incidents.add_timeline(
-        session, n.incident_id, now, "failover",
+        session,
+        n.incident_id,
+        now,
+        "failover",
         f"{verb} to {n.person_name} via {attempt.provider} failed ({why})",
     )
     _give_up_or_retry(session, n, providers, now, "every provider failed")
@@ -175,18 +204,33 @@ def _give_up_or_retry(
         n.status = "pending"
         n.next_attempt_at = now + delay
         incidents.add_timeline(
-            session, n.incident_id, now, "failover",
+            session,
+            n.incident_id,
+            now,
+            "failover",
             f"{verb} to {n.person_name}: {why}; trying again in {int(delay.total_seconds())}s",
         )
         return
     n.status = "failed"
     n.lease_until = None
     incidents.add_timeline(
-        session, n.incident_id, now, "failover", f"could not reach {n.person_name} by {n.channel}: {why}"
+        session,
+        n.incident_id,
+        now,
+        "failover",
+        f"could not reach {n.person_name} by {n.channel}: {why}",
     )
 
 
-_ORDER = {"sending": 0, "queued": 1, "sent": 2, "delivered": 3, "answered": 3, "no_answer": 3, "failed": 3}
+_ORDER = {
+    "sending": 0,
+    "queued": 1,
+    "sent": 2,
+    "delivered": 3,
+    "answered": 3,
+    "no_answer": 3,
+    "failed": 3,
+}
 
 
 def _later(current: str, new: str) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from pager.domain import messages
 from pager.domain.escalation import step_to_run, total_steps
-from pager.domain.rotations import Person, Policy
+from pager.domain.rotations import Person, Policy, Target
 from pager.flows.context import Pager
 from pager.store import incidents
 from pager.store.models import Incident, Notification
@@ -44,7 +44,9 @@ def escalate(pager: Pager, incident_id: int, now: datetime) -> bool:
         run = step_to_run(policy, incident.escalation_step, now)
         if run is None:
             return _stop(
-                session, incident, now,
+                session,
+                incident,
+                now,
                 f"escalation ended after {total_steps(policy)} steps with no acknowledgement",
             )
         people = _targets(pager, run.step.targets, now)
@@ -52,10 +54,14 @@ def escalate(pager: Pager, incident_id: int, now: datetime) -> bool:
         next_due = run.next_due if people else now
         if not incidents.claim_step(session, incident.id, run.index, run.index + 1, next_due):
             return False
-        label = f"step {run.number}" + (f" (repeat {run.pass_number - 1})" if run.pass_number > 1 else "")
+        label = f"step {run.number}" + (
+            f" (repeat {run.pass_number - 1})" if run.pass_number > 1 else ""
+        )
         if not people:
             targets = ", ".join(str(t) for t in run.step.targets)
-            incidents.add_timeline(session, incident.id, now, "escalation", f"{label}: no one on call for {targets}")
+            incidents.add_timeline(
+                session, incident.id, now, "escalation", f"{label}: no one on call for {targets}"
+            )
             return True
         firing = incidents.firing_count(session, incident.id)
         for person in people:
@@ -63,12 +69,16 @@ def escalate(pager: Pager, incident_id: int, now: datetime) -> bool:
                 _page(session, incident, person, channel, run.index, firing, now)
         names = ", ".join(p.name for p in people)
         channels = " and ".join(run.step.channels)
-        incidents.add_timeline(session, incident.id, now, "escalation", f"{label}: paging {names} by {channels}")
-    log.info("event=escalation_step incident=%d step=%d people=%d", incident_id, run.index, len(people))
+        incidents.add_timeline(
+            session, incident.id, now, "escalation", f"{label}: paging {names} by {channels}"
+        )
+    log.info(
+        "event=escalation_step incident=%d step=%d people=%d", incident_id, run.index, len(people)
+    )
     return True
 
 
-def _targets(pager: Pager, targets: tuple, now: datetime) -> list[Person]:  # type: ignore[type-arg]
+def _targets(pager: Pager, targets: tuple[Target, ...], now: datetime) -> list[Person]:
     schedule = pager.rotations.schedule
     if schedule is None:
         return []
@@ -81,12 +91,20 @@ def _targets(pager: Pager, targets: tuple, now: datetime) -> list[Person]:  # ty
 
 
 def _page(
-    session: Session, incident: Incident, person: Person, channel: str, step: int, firing: int,
+    session: Session,
+    incident: Incident,
+    person: Person,
+    channel: str,
+    step: int,
+    firing: int,
     now: datetime,
 ) -> None:
     facts = dict(
-        number=incident.id, service=incident.service, title=incident.title,
-        firing=max(firing, 1), summary=incident.summary,
+        number=incident.id,
+        service=incident.service,
+        title=incident.title,
+        firing=max(firing, 1),
+        summary=incident.summary,
     )
     body = (
         messages.page_text(**facts, code=incident.ack_code)  # type: ignore[arg-type]
@@ -95,15 +113,27 @@ def _page(
     )
     session.add(
         Notification(
-            incident_id=incident.id, step=step, person=person.id, person_name=person.name,
-            phone=person.phone, channel=channel, body=body, status="pending",
-            provider_index=0, round=0, next_attempt_at=now, created_at=now, updated_at=now,
+            incident_id=incident.id,
+            step=step,
+            person=person.id,
+            person_name=person.name,
+            phone=person.phone,
+            channel=channel,
+            body=body,
+            status="pending",
+            provider_index=0,
+            round=0,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
         )
     )
 
 
 def _stop(session: Session, incident: Incident, now: datetime, why: str) -> bool:
-    if not incidents.claim_step(session, incident.id, incident.escalation_step, incident.escalation_step, None):
+    if not incidents.claim_step(
+        session, incident.id, incident.escalation_step, incident.escalation_step, None
+    ):
         return False
     incidents.add_timeline(session, incident.id, now, "escalation", why)
     return True

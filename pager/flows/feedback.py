@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 _FINAL = ("delivered", "answered", "no_answer", "failed")
 
 
-def _find_attempt(session: Session, provider: str, token: str | None, message_id: str) -> Attempt | None:
+def _find_attempt(
+    session: Session, provider: str, token: str | None, message_id: str
+) -> Attempt | None:
     attempt = outbox.attempt_by_token(session, token) if token else None
     if attempt is None and message_id:
         attempt = outbox.attempt_by_provider_id(session, provider, message_id)
@@ -29,7 +31,9 @@ def _find_attempt(session: Session, provider: str, token: str | None, message_id
     return attempt
 
 
-def record_status(pager: Pager, provider: str, update: StatusUpdate, token: str | None, now: datetime) -> bool:
+def record_status(
+    pager: Pager, provider: str, update: StatusUpdate, token: str | None, now: datetime
+) -> bool:
     """Apply a delivery-status webhook; False (and no change) when we know no such attempt."""
     with pager.db.transaction() as session:
         attempt = _find_attempt(session, provider, token, update.provider_message_id)
@@ -52,7 +56,11 @@ def record_status(pager: Pager, provider: str, update: StatusUpdate, token: str 
         who = f"{n.person_name} ({mask(n.phone)})"
         if update.state == "failed":
             attempt.error_message = attempt.error_message or f"status {update.raw_status}"
-            if incident is not None and incident.status == "triggered" and n.status in ("sent", "sending"):
+            if (
+                incident is not None
+                and incident.status == "triggered"
+                and n.status in ("sent", "sending")
+            ):
                 fail_over(session, pager, n, attempt, now)
                 pager.wake()
             return True
@@ -67,7 +75,9 @@ def record_status(pager: Pager, provider: str, update: StatusUpdate, token: str 
     return True
 
 
-def keypad(pager: Pager, provider: str, pressed: KeypadInput, token: str | None, now: datetime) -> str:
+def keypad(
+    pager: Pager, provider: str, pressed: KeypadInput, token: str | None, now: datetime
+) -> str:
     """Act on a digit pressed during a page call; returns what the call says back."""
     with pager.db.transaction() as session:
         attempt = _find_attempt(session, provider, token, pressed.provider_message_id)
@@ -77,7 +87,11 @@ def keypad(pager: Pager, provider: str, pressed: KeypadInput, token: str | None,
             return "This call is no longer valid. Goodbye."
         digit = pressed.digits.strip()[:1]
         incidents.add_timeline(
-            session, incident.id, now, "reply", f"{n.person_name} pressed {digit or 'nothing'} on the call"
+            session,
+            incident.id,
+            now,
+            "reply",
+            f"{n.person_name} pressed {digit or 'nothing'} on the call",
         )
         if digit == "1":
             if acknowledge_in(session, incident, n.person_name, "voice", now):

@@ -51,7 +51,9 @@ def acknowledge_in(session: Session, incident: Incident, by: str, via: str, now:
     incident.escalation_due_at = None
     incident.updated_at = now
     _cancel_pending(session, incident.id, now)
-    incidents.add_timeline(session, incident.id, now, "acknowledged", f"acknowledged by {by} ({via})")
+    incidents.add_timeline(
+        session, incident.id, now, "acknowledged", f"acknowledged by {by} ({via})"
+    )
     metrics.ACK_LATENCY.observe(max(0.0, (now - incident.created_at).total_seconds()))
     return True
 

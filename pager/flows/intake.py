@@ -42,7 +42,10 @@ def receive_alerts(
         pager.wake()  # page at once, not at the next scheduler tick
     log.info(
         "event=alerts_received integration=%s alerts=%d opened=%s resolved=%s",
-        integration.name, len(events), result.opened, result.resolved,
+        integration.name,
+        len(events),
+        result.opened,
+        result.resolved,
     )
     return result
 
@@ -65,7 +68,9 @@ def _apply(
         reopened = alert.status == "resolved"
         _update(alert, event, now)
         if reopened:
-            incidents.add_timeline(session, alert.incident_id, now, "alert", f"{event.name} firing again")
+            incidents.add_timeline(
+                session, alert.incident_id, now, "alert", f"{event.name} firing again"
+            )
         _note(result.updated, alert.incident_id)
         return
     incident = None
@@ -74,7 +79,7 @@ def _apply(
     if incident is None:
         incident = _open(pager, session, integration, event, now)
         result.opened.append(incident.id)
-    else:
+    elif incident.id not in result.opened:
         incidents.add_timeline(session, incident.id, now, "alert", f"{event.name} joined")
         incident.updated_at = now
         _note(result.updated, incident.id)
@@ -125,12 +130,18 @@ def _open(
     session.add(incident)
     session.flush()
     incidents.add_timeline(
-        session, incident.id, now, "opened",
+        session,
+        incident.id,
+        now,
+        "opened",
         f"opened by {integration.name} ({integration.source}): {event.name}",
     )
     if policy is None:
         incidents.add_timeline(
-            session, incident.id, now, "warning",
+            session,
+            incident.id,
+            now,
+            "warning",
             f"service '{integration.service}' has no escalation policy in the rotations: "
             "nobody will be paged",
         )

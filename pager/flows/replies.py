@@ -39,7 +39,10 @@ def handle_sms(pager: Pager, sms: InboundSms, now: datetime) -> str | None:
             # A stranger changes nothing and gets no answer (we would be an SMS relay for spam).
             log.info("event=reply_from_unknown from=%s", mask(phone))
             return None
-        if contacts.count_since(session, phone, "auto_reply", now - AUTO_REPLY_WINDOW) >= AUTO_REPLIES_ALLOWED:
+        if (
+            contacts.count_since(session, phone, "auto_reply", now - AUTO_REPLY_WINDOW)
+            >= AUTO_REPLIES_ALLOWED
+        ):
             log.warning("event=auto_reply_limited from=%s", mask(phone))
             return None
         text = _answer(session, phone, reply, sms.body, now)
@@ -78,15 +81,21 @@ def _answer(session: Session, phone: str, reply: Reply, body: str, now: datetime
     return _act(session, incident, phone, reply, body, now)
 
 
-def _act(session: Session, incident: Incident, phone: str, reply: Reply, body: str, now: datetime) -> str:
+def _act(
+    session: Session, incident: Incident, phone: str, reply: Reply, body: str, now: datetime
+) -> str:
     person = incidents.person_paged(session, incident.id, phone) or mask(phone)
     shown = " ".join(body.split())[:40]
-    incidents.add_timeline(session, incident.id, now, "reply", f"{person} ({mask(phone)}) replied '{shown}'")
+    incidents.add_timeline(
+        session, incident.id, now, "reply", f"{person} ({mask(phone)}) replied '{shown}'"
+    )
     facts = dict(number=incident.id, service=incident.service, title=incident.title)
     if reply.kind == "ack":
         if acknowledge_in(session, incident, person, "sms", now):
             return reply_text("acknowledged", **facts, code=incident.ack_code)
-        return reply_text("already_acknowledged", number=incident.id, by=incident.acknowledged_by or "someone")
+        return reply_text(
+            "already_acknowledged", number=incident.id, by=incident.acknowledged_by or "someone"
+        )
     if resolve_in(session, incident, person, "sms", now):
         return reply_text("resolved", **facts)
     return reply_text("already_resolved", number=incident.id)

@@ -39,9 +39,13 @@ def load_rotations(pager: Pager, now: datetime) -> Rotations:
         files = read_files(pager.settings.rotations)
         schedule, problems = parse_schedule(files)
     except (OSError, UnicodeDecodeError) as exc:
-        files, schedule, problems = [], None, [Problem(Where(str(pager.settings.rotations), 1), str(exc))]
-    except Problem as problem:
-        files, schedule, problems = [], None, [problem]
+        files, schedule, problems = (
+            [],
+            None,
+            [Problem(Where(str(pager.settings.rotations), 1), str(exc))],
+        )
+    except Problem as unreadable:
+        files, schedule, problems = [], None, [unreadable]
     if schedule is not None:
         digest = digest_of(files)
         with pager.db.transaction() as session:
@@ -54,7 +58,9 @@ def load_rotations(pager: Pager, now: datetime) -> Rotations:
     for problem in problems:
         log.error("event=rotations_invalid problem=%r", str(problem))
     if pager.rotations.schedule is not None:
-        pager.rotations = Rotations(pager.rotations.schedule, problems, pager.rotations.origin, pager.rotations.digest)
+        pager.rotations = Rotations(
+            pager.rotations.schedule, problems, pager.rotations.origin, pager.rotations.digest
+        )
         return pager.rotations
     with pager.db.transaction() as session:
         last_good = rotation_sets.latest(session)

@@ -79,10 +79,10 @@ class SandboxProvider:
     def sms_reply(self, inbound: InboundSms, text: str | None) -> WebResponse:
         if text:
             self._put(inbound.sender, "out", "sms", text)
-        return WebResponse('{"reply": %s}' % _json(text), "application/json")
+        return WebResponse(json.dumps({"reply": text}), "application/json")
 
     def voice_reply(self, text: str) -> WebResponse:
-        return WebResponse('{"say": %s}' % _json(text), "application/json")
+        return WebResponse(json.dumps({"say": text}), "application/json")
 
 
 def _field(request: WebRequest, name: str) -> str:
@@ -91,6 +91,3 @@ def _field(request: WebRequest, name: str) -> str:
         raise WebhookInvalid(f"missing form field '{name}'")
     return value
 
-
-def _json(text: str | None) -> str:
-    return json.dumps(text)

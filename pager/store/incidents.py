@@ -91,8 +91,9 @@ def due_for_escalation(session: Session, now: datetime, limit: int = 100) -> lis
     return list(session.scalars(query))
 
 
-def claim_step(session: Session, incident_id: int, step: int, next_step: int,
-               next_due: datetime | None) -> bool:
+def claim_step(
+    session: Session, incident_id: int, step: int, next_step: int, next_due: datetime | None
+) -> bool:
     """Move the incident from `step` to `next_step`; False when another runner got there first.
 
     The conditional UPDATE is the claim: on PostgreSQL a second runner blocks on the row lock,
@@ -108,7 +109,7 @@ def claim_step(session: Session, incident_id: int, step: int, next_step: int,
         .values(escalation_step=next_step, escalation_due_at=next_due)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def next_escalation_due(session: Session) -> datetime | None:

@@ -103,7 +103,8 @@ class Notification(Base):
     phone: Mapped[str] = mapped_column(String(32), index=True)
     channel: Mapped[str] = mapped_column(String(10))  # sms | voice
     body: Mapped[str] = mapped_column(Text)
-    # pending -> sending -> sent -> delivered | answered | no_answer; or failed / cancelled / skipped
+    # pending -> sending -> sent -> delivered | answered | no_answer;
+    # or failed / cancelled / skipped
     status: Mapped[str] = mapped_column(String(20), default="pending")
     provider_index: Mapped[int] = mapped_column(Integer, default=0)
     round: Mapped[int] = mapped_column(Integer, default=0)

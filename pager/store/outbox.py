@@ -43,7 +43,7 @@ def claim(session: Session, notification_id: int, now: datetime, lease_until: da
         .values(status="sending", lease_until=lease_until, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def get(session: Session, notification_id: int) -> Notification | None:
@@ -78,9 +78,7 @@ def active_for_incident(session: Session, incident_id: int) -> Sequence[Notifica
 
 
 def next_due(session: Session) -> datetime | None:
-    pending = select(func.min(Notification.next_attempt_at)).where(
-        Notification.status == "pending"
-    )
+    pending = select(func.min(Notification.next_attempt_at)).where(Notification.status == "pending")
     leased = select(func.min(Notification.lease_until)).where(Notification.status == "sending")
     times = [t for t in (session.scalar(pending), session.scalar(leased)) if t is not None]
     return min(times) if times else None

@@ -18,7 +18,9 @@ def save(session: Session, digest: str, files: list[tuple[str, str]], now: datet
     current = latest(session)
     if current is not None and current.digest == digest:
         return
-    session.add(RotationSet(loaded_at=now, digest=digest, files={"files": [list(f) for f in files]}))
+    session.add(
+        RotationSet(loaded_at=now, digest=digest, files={"files": [list(f) for f in files]})
+    )
 
 
 def files_of(found: RotationSet) -> list[tuple[str, str]]:

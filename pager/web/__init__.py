@@ -17,7 +17,11 @@ def create_app(pager: Pager) -> Flask:
     app.extensions["pager"] = pager
     errors.init_app(app)
     for blueprint in (
-        integrations.blueprint, providers.blueprint, api.blueprint, sandbox.blueprint, ops.blueprint
+        integrations.blueprint,
+        providers.blueprint,
+        api.blueprint,
+        sandbox.blueprint,
+        ops.blueprint,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -21,7 +21,9 @@ STATUSES = ("triggered", "acknowledged", "resolved")
 @blueprint.before_request
 def _authenticate() -> None:
     if not token_matches(presented_token(), pager().settings.api_tokens):
-        raise ApiError(401, "unauthorized", "missing or wrong API token (Authorization: Bearer <token>)")
+        raise ApiError(
+            401, "unauthorized", "missing or wrong API token (Authorization: Bearer <token>)"
+        )
 
 
 def _json(view: IncidentView, *, with_timeline: bool = True) -> dict[str, Any]:
@@ -42,7 +44,9 @@ def _json(view: IncidentView, *, with_timeline: bool = True) -> dict[str, Any]:
 def list_incidents() -> ResponseReturnValue:
     status = request.args.get("status") or None
     if status is not None and status not in STATUSES:
-        raise ApiError(400, "invalid_status", f"status must be one of {', '.join(STATUSES)}", "status")
+        raise ApiError(
+            400, "invalid_status", f"status must be one of {', '.join(STATUSES)}", "status"
+        )
     found = incidents.listing(pager(), status)
     return jsonify(incidents=[_json(view, with_timeline=False) for view in found])
 
@@ -55,13 +59,17 @@ def get_incident(incident_id: int) -> ResponseReturnValue:
 @blueprint.post("/incidents/<int:incident_id>/ack")
 def acknowledge(incident_id: int) -> ResponseReturnValue:
     by = _actor()
-    return jsonify(_json(_found(lambda: incidents.acknowledge(pager(), incident_id, by, "api", utcnow()))))
+    return jsonify(
+        _json(_found(lambda: incidents.acknowledge(pager(), incident_id, by, "api", utcnow())))
+    )
 
 
 @blueprint.post("/incidents/<int:incident_id>/resolve")
 def resolve(incident_id: int) -> ResponseReturnValue:
     by = _actor()
-    return jsonify(_json(_found(lambda: incidents.resolve(pager(), incident_id, by, "api", utcnow()))))
+    return jsonify(
+        _json(_found(lambda: incidents.resolve(pager(), incident_id, by, "api", utcnow())))
+    )
 
 
 def _actor() -> str:

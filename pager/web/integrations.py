@@ -27,7 +27,9 @@ def receive(name: str) -> ResponseReturnValue:
         raise ApiError(404, "unknown_integration", f"no integration named '{name}'")
     if not token_matches(presented_token(), [integration.token or ""]):
         metrics.WEBHOOKS_REJECTED.labels("integration", "token").inc()
-        raise ApiError(401, "unauthorized", "missing or wrong token (Authorization: Bearer <token>)")
+        raise ApiError(
+            401, "unauthorized", "missing or wrong token (Authorization: Bearer <token>)"
+        )
     payload = _json_body()
     try:
         events = PARSERS[integration.source](payload)

@@ -33,7 +33,9 @@ def readyz() -> ResponseReturnValue:
         ready = False
         checks["rotations"] = "no valid rotation set: nobody can be paged"
     elif rotations.problems:
-        checks["rotations"] = "degraded: the files on disk are invalid; the last good set is in force"
+        checks["rotations"] = (
+            "degraded: the files on disk are invalid; the last good set is in force"
+        )
     else:
         checks["rotations"] = "ok"
     if rotations.problems:

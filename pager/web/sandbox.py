@@ -53,8 +53,12 @@ def messages_json() -> ResponseReturnValue:
     return {
         "messages": [
             {
-                "at": m.at.isoformat(), "number": m.number, "direction": m.direction,
-                "channel": m.channel, "body": m.body, "id": m.provider_message_id,
+                "at": m.at.isoformat(),
+                "number": m.number,
+                "direction": m.direction,
+                "channel": m.channel,
+                "body": m.body,
+                "id": m.provider_message_id,
             }
             for m in messages
         ]
