@@ -271,3 +271,55 @@ def test_it_acknowledges_and_resolves_through_the_api_flow(pager: Pager) -> None
         "acknowledged by ops-bot (api)",
         "resolved by ops-bot (api)",
     ]
+
+
+def test_it_snapshots_policy_targets_as_what_they_page_when_the_incident_opens(
+    database_url: str,
+) -> None:
+    from pager.app import build_pager
+    from pager.domain.rotation_schema import parse_schedule
+    from tests.conftest import ROTATIONS, make_settings
+
+    text = (ROTATIONS / "team.yaml").read_text()
+    text = text.replace(
+        "      - {targets: [person:carol], channels: [sms, voice], wait: 10m}",
+        "      - {targets: [policy:dba], channels: [sms, voice], wait: 10m}\n"
+        "  dba:\n    steps:\n      - {targets: [person:carol], channels: [sms], wait: 5m}",
+    )
+    schedule, problems = parse_schedule([("team.yaml", text)])
+    assert problems == [] and schedule is not None
+    pager = build_pager(make_settings(database_url))
+    try:
+        pager.rotations.schedule = schedule
+        incident_id = open_and_page(pager)
+        from pager.store import incidents as incident_store
+
+        with pager.db.transaction() as session:
+            snapshot = incident_store.get(session, incident_id).policy  # type: ignore[union-attr]
+        assert [s["targets"] for s in snapshot["steps"]] == [
+            ["rotation:sre-primary"],
+            ["rotation:sre-primary"],
+            ["person:carol"],
+        ]
+    finally:
+        pager.db.dispose()
+
+
+def test_it_notes_a_target_that_an_edit_removed_and_moves_on(pager: Pager) -> None:
+    incident_id = open_and_page(pager)
+    schedule = pager.rotations.schedule
+    assert schedule is not None
+    pager.rotations.schedule = type(schedule)(
+        people=schedule.people,
+        rotations={},
+        overrides=(),
+        policies=schedule.policies,
+        services=schedule.services,
+    )
+    at_step_2 = T0 + timedelta(minutes=5)
+    with freeze_time(at_step_2):
+        run_due(pager, at_step_2)
+    messages = [e.message for e in incidents.view(pager, incident_id).timeline]
+    assert "rotation:sre-primary is no longer in the rotations" in messages
+    # With nobody to page at step 2, step 3 (carol) runs at once rather than 5 minutes later.
+    assert sorted(m.channel for m in phone(pager, CAROL)) == ["sms", "voice"]

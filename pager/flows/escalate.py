@@ -18,10 +18,19 @@ log = logging.getLogger(__name__)
 
 
 def escalate_due(pager: Pager, now: datetime, limit: int = 100) -> int:
-    """Run every escalation step due at `now`; returns how many steps ran."""
-    with pager.db.transaction() as session:
-        due = incidents.due_for_escalation(session, now, limit)
-    ran = sum(1 for incident_id in due if escalate(pager, incident_id, now))
+    """Run every escalation step due at `now`; returns how many steps ran.
+
+    A step with nobody to page makes the next one due at once, so look again (a few times at
+    most: a policy has few steps, and the runner comes back anyway).
+    """
+    ran = 0
+    for _ in range(10):
+        with pager.db.transaction() as session:
+            due = incidents.due_for_escalation(session, now, limit)
+        ran_now = sum(1 for incident_id in due if escalate(pager, incident_id, now))
+        ran += ran_now
+        if ran_now < len(due) or not ran_now:
+            break
     if ran:
         pager.wake()
     return ran
@@ -49,7 +58,7 @@ def escalate(pager: Pager, incident_id: int, now: datetime) -> bool:
                 now,
                 f"escalation ended after {total_steps(policy)} steps with no acknowledgement",
             )
-        people = _targets(pager, run.step.targets, now)
+        people = _targets(pager, session, incident.id, run.step.targets, now)
         # A step with nobody to page must not hold up the next one.
         next_due = run.next_due if people else now
         if not incidents.claim_step(session, incident.id, run.index, run.index + 1, next_due):
@@ -78,12 +87,20 @@ def escalate(pager: Pager, incident_id: int, now: datetime) -> bool:
     return True
 
 
-def _targets(pager: Pager, targets: tuple[Target, ...], now: datetime) -> list[Person]:
+def _targets(
+    pager: Pager, session: Session, incident_id: int, targets: tuple[Target, ...], now: datetime
+) -> list[Person]:
     schedule = pager.rotations.schedule
     if schedule is None:
         return []
     people: list[Person] = []
     for target in targets:
+        if not schedule.knows(target):
+            # An edit removed it since the incident opened: say so rather than page nobody quietly.
+            incidents.add_timeline(
+                session, incident_id, now, "warning", f"{target} is no longer in the rotations"
+            )
+            continue
         for person in schedule.resolve(target, now):
             if person.id not in {p.id for p in people}:
                 people.append(person)

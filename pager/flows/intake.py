@@ -112,7 +112,11 @@ def _open(
 ) -> Incident:
     schedule = pager.rotations.schedule
     service = schedule.services.get(integration.service) if schedule else None
-    policy = schedule.policies.get(service.policy) if schedule and service else None
+    snapshot = (
+        schedule.policy_snapshot(service.policy)
+        if schedule is not None and service is not None and service.policy in schedule.policies
+        else None
+    )
     incident = Incident(
         service=integration.service,
         integration=integration.name,
@@ -123,7 +127,7 @@ def _open(
         ack_code=new_ack_code(incidents.open_codes(session)),
         created_at=now,
         updated_at=now,
-        policy=policy.to_snapshot() if policy else None,
+        policy=snapshot,
         escalation_step=0,
         escalation_due_at=now,
     )
@@ -136,7 +140,7 @@ def _open(
         "opened",
         f"opened by {integration.name} ({integration.source}): {event.name}",
     )
-    if policy is None:
+    if snapshot is None:
         incidents.add_timeline(
             session,
             incident.id,

@@ -1,0 +1,15 @@
+"""The `pager` command."""
+
+import click
+
+from pager.cli.rotations import check, oncall
+from pager.cli.serve import db, serve, web, worker
+
+
+@click.group()
+def main() -> None:
+    """pager: self-hosted on-call paging."""
+
+
+for command in (serve, web, worker, db, check, oncall):
+    main.add_command(command)

@@ -1,0 +1,186 @@
+"""The fields of rotation files, one reader each, and `Checked`, which notes what is wrong.
+
+A field reader takes a value as YAML gave it and returns it parsed, or raises ValueError with
+a message a user can act on. `Checked` applies readers to an entry and turns each ValueError
+into a located `Problem`, so one pass over the files finds every problem.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Collection
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pager.domain.durations import parse_duration
+from pager.domain.phones import parse_e164
+from pager.domain.rotations import CHANNELS
+from pager.domain.yamldoc import Map, Problem, Seq, Where
+
+T = TypeVar("T")
+
+_LOCAL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_MOST_NAMES_SHOWN = 12
+
+
+def shown(value: Any) -> str:
+    """`value` as a message should quote it."""
+    return "nothing" if value is None else repr(value)
+
+
+def text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected text, got {shown(value)}")
+    return value
+
+
+def phone(value: Any) -> str:
+    """The number in E.164 form (+447700900101)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(f'write the number in quotes, like "+{value}"')
+    return parse_e164(text(value))
+
+
+def zone_name(value: Any) -> str:
+    """A time zone name zoneinfo knows, like Europe/London."""
+    name = text(value)
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        close = difflib.get_close_matches(name, _zone_names(), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "use a name like Europe/London"
+        raise ValueError(f"unknown time zone '{name}' ({hint})") from None
+    return name
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def local_time(value: Any) -> datetime:
+    """A naive local time written YYYY-MM-DDTHH:MM."""
+    if not isinstance(value, str) or not _LOCAL_TIME.fullmatch(value):
+        raise ValueError(f"expected a local time like 2026-01-05T09:00, got {shown(value)}")
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M")
+    except ValueError:
+        raise ValueError(f"'{value}' is not a real date and time") from None
+
+
+def positive_duration(value: Any) -> timedelta:
+    delta = parse_duration(value)
+    if delta <= timedelta(0):
+        raise ValueError("must be longer than 0s, like 1d or 1w")
+    return delta
+
+
+def repeat_count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"expected a whole number, 0 or more, got {shown(value)}")
+    return value
+
+
+def non_empty_list(value: Any) -> Seq:
+    if not isinstance(value, Seq):
+        raise ValueError(f"expected a list, got {shown(value)}")
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def unknown_name(kind: str, name: str, known: Collection[str]) -> str:
+    """`unknown person 'bob' ...` with a close match, or the names there are."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    if close:
+        return f"unknown {kind} '{name}' (did you mean '{close[0]}'?)"
+    if not known:
+        return f"unknown {kind} '{name}' (none defined)"
+    names = sorted(known)
+    listed = ", ".join(names[:_MOST_NAMES_SHOWN])
+    more = len(names) - _MOST_NAMES_SHOWN
+    return f"unknown {kind} '{name}' (known: {listed}{f' and {more} more' if more > 0 else ''})"
+
+
+class Checked:
+    """Reads the fields of entries, noting each problem in `problems` instead of stopping."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+
+    def keys(
+        self,
+        body: Any,
+        where: Where,
+        context: str,
+        required: tuple[str, ...],
+        optional: tuple[str, ...] = (),
+    ) -> Map | None:
+        """`body` if it is a mapping (unknown and missing keys noted), else None."""
+        allowed = ", ".join((*required, *optional))
+        if not isinstance(body, Map):
+            self.problems.append(
+                Problem(where, f"{context} must be a mapping with the keys {allowed}")
+            )
+            return None
+        for key in body:
+            if key not in required and key not in optional:
+                message = f"unknown key '{key}' in {context} (allowed: {allowed})"
+                self.problems.append(Problem(body.at(key), message))
+        missing = [f"'{key}'" for key in required if key not in body]
+        if missing:
+            self.problems.append(Problem(where, f"{context} is missing {', '.join(missing)}"))
+        return body
+
+    def value(self, body: Map, key: str, read: Callable[[Any], T]) -> T | None:
+        """`body[key]` read by `read`; None if missing (noted by `keys`) or wrong."""
+        if key not in body:
+            return None
+        try:
+            return read(body[key])
+        except ValueError as error:
+            self.problems.append(Problem(body.at(key), f"{key}: {error}"))
+            return None
+
+    def items(
+        self, body: Map, key: str, read: Callable[[Any, Where], T | None]
+    ) -> tuple[T, ...] | None:
+        """Each item of the non-empty list `body[key]` read by `read`; None if any is wrong."""
+        listed = self.value(body, key, non_empty_list)
+        if listed is None:
+            return None
+        found = [read(item, listed.at(index)) for index, item in enumerate(listed)]
+        return tuple(item for item in found if item is not None) if None not in found else None
+
+    def known(self, name: str, where: Where, kind: str, known: Collection[str]) -> bool:
+        if name in known:
+            return True
+        self.problems.append(Problem(where, unknown_name(kind, name, known)))
+        return False
+
+    def name(self, body: Map, key: str, kind: str, known: Collection[str]) -> str | None:
+        """`body[key]`, the id of a `kind` that must be among `known`."""
+        name = self.value(body, key, text)
+        return name if name is not None and self.known(name, body.at(key), kind, known) else None
+
+    def names(
+        self, body: Map, key: str, kind: str, known: Collection[str]
+    ) -> tuple[str, ...] | None:
+        """`body[key]`, a non-empty list of ids of `kind`, each among `known`."""
+        return self.items(body, key, lambda item, where: self._known_id(item, where, kind, known))
+
+    def channel(self, value: Any, where: Where) -> str | None:
+        if value in CHANNELS:
+            return str(value)
+        message = f"unknown channel {shown(value)} (allowed: {', '.join(CHANNELS)})"
+        self.problems.append(Problem(where, message))
+        return None
+
+    def _known_id(self, value: Any, where: Where, kind: str, known: Collection[str]) -> str | None:
+        if not isinstance(value, str):
+            self.problems.append(Problem(where, f"expected a {kind} id, got {shown(value)}"))
+            return None
+        return value if self.known(value, where, kind, known) else None

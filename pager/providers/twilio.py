@@ -1,0 +1,241 @@
+"""Twilio: SMS and voice calls through the official SDK, and reading Twilio's webhooks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
+
+from pager.providers.base import (
+    DeliveryState,
+    InboundSms,
+    KeypadInput,
+    ProviderError,
+    Sent,
+    StatusUpdate,
+    WebhookInvalid,
+    WebRequest,
+    WebResponse,
+)
+
+# Twilio's MessageStatus values. `receiving`/`received` only describe inbound messages, so a
+# status callback for one of our pages never carries them.
+SMS_STATES: Mapping[str, DeliveryState] = {
+    "queued": "queued",
+    "accepted": "queued",
+    "scheduled": "queued",
+    "sending": "queued",
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "failed",
+    "failed": "failed",
+    "canceled": "failed",
+}
+
+# Twilio's CallStatus values. A call answered by voicemail is `completed` too: only the digits
+# posted to the keypad URL acknowledge a page, so a machine never acks.
+CALL_STATES: Mapping[str, DeliveryState] = {
+    "queued": "queued",
+    "initiated": "queued",
+    "ringing": "sent",
+    "in-progress": "answered",
+    "completed": "answered",
+    "busy": "no_answer",
+    "no-answer": "no_answer",
+    "canceled": "no_answer",
+    "failed": "failed",
+}
+
+SIGNATURE_HEADER = "X-Twilio-Signature"
+# Present when a Twilio Webhook Rule signs with a SharedKey instead of the auth token.
+SHARED_KEY_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+XML = "application/xml"
+KEYPAD_WAIT_SECONDS = 8
+NO_INPUT = "No input received. Goodbye."
+
+
+class TwilioProvider:
+    """SMS and voice through one Twilio account."""
+
+    channels: frozenset[str] = frozenset({"sms", "voice"})
+
+    def __init__(
+        self,
+        name: str,
+        account_sid: str,
+        auth_token: str,
+        from_number: str,
+        api_base_url: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.name = name
+        self._from = from_number
+        self._validator = RequestValidator(auth_token)
+        self._client = Client(
+            account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout)
+        )
+        # The SDK falls back to TWILIO_EDGE / TWILIO_REGION from the environment and would then
+        # rewrite every host, including api_base_url. Settings come from pager.yaml only.
+        self._client.edge = None
+        self._client.region = None
+        if api_base_url:
+            self._client.api.base_url = api_base_url
+
+    def send_sms(self, to: str, body: str, status_url: str) -> Sent:
+        """Send one SMS; Twilio posts its delivery status to `status_url`."""
+        message = self._ask(
+            "sending an SMS",
+            to,
+            lambda: self._client.messages.create(
+                to=to, from_=self._from, body=body, status_callback=status_url
+            ),
+        )
+        return self._sent(message.sid, message.status, SMS_STATES)
+
+    def call(self, to: str, speech: str, keypad_url: str, status_url: str) -> Sent:
+        """Call `to`, read `speech` twice and post the first digit pressed to `keypad_url`."""
+        twiml = VoiceResponse()
+        gather = twiml.gather(
+            num_digits=1, action=keypad_url, method="POST", timeout=KEYPAD_WAIT_SECONDS
+        )
+        gather.say(speech, loop=2)
+        twiml.say(NO_INPUT)
+        call = self._ask(
+            "placing a call",
+            to,
+            lambda: self._client.calls.create(
+                to=to,
+                from_=self._from,
+                twiml=str(twiml),
+                status_callback=status_url,
+                # Only the outcome matters for escalation; progress events would be noise.
+                status_callback_event=["completed"],
+            ),
+        )
+        return self._sent(call.sid, call.status, CALL_STATES)
+
+    def verify_webhook(self, request: WebRequest) -> bool:
+        """True only when the X-Twilio-Signature matches our auth token, URL and form."""
+        signature = header(request.headers, SIGNATURE_HEADER)
+        if not signature or header(request.headers, SHARED_KEY_HEADER):
+            # A SharedKey signature needs a secret we are not configured with: fail closed.
+            return False
+        return bool(self._validator.validate(request.url, dict(request.form), signature))
+
+    def parse_inbound(self, request: WebRequest) -> InboundSms:
+        """An incoming SMS webhook."""
+        form = request.form
+        return InboundSms(
+            sender=required(form, "From"),
+            recipient=required(form, "To"),
+            body=form.get("Body", ""),
+            provider_message_id=required(form, "MessageSid"),
+        )
+
+    def parse_status(self, request: WebRequest) -> StatusUpdate:
+        """A status callback of one of our SMS (MessageStatus) or calls (CallStatus)."""
+        form = request.form
+        if "CallStatus" in form:
+            sid_field, status_field, states = "CallSid", "CallStatus", CALL_STATES
+        else:
+            sid_field, status_field, states = "MessageSid", "MessageStatus", SMS_STATES
+        sid = required(form, sid_field)
+        raw_status = required(form, status_field)
+        state = states.get(raw_status)
+        if state is None:
+            raise WebhookInvalid(
+                f"twilio webhook: unknown {status_field} {raw_status!r} "
+                f"(known: {', '.join(states)})"
+            )
+        return StatusUpdate(
+            provider_message_id=sid,
+            state=state,
+            raw_status=raw_status,
+            error_code=form.get("ErrorCode") or None,
+            error_message=form.get("ErrorMessage") or None,
+        )
+
+    def parse_keypad(self, request: WebRequest) -> KeypadInput:
+        """The <Gather> action callback with the digits pressed."""
+        form = request.form
+        return KeypadInput(
+            provider_message_id=required(form, "CallSid"), digits=required(form, "Digits")
+        )
+
+    def sms_reply(self, inbound: InboundSms, text: str | None) -> WebResponse:
+        """TwiML that answers the inbound SMS with `text`, or with nothing.
+
+        Twilio sends a <Message> in the answer back to the sender, so `inbound` is not needed.
+        """
+        twiml = MessagingResponse()
+        if text is not None:
+            twiml.message(text)
+        return WebResponse(body=str(twiml), content_type=XML)
+
+    def voice_reply(self, text: str) -> WebResponse:
+        """TwiML that says `text` and hangs up."""
+        twiml = VoiceResponse()
+        twiml.say(text)
+        twiml.hangup()
+        return WebResponse(body=str(twiml), content_type=XML)
+
+    def _ask(self, action: str, to: str, create: Callable[[], Any]) -> Any:
+        """Run one SDK create call, turning every failure into a ProviderError."""
+        try:
+            return create()
+        except (TwilioRestException, TwilioServiceException) as exc:
+            # str(exc) may hold terminal colour codes; build the message from the fields.
+            detail = str(
+                getattr(exc, "msg", None)
+                or getattr(exc, "detail", None)
+                or getattr(exc, "title", "")
+            )
+            if to:  # Twilio quotes the number in some messages; never log a full number
+                detail = detail.replace(to, "<to>")
+            code = None if exc.code is None else str(exc.code)
+            raise ProviderError(
+                f"twilio {self.name}: {action} failed: HTTP {exc.status}, code {code}: {detail}",
+                permanent=400 <= exc.status < 500 and exc.status != 429,
+                code=code,
+            ) from exc
+        except (requests.RequestException, TwilioException, json.JSONDecodeError) as exc:
+            raise ProviderError(
+                f"twilio {self.name}: {action} failed: {type(exc).__name__}: {exc}",
+                permanent=False,
+            ) from exc
+
+    def _sent(
+        self, sid: str | None, status: str | None, states: Mapping[str, DeliveryState]
+    ) -> Sent:
+        if not sid:
+            raise ProviderError(
+                f"twilio {self.name}: the API accepted the request but returned no sid",
+                permanent=False,
+            )
+        return Sent(provider_message_id=sid, state=states.get(status or "", "queued"))
+
+
+def header(headers: Mapping[str, str], name: str) -> str:
+    """The value of header `name` in any mapping, whatever the case of its keys."""
+    value = headers.get(name)
+    if value is not None:
+        return value
+    wanted = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == wanted), "")
+
+
+def required(form: Mapping[str, str], field: str) -> str:
+    """A non-empty form field, or WebhookInvalid naming it."""
+    value = form.get(field)
+    if not value:
+        raise WebhookInvalid(f"twilio webhook: missing form field {field!r}")
+    return value

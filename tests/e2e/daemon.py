@@ -1,0 +1,140 @@
+"""Start the real daemon (`python -m pager serve`) in a subprocess against local fakes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tests.fakes.twilio import FakeTwilio, bind_local_port
+
+ROTATIONS = Path(__file__).parent.parent / "fixtures" / "rotations"
+TWILIO_NUMBER = "+15017122661"
+INTEGRATION_TOKEN = "am-secret-from-env"
+API_TOKEN = "api-secret-from-env"
+
+CONFIG = """\
+database_url: ${{PAGER_TEST_DB}}
+rotations: {rotations}
+public_url: {url}
+api_tokens: ["${{PAGER_API_TOKEN}}"]
+providers:
+  - name: twilio
+    type: twilio
+    account_sid: ${{TWILIO_ACCOUNT_SID}}
+    auth_token: ${{TWILIO_AUTH_TOKEN}}
+    from: "{number}"
+    api_base_url: {twilio_url}
+  - name: sandbox
+    type: sandbox
+integrations:
+  payments-am:
+    service: payments
+    source: alertmanager
+    token: ${{PAYMENTS_AM_TOKEN}}
+"""
+
+
+@dataclass
+class Daemon:
+    url: str
+    process: subprocess.Popen[bytes]
+    twilio: FakeTwilio
+    log: Path
+
+    def post_alerts(self, body: dict[str, Any]) -> requests.Response:
+        return requests.post(
+            f"{self.url}/integrations/payments-am",
+            json=body,
+            headers={"Authorization": f"Bearer {INTEGRATION_TOKEN}"},
+            timeout=10,
+        )
+
+    def api(self, path: str, method: str = "GET") -> Any:
+        response = requests.request(
+            method,
+            f"{self.url}/api/v1{path}",
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def wait_for(self, predicate: Any, timeout: float = 10, what: str = "condition") -> Any:
+        """Poll the daemon's API until `predicate()` is truthy (bounded; no fixed sleeps)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.02)
+        raise AssertionError(
+            f"timed out waiting for {what}; daemon log:\n{self.log.read_text()[-3000:]}"
+        )
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_daemon(workdir: Path, twilio: FakeTwilio, database_url: str | None = None) -> Daemon:
+    sock = bind_local_port()
+    port = sock.getsockname()[1]
+    sock.close()
+    url = f"http://127.0.0.1:{port}"
+    config = workdir / "pager.yaml"
+    config.write_text(
+        CONFIG.format(
+            rotations=ROTATIONS, url=url, number=TWILIO_NUMBER, twilio_url=twilio.base_url
+        )
+    )
+    env = {
+        **os.environ,
+        "PAGER_TEST_DB": database_url or f"sqlite:///{workdir / 'pager.db'}",
+        "PAGER_API_TOKEN": API_TOKEN,
+        "TWILIO_ACCOUNT_SID": twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": twilio.auth_token,
+        "PAYMENTS_AM_TOKEN": INTEGRATION_TOKEN,
+    }
+    env.pop("TWILIO_EDGE", None)
+    env.pop("TWILIO_REGION", None)
+    log = workdir / "daemon.log"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pager",
+            "serve",
+            "--config",
+            str(config),
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=workdir,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    daemon = Daemon(url, process, twilio, log)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"daemon exited {process.returncode}:\n{log.read_text()}")
+        try:
+            if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return daemon
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.05)
+    daemon.stop()
+    raise AssertionError(f"daemon did not become ready:\n{log.read_text()}")
