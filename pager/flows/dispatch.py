@@ -123,10 +123,11 @@ def _record_sent(pager: Pager, job: _Job, sent: Sent, now: datetime) -> None:
             n.lease_until = None
             n.updated_at = now
         verb = "sms" if job.channel == "sms" else "call"
+        # Dated when the request went out: a fast delivery callback may be recorded before us.
         incidents.add_timeline(
             session,
             n.incident_id,
-            now,
+            attempt.created_at,
             "page",
             f"{verb} to {n.person_name} ({mask(n.phone)}) sent via {job.provider.name}",
         )

@@ -42,7 +42,9 @@ def test_it_pages_by_sms_and_takes_an_ack_by_reply(daemon: Daemon) -> None:
     assert sms["Body"].startswith(f"[pager] #{incident_id} payments: HighErrorRate (2 firing)")
     assert sms["StatusCallback"].startswith(f"{daemon.url}/providers/twilio/status?a=")
     daemon.wait_for(
-        lambda: any("delivered" in m for m in timeline(daemon, incident_id)), what="delivery status"
+        lambda: {"sent via twilio", "delivered (twilio)"}
+        <= {m.split(") ", 1)[-1] for m in timeline(daemon, incident_id)},
+        what="the send and its delivery status on the timeline",
     )
 
     reply = daemon.twilio.send_inbound_sms(
