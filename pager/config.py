@@ -101,7 +101,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     reader = _Reader(env)
     settings = reader.settings(doc, path)
     if reader.problems:
-        raise ConfigError(reader.problems)
+        raise ConfigError(sorted(reader.problems, key=lambda p: (p.where.line, p.where.column)))
     return settings
 
 
@@ -157,7 +157,9 @@ class _Reader:
         )
 
     def api_tokens(self, doc: Map) -> tuple[str, ...]:
-        value = doc.get("api_tokens", [])
+        if "api_tokens" not in doc:
+            return ()
+        value = doc["api_tokens"]
         if not isinstance(value, Seq):
             self.problem(doc.at("api_tokens"), "api_tokens: expected a list of tokens")
             return ()
@@ -198,7 +200,9 @@ class _Reader:
         return tuple(result)
 
     def integrations(self, doc: Map) -> dict[str, IntegrationSettings]:
-        value = doc.get("integrations", Map())
+        if "integrations" not in doc:
+            return {}
+        value = doc["integrations"]
         if not isinstance(value, Map):
             self.problem(doc.at("integrations"), "integrations: expected a mapping by name")
             return {}

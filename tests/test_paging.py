@@ -323,3 +323,21 @@ def test_it_notes_a_target_that_an_edit_removed_and_moves_on(pager: Pager) -> No
     assert "rotation:sre-primary is no longer in the rotations" in messages
     # With nobody to page at step 2, step 3 (carol) runs at once rather than 5 minutes later.
     assert sorted(m.channel for m in phone(pager, CAROL)) == ["sms", "voice"]
+
+
+def test_it_confirms_every_ack_even_past_the_auto_reply_limit(pager: Pager) -> None:
+    for minute in range(12):
+        at = T0 + timedelta(minutes=minute)
+        body = payload("alertmanager_firing.json")
+        body["groupKey"] = f"group-{minute}"
+        for alert in body["alerts"]:
+            alert["fingerprint"] = f"{alert['fingerprint'][:-2]}{minute:02d}"
+        with freeze_time(at):
+            receive(pager, "payments-am", body, at)
+            run_due(pager, at)
+    texts = [m.body for m in phone(pager, ALICE) if m.channel == "sms"]
+    assert len(texts) == 12
+    answers = [
+        sms_from(pager, ALICE, f"ACK {code_of(t)}", T0 + timedelta(minutes=13)) for t in texts
+    ]
+    assert all(a is not None and a.startswith("Acknowledged") for a in answers), answers

@@ -39,51 +39,54 @@ def handle_sms(pager: Pager, sms: InboundSms, now: datetime) -> str | None:
             # A stranger changes nothing and gets no answer (we would be an SMS relay for spam).
             log.info("event=reply_from_unknown from=%s", mask(phone))
             return None
-        if (
-            contacts.count_since(session, phone, "auto_reply", now - AUTO_REPLY_WINDOW)
-            >= AUTO_REPLIES_ALLOWED
-        ):
+        text, changed = _answer(session, phone, reply, sms.body, now)
+        # Confirm every ack and resolve (bounded by the open incidents); anything else is
+        # answered a few times at most, so two robots replying to each other soon stop.
+        recent = contacts.count_since(session, phone, "auto_reply", now - AUTO_REPLY_WINDOW)
+        if not changed and recent >= AUTO_REPLIES_ALLOWED:
             log.warning("event=auto_reply_limited from=%s", mask(phone))
             return None
-        text = _answer(session, phone, reply, sms.body, now)
         contacts.record(session, phone, "auto_reply", now)
         return text
 
 
-def _answer(session: Session, phone: str, reply: Reply, body: str, now: datetime) -> str:
+def _answer(
+    session: Session, phone: str, reply: Reply, body: str, now: datetime
+) -> tuple[str, bool]:
+    """The auto-reply, and whether the reply changed an incident."""
     if reply.kind == "stop":
         contacts.opt_out(session, phone, now)
-        return reply_text("stopped")
+        return reply_text("stopped"), False
     if reply.kind == "start":
         contacts.opt_in(session, phone)
-        return reply_text("started")
+        return reply_text("started"), False
     if reply.kind == "help":
-        return reply_text("help")
+        return reply_text("help"), False
     if reply.kind == "unknown":
-        return reply_text("not_understood")
+        return reply_text("not_understood"), False
     if contacts.count_since(session, phone, "wrong_code", now - LOCK_WINDOW) >= WRONG_CODES_ALLOWED:
         log.warning("event=reply_locked from=%s", mask(phone))
-        return reply_text("locked", minutes=int(LOCK_WINDOW.total_seconds() // 60))
+        return reply_text("locked", minutes=int(LOCK_WINDOW.total_seconds() // 60)), False
     open_pages = list(incidents.open_incidents_paged_to(session, phone))
     if reply.code is None:
         if not open_pages:
-            return reply_text("nothing_open")
+            return reply_text("nothing_open"), False
         if len(open_pages) > 1:
-            return reply_text("which_one", codes=[i.ack_code for i in open_pages])
+            return reply_text("which_one", codes=[i.ack_code for i in open_pages]), False
         incident = open_pages[0]
     else:
         found = next((i for i in open_pages if same_code(i.ack_code, reply.code)), None)
         if found is None:
             contacts.record(session, phone, "wrong_code", now)
             log.warning("event=reply_wrong_code from=%s", mask(phone))
-            return reply_text("unknown_code", code=reply.code)
+            return reply_text("unknown_code", code=reply.code), False
         incident = found
     return _act(session, incident, phone, reply, body, now)
 
 
 def _act(
     session: Session, incident: Incident, phone: str, reply: Reply, body: str, now: datetime
-) -> str:
+) -> tuple[str, bool]:
     person = incidents.person_paged(session, incident.id, phone) or mask(phone)
     shown = " ".join(body.split())[:40]
     incidents.add_timeline(
@@ -92,10 +95,9 @@ def _act(
     facts = dict(number=incident.id, service=incident.service, title=incident.title)
     if reply.kind == "ack":
         if acknowledge_in(session, incident, person, "sms", now):
-            return reply_text("acknowledged", **facts, code=incident.ack_code)
-        return reply_text(
-            "already_acknowledged", number=incident.id, by=incident.acknowledged_by or "someone"
-        )
+            return reply_text("acknowledged", **facts, code=incident.ack_code), True
+        by = incident.acknowledged_by or "someone"
+        return reply_text("already_acknowledged", number=incident.id, by=by), False
     if resolve_in(session, incident, person, "sms", now):
-        return reply_text("resolved", **facts)
-    return reply_text("already_resolved", number=incident.id)
+        return reply_text("resolved", **facts), True
+    return reply_text("already_resolved", number=incident.id), False
