@@ -87,17 +87,8 @@ class Daemon:
             self.process.wait()
 
 
-def start_daemon(workdir: Path, twilio: FakeTwilio, database_url: str | None = None) -> Daemon:
-    sock = bind_local_port()
-    port = sock.getsockname()[1]
-    sock.close()
-    url = f"http://127.0.0.1:{port}"
-    config = workdir / "pager.yaml"
-    config.write_text(
-        CONFIG.format(
-            rotations=ROTATIONS, url=url, number=TWILIO_NUMBER, twilio_url=twilio.base_url
-        )
-    )
+def daemon_env(workdir: Path, twilio: FakeTwilio, database_url: str | None) -> dict[str, str]:
+    """The environment the config's ${VARS} come from (secrets never sit in the file)."""
     env = {
         **os.environ,
         "PAGER_TEST_DB": database_url or f"sqlite:///{workdir / 'pager.db'}",
@@ -108,28 +99,46 @@ def start_daemon(workdir: Path, twilio: FakeTwilio, database_url: str | None = N
     }
     env.pop("TWILIO_EDGE", None)
     env.pop("TWILIO_REGION", None)
-    log = workdir / "daemon.log"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pager",
-            "serve",
-            "--config",
-            str(config),
-            "--bind",
-            f"127.0.0.1:{port}",
-        ],
+    return env
+
+
+def start_process(
+    command: str, args: list[str], workdir: Path, env: dict[str, str], log: Path
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pager", command, *args],
         cwd=workdir,
         env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
+
+
+def start_daemon(
+    workdir: Path, twilio: FakeTwilio, database_url: str | None = None, command: str = "serve"
+) -> Daemon:
+    """`pager serve` (or `pager web`, with `command="web"`) on a free port, ready to use."""
+    sock = bind_local_port()
+    port = sock.getsockname()[1]
+    sock.close()
+    url = f"http://127.0.0.1:{port}"
+    config = workdir / "pager.yaml"
+    config.write_text(
+        CONFIG.format(
+            rotations=ROTATIONS, url=url, number=TWILIO_NUMBER, twilio_url=twilio.base_url
+        )
+    )
+    env = daemon_env(workdir, twilio, database_url)
+    log = workdir / f"{command}.log"
+    args = ["--config", str(config), "--bind", f"127.0.0.1:{port}"]
+    if command == "web":
+        args += ["--workers", "2"]
+    process = start_process(command, args, workdir, env, log)
     daemon = Daemon(url, process, twilio, log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"daemon exited {process.returncode}:\n{log.read_text()}")
+            raise AssertionError(f"{command} exited {process.returncode}:\n{log.read_text()}")
         try:
             if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
                 return daemon
@@ -137,4 +146,4 @@ def start_daemon(workdir: Path, twilio: FakeTwilio, database_url: str | None = N
             pass
         time.sleep(0.05)
     daemon.stop()
-    raise AssertionError(f"daemon did not become ready:\n{log.read_text()}")
+    raise AssertionError(f"{command} did not become ready:\n{log.read_text()}")

@@ -42,8 +42,10 @@ def test_it_pages_by_sms_and_takes_an_ack_by_reply(daemon: Daemon) -> None:
     assert sms["Body"].startswith(f"[pager] #{incident_id} payments: HighErrorRate (2 firing)")
     assert sms["StatusCallback"].startswith(f"{daemon.url}/providers/twilio/status?a=")
     daemon.wait_for(
-        lambda: {"sent via twilio", "delivered (twilio)"}
-        <= {m.split(") ", 1)[-1] for m in timeline(daemon, incident_id)},
+        lambda: (
+            {"sent via twilio", "delivered (twilio)"}
+            <= {m.split(") ", 1)[-1] for m in timeline(daemon, incident_id)}
+        ),
         what="the send and its delivery status on the timeline",
     )
 
@@ -109,3 +111,28 @@ def test_it_fails_over_when_twilio_reports_the_sms_undelivered(daemon: Daemon) -
     lines = timeline(daemon, incident_id)
     assert "sms to Alice Example (+44******0101) sent via twilio" in lines
     assert any("via twilio failed (30003" in m and "trying sandbox" in m for m in lines), lines
+
+
+def test_it_pages_with_web_and_worker_in_separate_processes(tmp_path: Path) -> None:
+    """The Procfile's shape: `pager web` (gunicorn) takes the alert, `pager worker` pages."""
+    from tests.e2e.daemon import daemon_env, start_process
+
+    with FakeTwilio(auto_status="delivered") as twilio:
+        web = start_daemon(tmp_path, twilio, command="web")
+        env = daemon_env(tmp_path, twilio, None)
+        log = tmp_path / "worker.log"
+        worker = start_process(
+            "worker", ["--config", str(tmp_path / "pager.yaml")], tmp_path, env, log
+        )
+        try:
+            [incident_id] = web.post_alerts(payload("alertmanager_firing.json")).json()["opened"]
+            [sms] = twilio.wait_for_messages(1, timeout=20)
+            assert sms["To"] == ALICE
+            web.wait_for(
+                lambda: any("delivered (twilio)" in m for m in timeline(web, incident_id)),
+                what="the delivery callback handled by the web process",
+            )
+        finally:
+            worker.terminate()
+            worker.wait(timeout=15)
+            web.stop()
