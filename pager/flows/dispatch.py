@@ -116,7 +116,7 @@ def _record_sent(pager: Pager, job: _Job, sent: Sent, now: datetime) -> None:
         n = outbox.get(session, job.notification_id)
         assert attempt is not None and n is not None
         attempt.provider_message_id = sent.provider_message_id
-        attempt.status = _later(attempt.status, sent.state)
+        attempt.status = later_status(attempt.status, sent.state)
         attempt.updated_at = now
         if n.status == "sending":
             n.status = "delivered" if attempt.status == "delivered" else "sent"
@@ -234,6 +234,6 @@ _ORDER = {
 }
 
 
-def _later(current: str, new: str) -> str:
+def later_status(current: str, new: str) -> str:
     """Statuses only move forward: a late `sent` never overwrites `delivered`."""
     return new if _ORDER.get(new, 0) >= _ORDER.get(current, 0) else current

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from pager.domain.phones import mask
 from pager.flows.context import Pager
-from pager.flows.dispatch import _later, fail_over
+from pager.flows.dispatch import fail_over, later_status
 from pager.flows.incidents import acknowledge_in, resolve_in
 from pager.providers.base import KeypadInput, StatusUpdate
 from pager.store import incidents, outbox
@@ -42,7 +42,7 @@ def record_status(
             return False
         if attempt.status in _FINAL:
             return True  # a late or repeated callback changes nothing
-        attempt.status = _later(attempt.status, update.state)
+        attempt.status = later_status(attempt.status, update.state)
         attempt.provider_message_id = attempt.provider_message_id or update.provider_message_id
         attempt.error_code = update.error_code or attempt.error_code
         attempt.error_message = update.error_message or attempt.error_message

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
@@ -15,9 +17,13 @@ from pager.web.errors import ApiError, pager
 
 blueprint = Blueprint("providers", __name__)
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
-def _verified(name: str, endpoint: str) -> tuple[Provider, WebRequest]:
+def _read(
+    name: str, endpoint: str, parse: Callable[[Provider, WebRequest], T]
+) -> tuple[Provider, T]:
+    """The provider called `name`, and its webhook parsed, once its signature checks out."""
     provider = pager().provider(name)
     if provider is None:
         raise ApiError(404, "unknown_provider", f"no provider named '{name}'")
@@ -36,7 +42,10 @@ def _verified(name: str, endpoint: str) -> tuple[Provider, WebRequest]:
         metrics.WEBHOOKS_REJECTED.labels(endpoint, "signature").inc()
         log.warning("event=webhook_signature_invalid provider=%s endpoint=%s", name, endpoint)
         raise ApiError(403, "invalid_signature", f"request is not signed by provider '{name}'")
-    return provider, web_request
+    try:
+        return provider, parse(provider, web_request)
+    except WebhookInvalid as exc:
+        raise ApiError(400, "invalid_webhook", str(exc)) from exc
 
 
 def _answer(response: WebResponse) -> Response:
@@ -45,33 +54,21 @@ def _answer(response: WebResponse) -> Response:
 
 @blueprint.post("/providers/<name>/inbound")
 def inbound(name: str) -> ResponseReturnValue:
-    provider, web_request = _verified(name, "inbound")
-    try:
-        sms = provider.parse_inbound(web_request)
-    except WebhookInvalid as exc:
-        raise ApiError(400, "invalid_webhook", str(exc)) from exc
+    provider, sms = _read(name, "inbound", lambda p, r: p.parse_inbound(r))
     text = replies.handle_sms(pager(), sms, utcnow())
     return _answer(provider.sms_reply(sms, text))
 
 
 @blueprint.post("/providers/<name>/status")
 def status(name: str) -> ResponseReturnValue:
-    provider, web_request = _verified(name, "status")
-    try:
-        update = provider.parse_status(web_request)
-    except WebhookInvalid as exc:
-        raise ApiError(400, "invalid_webhook", str(exc)) from exc
-    # Unknown attempts get a quiet 200 too: the provider must stop retrying.
+    _, update = _read(name, "status", lambda p, r: p.parse_status(r))
+    # Unknown attempts get a quiet answer too: the provider must stop retrying.
     feedback.record_status(pager(), name, update, request.args.get("a"), utcnow())
     return Response("", status=204)
 
 
 @blueprint.post("/providers/<name>/voice")
 def voice(name: str) -> ResponseReturnValue:
-    provider, web_request = _verified(name, "voice")
-    try:
-        pressed = provider.parse_keypad(web_request)
-    except WebhookInvalid as exc:
-        raise ApiError(400, "invalid_webhook", str(exc)) from exc
+    provider, pressed = _read(name, "voice", lambda p, r: p.parse_keypad(r))
     said = feedback.keypad(pager(), name, pressed, request.args.get("a"), utcnow())
     return _answer(provider.voice_reply(said))
