@@ -92,6 +92,14 @@ def _act(
     incidents.add_timeline(
         session, incident.id, now, "reply", f"{person} ({mask(phone)}) replied '{shown}'"
     )
+    text, changed = _apply(session, incident, person, reply, now)
+    incidents.add_timeline(session, incident.id, now, "auto-reply", f"answered {person}: {text}")
+    return text, changed
+
+
+def _apply(
+    session: Session, incident: Incident, person: str, reply: Reply, now: datetime
+) -> tuple[str, bool]:
     facts = dict(number=incident.id, service=incident.service, title=incident.title)
     if reply.kind == "ack":
         if acknowledge_in(session, incident, person, "sms", now):

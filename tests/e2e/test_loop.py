@@ -68,6 +68,8 @@ def test_it_pages_by_sms_and_takes_an_ack_by_reply(daemon: Daemon) -> None:
         "sms to Alice Example (+44******0101) delivered (twilio)",
         f"Alice Example (+44******0101) replied 'ack {code}'",
         "acknowledged by Alice Example (sms)",
+        f"answered Alice Example: Acknowledged #{incident_id} payments: HighErrorRate. "
+        f"Reply RES {code} when resolved.",
     ]
 
 
