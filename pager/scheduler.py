@@ -1,4 +1,5 @@
-"""The runner: wakes up (APScheduler timers, or a nudge after a commit) and does due work.
+"""The runner: wakes up (APScheduler timers, a nudge after a commit, a PostgreSQL NOTIFY) and
+does what is due.
 
 APScheduler never holds state we need: every deadline is a database column, so the timers
 here are only alarms. A restarted runner reads the columns and carries on (DESIGN invariant 1).
@@ -7,6 +8,9 @@ here are only alarms. A restarted runner reads the columns and carries on (DESIG
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -15,17 +19,20 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from pager.flows import dispatch, escalate
 from pager.flows.context import Pager, utcnow
-from pager.store import incidents, outbox
+from pager.store import incidents, outbox, runners
+from pager.store.wakeups import Listener
 
 log = logging.getLogger(__name__)
+HEARTBEAT = 1.0  # seconds; runners.DEAD_AFTER is three beats
 
 
 class Runner:
     """Runs due escalation steps and sends due notifications, in a thread of its own."""
 
-    def __init__(self, pager: Pager, *, poll: float = 5.0, senders: int = 8) -> None:
+    def __init__(self, pager: Pager, *, poll: float = 1.0, senders: int = 8) -> None:
         self.pager = pager
         self.poll = poll
+        self.id = f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(4)}"
         self._nudge = threading.Event()
         self._stop = threading.Event()
         self._senders = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="pager-send")
@@ -33,23 +40,39 @@ class Runner:
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="pager-runner", daemon=True)
         self._scheduler = BackgroundScheduler(timezone="UTC")
+        self._listener = Listener(pager.db, self.wake)
 
     def start(self) -> None:
+        with self.pager.db.transaction() as session:
+            runners.register(session, self.id, socket.gethostname()[:200], os.getpid(), utcnow())
         self.pager.wake = self.wake
         self._scheduler.add_job(self.wake, "interval", seconds=self.poll, id="poll")
+        self._scheduler.add_job(self._beat, "interval", seconds=HEARTBEAT, id="heartbeat")
         self._scheduler.start()
+        self._listener.start()
         self._thread.start()
         self.wake()
+        log.info("event=runner_started runner=%s", self.id)
 
     def stop(self) -> None:
         self._stop.set()
         self._nudge.set()
         self._scheduler.shutdown(wait=False)
+        self._listener.stop()
         self._thread.join(timeout=10)
         self._senders.shutdown(wait=True, cancel_futures=False)
+        with self.pager.db.transaction() as session:
+            runners.unregister(session, self.id)
 
     def wake(self) -> None:
         self._nudge.set()
+
+    def _beat(self) -> None:
+        try:
+            with self.pager.db.transaction() as session:
+                runners.beat(session, self.id, utcnow())
+        except Exception:
+            log.exception("event=heartbeat_error runner=%s", self.id)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -69,7 +92,7 @@ class Runner:
         with self._lock:
             free = self._free
         if free:
-            for notification_id in dispatch.claim_due(self.pager, now, free):
+            for notification_id in dispatch.claim_due(self.pager, now, free, self.id):
                 with self._lock:
                     self._free -= 1
                 self._senders.submit(self._send, notification_id)

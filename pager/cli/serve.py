@@ -16,6 +16,7 @@ import click
 from pager.app import banner, build_pager
 from pager.config import ConfigError, Settings, default_settings, load_settings
 from pager.scheduler import Runner
+from pager.store import wakeups
 from pager.store.db import Database
 from pager.web import create_app
 
@@ -104,7 +105,10 @@ def web(config_path: Path | None, bind: str | None, workers: int) -> None:
             self.cfg.set("accesslog", None)
 
         def load(self) -> Any:
-            return create_app(build_pager(settings, migrate=False))
+            pager = build_pager(settings, migrate=False)
+            # The runner lives in `pager worker`: tell it about new work at once (PostgreSQL).
+            pager.wake = lambda: wakeups.notify(pager.db)
+            return create_app(pager)
 
     _Gunicorn().run()
 

@@ -38,11 +38,11 @@ class _Job:
     body: str
 
 
-def claim_due(pager: Pager, now: datetime, limit: int) -> list[int]:
-    """Claim up to `limit` notifications that are due; each then goes to `send`."""
+def claim_due(pager: Pager, now: datetime, limit: int, owner: str | None = None) -> list[int]:
+    """Claim up to `limit` notifications that are due for runner `owner`; each goes to `send`."""
     with pager.db.transaction() as session:
         candidates = outbox.due(session, now, limit)
-        return [n for n in candidates if outbox.claim(session, n, now, now + LEASE)]
+        return [n for n in candidates if outbox.claim(session, n, now, now + LEASE, owner)]
 
 
 def send(pager: Pager, notification_id: int) -> None:
@@ -121,6 +121,7 @@ def _record_sent(pager: Pager, job: _Job, sent: Sent, now: datetime) -> None:
         if n.status == "sending":
             n.status = "delivered" if attempt.status == "delivered" else "sent"
             n.lease_until = None
+            n.lease_owner = None
             n.updated_at = now
         verb = "sms" if job.channel == "sms" else "call"
         # Dated when the request went out: a fast delivery callback may be recorded before us.

@@ -39,7 +39,7 @@ def escalate_due(pager: Pager, now: datetime, limit: int = 100) -> int:
 def escalate(pager: Pager, incident_id: int, now: datetime) -> bool:
     """Run the incident's due step in one transaction; False when it was not due or was taken."""
     with pager.db.transaction() as session:
-        incident = incidents.get(session, incident_id)
+        incident = incidents.get(session, incident_id, skip_locked=True)
         if (
             incident is None
             or incident.status != "triggered"

@@ -13,10 +13,11 @@ from pager.store.models import Alert, Incident, Notification, TimelineEntry
 OPEN = ("triggered", "acknowledged")
 
 
-def get(session: Session, incident_id: int, *, for_update: bool = False) -> Incident | None:
+def get(session: Session, incident_id: int, *, skip_locked: bool = False) -> Incident | None:
+    """The incident; with `skip_locked`, None while another runner holds it (PostgreSQL)."""
     query = select(Incident).where(Incident.id == incident_id)
-    if for_update:
-        query = query.with_for_update()
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
     return session.scalars(query).first()
 
 

@@ -110,6 +110,8 @@ class Notification(Base):
     round: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     lease_until: Mapped[datetime | None]
+    # The runner sending it: when that runner stops beating, others take over before the lease ends.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -198,3 +200,15 @@ class RotationSet(Base):
     loaded_at: Mapped[datetime]
     digest: Mapped[str] = mapped_column(String(64))
     files: Mapped[dict[str, Any]]
+
+
+class Runner(Base):
+    """A live escalation runner (`pager serve` / `pager worker`), beating every second."""
+
+    __tablename__ = "runners"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]

@@ -5,42 +5,43 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from pager.store import runners
 from pager.store.models import Attempt, Notification
 
 ACTIVE = ("pending", "sending")
 
 
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """Pending and due, or being sent by a runner that died (lease over, or no heartbeat)."""
+    return or_(
+        and_(Notification.status == "pending", Notification.next_attempt_at <= now),
+        and_(Notification.status == "sending", runners.lease_is_dead(now)),
+    )
+
+
 def due(session: Session, now: datetime, limit: int) -> list[int]:
-    """Notifications to send now: pending and due, or sending with an expired lease (a crash)."""
+    """Notifications to send now. On PostgreSQL rows another runner is claiming are skipped."""
     query = (
         select(Notification.id)
-        .where(
-            or_(
-                and_(Notification.status == "pending", Notification.next_attempt_at <= now),
-                and_(Notification.status == "sending", Notification.lease_until < now),
-            )
-        )
+        .where(_claimable(now))
         .order_by(Notification.next_attempt_at, Notification.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     return list(session.scalars(query))
 
 
-def claim(session: Session, notification_id: int, now: datetime, lease_until: datetime) -> bool:
-    """Take a due notification for sending; False when another worker has it."""
+def claim(
+    session: Session, notification_id: int, now: datetime, lease_until: datetime, owner: str | None
+) -> bool:
+    """Take a due notification for sending; False when another runner has it."""
     result = session.execute(
         update(Notification)
-        .where(
-            Notification.id == notification_id,
-            or_(
-                and_(Notification.status == "pending", Notification.next_attempt_at <= now),
-                and_(Notification.status == "sending", Notification.lease_until < now),
-            ),
-        )
-        .values(status="sending", lease_until=lease_until, updated_at=now)
+        .where(Notification.id == notification_id, _claimable(now))
+        .values(status="sending", lease_until=lease_until, lease_owner=owner, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]

@@ -1,0 +1,145 @@
+"""Several runners on one database: claims never overlap, a dead runner's sends are taken over
+at once, and PostgreSQL NOTIFY wakes a worker in another process."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from freezegun import freeze_time
+
+from pager.flows import dispatch, escalate
+from pager.flows.context import Pager
+from pager.store import outbox, runners
+from pager.store.models import Notification
+from pager.store.wakeups import Listener, notify
+from tests.helpers import ALICE, payload, phone, receive, run_due
+
+T0 = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+
+def open_incidents(pager: Pager, count: int) -> None:
+    for i in range(count):
+        body = payload("alertmanager_firing.json")
+        body["groupKey"] = f"g{i}"
+        body["alerts"] = [dict(body["alerts"][0], fingerprint=f"fp{i:05d}")]
+        receive(pager, "payments-am", body, T0)
+
+
+def test_it_never_gives_one_notification_to_two_racing_runners(pager: Pager) -> None:
+    open_incidents(pager, 30)
+    escalate.escalate_due(pager, T0)
+    claimed: dict[str, list[int]] = {"a": [], "b": []}
+    with pager.db.transaction() as session:
+        runners.register(session, "a", "h", 1, T0)
+        runners.register(session, "b", "h", 2, T0)
+    start = threading.Barrier(2)
+
+    def runner(name: str) -> None:
+        start.wait()
+        for _ in range(10):
+            claimed[name] += dispatch.claim_due(pager, T0, 5, owner=name)
+
+    threads = [threading.Thread(target=runner, args=(n,)) for n in claimed]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not set(claimed["a"]) & set(claimed["b"])
+    assert len(claimed["a"]) + len(claimed["b"]) == 30
+
+
+def test_it_runs_a_step_once_when_two_runners_escalate_at_the_same_time(pager: Pager) -> None:
+    open_incidents(pager, 20)
+    start = threading.Barrier(2)
+    ran: list[int] = []
+
+    def runner() -> None:
+        start.wait()
+        ran.append(escalate.escalate_due(pager, T0))
+
+    threads = [threading.Thread(target=runner) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sum(ran) == 20
+    with pager.db.transaction() as session:
+        assert len(outbox.due(session, T0, 100)) == 20  # one SMS per incident, not two
+
+
+def test_it_takes_over_the_sends_of_a_runner_that_stopped_beating(pager: Pager) -> None:
+    open_incidents(pager, 1)
+    escalate.escalate_due(pager, T0)
+    with pager.db.transaction() as session:
+        runners.register(session, "crashed", "host", 1, T0)
+        runners.register(session, "alive", "host", 2, T0)
+    [taken] = dispatch.claim_due(pager, T0, 5, owner="crashed")
+    # Its lease runs for a minute, but it stops beating: 3 s later the send is up for grabs.
+    with pager.db.transaction() as session:
+        runners.beat(session, "alive", T0 + timedelta(seconds=2))
+    assert dispatch.claim_due(pager, T0 + timedelta(seconds=2), 5, owner="alive") == []
+    with pager.db.transaction() as session:
+        runners.beat(session, "alive", T0 + timedelta(seconds=4))
+    assert dispatch.claim_due(pager, T0 + timedelta(seconds=4), 5, owner="alive") == [taken]
+    with freeze_time(T0 + timedelta(seconds=4)):
+        dispatch.send(pager, taken)
+    assert len(phone(pager, ALICE)) == 1
+
+
+def test_it_keeps_a_live_runners_send_until_its_lease_ends(pager: Pager) -> None:
+    open_incidents(pager, 1)
+    escalate.escalate_due(pager, T0)
+    with pager.db.transaction() as session:
+        runners.register(session, "slow", "host", 1, T0)
+    [taken] = dispatch.claim_due(pager, T0, 5, owner="slow")
+    for seconds in (10, 30, 59):
+        at = T0 + timedelta(seconds=seconds)
+        with pager.db.transaction() as session:
+            runners.beat(session, "slow", at)
+        assert dispatch.claim_due(pager, at, 5, owner="other") == []
+    at = T0 + timedelta(seconds=61)
+    with pager.db.transaction() as session:
+        runners.beat(session, "slow", at)
+    assert dispatch.claim_due(pager, at, 5, owner="other") == [taken]
+
+
+def test_it_wakes_a_listening_worker_on_notify(pager: Pager) -> None:
+    if pager.db.dialect != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite workers poll")
+    woken = threading.Event()
+    listener = Listener(pager.db, woken.set)
+    listener.start()
+    try:
+        assert woken.wait(5)  # it wakes once when it starts listening
+        woken.clear()
+        notify(pager.db)
+        assert woken.wait(5)
+    finally:
+        listener.stop()
+
+
+def test_it_sends_each_page_once_with_two_runners_sharing_the_work(pager: Pager) -> None:
+    open_incidents(pager, 12)
+    start = threading.Barrier(2)
+
+    def runner(name: str) -> None:
+        start.wait()
+        escalate.escalate_due(pager, T0)
+        while claimed := dispatch.claim_due(pager, T0, 3, owner=name):
+            for notification_id in claimed:
+                dispatch.send(pager, notification_id)
+
+    with pager.db.transaction() as session:
+        runners.register(session, "a", "h", 1, T0)
+        runners.register(session, "b", "h", 2, T0)
+    threads = [threading.Thread(target=runner, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    run_due(pager, T0)
+    assert len(phone(pager, ALICE)) == 12
+    with pager.db.transaction() as session:
+        assert session.query(Notification).filter_by(status="delivered").count() == 12
