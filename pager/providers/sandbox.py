@@ -90,4 +90,3 @@ def _field(request: WebRequest, name: str) -> str:
     if not value:
         raise WebhookInvalid(f"missing form field '{name}'")
     return value
-
