@@ -43,8 +43,12 @@ class Runner:
         self._listener = Listener(pager.db, self.wake)
 
     def start(self) -> None:
+        host = socket.gethostname()[:200]
         with self.pager.db.transaction() as session:
-            runners.register(session, self.id, socket.gethostname()[:200], os.getpid(), utcnow())
+            gone = runners.forget_gone(session, host, _process_exists)
+            runners.register(session, self.id, host, os.getpid(), utcnow())
+        if gone:
+            log.warning("event=runners_gone runners=%s", ",".join(gone))
         self.pager.wake = self.wake
         self._scheduler.add_job(self.wake, "interval", seconds=self.poll, id="poll")
         self._scheduler.add_job(self._beat, "interval", seconds=HEARTBEAT, id="heartbeat")
@@ -127,3 +131,13 @@ class Runner:
             replace_existing=True,
             misfire_grace_time=None,
         )
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True

@@ -143,3 +143,16 @@ def test_it_sends_each_page_once_with_two_runners_sharing_the_work(pager: Pager)
     assert len(phone(pager, ALICE)) == 12
     with pager.db.transaction() as session:
         assert session.query(Notification).filter_by(status="delivered").count() == 12
+
+
+def test_it_forgets_runners_of_this_host_whose_process_is_gone(pager: Pager) -> None:
+    with pager.db.transaction() as session:
+        runners.register(session, "gone", "this-host", 111, T0)
+        runners.register(session, "running", "this-host", 222, T0)
+        runners.register(session, "elsewhere", "other-host", 111, T0)
+    with pager.db.transaction() as session:
+        gone = runners.forget_gone(session, "this-host", lambda pid: pid == 222)
+    assert gone == ["gone"]
+    with pager.db.transaction() as session:
+        left = {r.id for r in session.query(runners.Runner)}
+    assert left == {"running", "elsewhere"}
