@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import UTC, datetime, timedelta
 
 from freezegun import freeze_time
@@ -16,7 +17,8 @@ T0 = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # a Wednesday: alice's week on sr
 
 
 def sms_from(pager: Pager, number: str, body: str, now: datetime) -> str | None:
-    return replies.handle_sms(pager, InboundSms(number, "pager", body, "SMin"), now)
+    message_id = "SM" + secrets.token_hex(16)
+    return replies.handle_sms(pager, "sandbox", InboundSms(number, "pager", body, message_id), now)
 
 
 def code_of(text: str) -> str:
@@ -341,3 +343,13 @@ def test_it_confirms_every_ack_even_past_the_auto_reply_limit(pager: Pager) -> N
         sms_from(pager, ALICE, f"ACK {code_of(t)}", T0 + timedelta(minutes=13)) for t in texts
     ]
     assert all(a is not None and a.startswith("Acknowledged") for a in answers), answers
+
+
+def test_it_acts_once_on_a_replayed_inbound_message(pager: Pager) -> None:
+    incident_id = open_and_page(pager)
+    code = code_of(phone(pager, ALICE)[0].body)
+    sms = InboundSms(ALICE, "pager", f"ACK {code}", "SMreplayed")
+    assert replies.handle_sms(pager, "twilio", sms, T0) is not None
+    assert replies.handle_sms(pager, "twilio", sms, T0 + timedelta(seconds=5)) is None
+    replied = [e for e in incidents.view(pager, incident_id).timeline if e.kind == "reply"]
+    assert len(replied) == 1

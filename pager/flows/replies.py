@@ -30,11 +30,15 @@ AUTO_REPLIES_ALLOWED = 10
 AUTO_REPLY_WINDOW = timedelta(minutes=10)
 
 
-def handle_sms(pager: Pager, sms: InboundSms, now: datetime) -> str | None:
+def handle_sms(pager: Pager, provider: str, sms: InboundSms, now: datetime) -> str | None:
     """Act on one inbound SMS; returns the auto-reply to send back, or None to stay quiet."""
     phone = normalise(sms.sender) or sms.sender
     reply = parse_reply(sms.body)
     with pager.db.transaction() as session:
+        if not contacts.first_time_seen(session, provider, sms.provider_message_id, now):
+            # A provider retry, or someone replaying a signed request: act on it once only.
+            log.warning("event=inbound_replayed provider=%s from=%s", provider, mask(phone))
+            return None
         if not incidents.ever_paged(session, phone):
             # A stranger changes nothing and gets no answer (we would be an SMS relay for spam).
             log.info("event=reply_from_unknown from=%s", mask(phone))

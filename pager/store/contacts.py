@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from pager.store.models import OptOut, ReplyEvent
+from pager.store.models import InboundMessage, OptOut, ReplyEvent
 
 
 def opted_out(session: Session, phone: str) -> bool:
@@ -32,3 +32,12 @@ def count_since(session: Session, phone: str, kind: str, since: datetime) -> int
         ReplyEvent.phone == phone, ReplyEvent.kind == kind, ReplyEvent.at >= since
     )
     return session.scalar(query) or 0
+
+
+def first_time_seen(session: Session, provider: str, message_id: str, now: datetime) -> bool:
+    """Record an inbound message id; False when it was handled before (a replay)."""
+    if session.get(InboundMessage, (provider, message_id)) is not None:
+        return False
+    session.add(InboundMessage(provider=provider, message_id=message_id, at=now))
+    session.flush()
+    return True

@@ -212,3 +212,13 @@ class Runner(Base):
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime]
     seen_at: Mapped[datetime]
+
+
+class InboundMessage(Base):
+    """Provider ids of inbound SMS already handled: a replayed webhook changes nothing."""
+
+    __tablename__ = "inbound_messages"
+
+    provider: Mapped[str] = mapped_column(String(100), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    at: Mapped[datetime]

@@ -55,7 +55,7 @@ def _answer(response: WebResponse) -> Response:
 @blueprint.post("/providers/<name>/inbound")
 def inbound(name: str) -> ResponseReturnValue:
     provider, sms = _read(name, "inbound", lambda p, r: p.parse_inbound(r))
-    text = replies.handle_sms(pager(), sms, utcnow())
+    text = replies.handle_sms(pager(), name, sms, utcnow())
     return _answer(provider.sms_reply(sms, text))
 
 
