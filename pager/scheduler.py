@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from pager.flows import dispatch, escalate
 from pager.flows.context import Pager, utcnow
+from pager.flows.rotations import load_rotations
 from pager.store import incidents, outbox, runners
 from pager.store.wakeups import Listener
 
@@ -141,3 +142,34 @@ def _process_exists(pid: int) -> bool:
     except PermissionError:
         return True  # someone else's process: alive
     return True
+
+
+class RotationWatcher:
+    """Reloads the rotation files when they change (and on demand: SIGHUP, the API).
+
+    Every process that pages or opens incidents runs one: `pager serve`, each `pager web`
+    worker and `pager worker`. A set that does not validate never replaces the one in force.
+    """
+
+    def __init__(self, pager: Pager, *, interval: float = 2.0) -> None:
+        self.pager = pager
+        self._scheduler = BackgroundScheduler(timezone="UTC")
+        self._scheduler.add_job(self.check, "interval", seconds=interval, id="rotations")
+
+    def start(self) -> None:
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        self._scheduler.shutdown(wait=False)
+
+    def check(self) -> None:
+        try:
+            load_rotations(self.pager, utcnow(), force=False)
+        except Exception:  # the watcher must keep watching
+            log.exception("event=rotations_reload_error")
+
+    def reload_now(self) -> None:
+        """Reload from another thread (a signal handler must not do the work itself)."""
+        self._scheduler.add_job(
+            lambda: load_rotations(self.pager, utcnow()), id="reload-now", replace_existing=True
+        )

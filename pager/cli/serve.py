@@ -15,7 +15,7 @@ import click
 
 from pager.app import banner, build_pager
 from pager.config import ConfigError, Settings, default_settings, load_settings
-from pager.scheduler import Runner
+from pager.scheduler import RotationWatcher, Runner
 from pager.store import wakeups
 from pager.store.db import Database
 from pager.web import create_app
@@ -75,13 +75,17 @@ def serve(config_path: Path | None, bind: str | None) -> None:
     pager = build_pager(settings)
     server = make_server(host, port, create_app(pager), threaded=True)
     runner = Runner(pager)
+    watcher = RotationWatcher(pager)
     runner.start()
+    watcher.start()
     click.echo(banner(pager), err=False)
     sys.stdout.flush()
     _stop_on_signals(server.shutdown)
+    signal.signal(signal.SIGHUP, lambda *_: watcher.reload_now())
     try:
         server.serve_forever()
     finally:
+        watcher.stop()
         runner.stop()
         pager.db.dispose()
 
@@ -108,6 +112,7 @@ def web(config_path: Path | None, bind: str | None, workers: int) -> None:
             pager = build_pager(settings, migrate=False)
             # The runner lives in `pager worker`: tell it about new work at once (PostgreSQL).
             pager.wake = lambda: wakeups.notify(pager.db)
+            RotationWatcher(pager).start()
             return create_app(pager)
 
     _Gunicorn().run()
@@ -127,10 +132,14 @@ def worker(config_path: Path | None, poll: float) -> None:
     _logging()
     pager = build_pager(_settings(config_path, None))
     runner = Runner(pager, poll=poll)
+    watcher = RotationWatcher(pager)
     runner.start()
+    watcher.start()
     done = threading.Event()
     _stop_on_signals(done.set)
+    signal.signal(signal.SIGHUP, lambda *_: watcher.reload_now())
     done.wait()
+    watcher.stop()
     runner.stop()
 
 

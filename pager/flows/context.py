@@ -25,7 +25,9 @@ class Rotations:
     schedule: Schedule | None = None
     problems: list[Problem] = field(default_factory=list)  # of the files on disk, if broken
     origin: str = "none"  # files | database (last good, files broken) | none
-    digest: str = ""
+    digest: str = ""  # of the set in force
+    files_digest: str = ""  # of the files last read, valid or not: unchanged files are not re-read
+    loaded_at: datetime | None = None  # when the set in force was loaded
 
 
 @dataclass

@@ -1,4 +1,9 @@
-"""Load the rotation files; only a set that validates replaces the one in force."""
+"""Load the rotation files; only a set that validates replaces the one in force.
+
+A broken edit never takes paging down: the last good set stays in force (from memory, or from
+the database after a restart) and the problems show in the log, `/readyz`, the metric
+`pager_rotations_valid` and `POST /api/v1/rotations/reload` (DESIGN invariant 6).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from pathlib import Path
 
 from pager import metrics
 from pager.domain.rotation_schema import parse_schedule
+from pager.domain.rotations import Schedule
 from pager.domain.yamldoc import Problem, Where
 from pager.flows.context import Pager, Rotations
 from pager.store import rotation_sets
@@ -33,33 +39,41 @@ def digest_of(files: list[tuple[str, str]]) -> str:
     return h.hexdigest()
 
 
-def load_rotations(pager: Pager, now: datetime) -> Rotations:
-    """Read and validate the files; put them in force if they validate, else keep the last good."""
+def _read(path: Path) -> tuple[list[tuple[str, str]], list[Problem]]:
     try:
-        files = read_files(pager.settings.rotations)
-        schedule, problems = parse_schedule(files)
+        return read_files(path), []
     except (OSError, UnicodeDecodeError) as exc:
-        files, schedule, problems = (
-            [],
-            None,
-            [Problem(Where(str(pager.settings.rotations), 1), str(exc))],
-        )
+        return [], [Problem(Where(str(path), 1), f"cannot read: {exc}")]
     except Problem as unreadable:
-        files, schedule, problems = [], None, [unreadable]
+        return [], [unreadable]
+
+
+def load_rotations(pager: Pager, now: datetime, *, force: bool = True) -> Rotations:
+    """Read and validate the files; put them in force if they validate, else keep the last good.
+
+    Without `force`, files that did not change since the last read are not parsed again.
+    """
+    files, problems = _read(pager.settings.rotations)
+    files_digest = digest_of(files) if not problems else ""
+    current = pager.rotations
+    if not force and files_digest and files_digest == current.files_digest:
+        return current
+    schedule = None
+    if not problems:
+        schedule, problems = parse_schedule(files)
     if schedule is not None:
-        digest = digest_of(files)
-        with pager.db.transaction() as session:
-            rotation_sets.save(session, digest, files, now)
-        pager.rotations = Rotations(schedule, [], "files", digest)
-        metrics.ROTATIONS_VALID.set(1)
-        log.info("event=rotations_loaded digest=%s files=%d", digest[:12], len(files))
-        return pager.rotations
+        return _put_in_force(pager, schedule, files, files_digest, now)
     metrics.ROTATIONS_VALID.set(0)
     for problem in problems:
         log.error("event=rotations_invalid problem=%r", str(problem))
-    if pager.rotations.schedule is not None:
+    if current.schedule is not None:
         pager.rotations = Rotations(
-            pager.rotations.schedule, problems, pager.rotations.origin, pager.rotations.digest
+            current.schedule,
+            problems,
+            current.origin,
+            current.digest,
+            files_digest,
+            current.loaded_at,
         )
         return pager.rotations
     with pager.db.transaction() as session:
@@ -67,5 +81,19 @@ def load_rotations(pager: Pager, now: datetime) -> Rotations:
         stored = rotation_sets.files_of(last_good) if last_good else []
     schedule, _ = parse_schedule(stored) if stored else (None, [])
     origin = "database" if schedule is not None else "none"
-    pager.rotations = Rotations(schedule, problems, origin, last_good.digest if last_good else "")
+    digest = last_good.digest if last_good else ""
+    pager.rotations = Rotations(schedule, problems, origin, digest, files_digest, now)
+    return pager.rotations
+
+
+def _put_in_force(
+    pager: Pager, schedule: Schedule, files: list[tuple[str, str]], digest: str, now: datetime
+) -> Rotations:
+    with pager.db.transaction() as session:
+        rotation_sets.save(session, digest, files, now)
+    changed = digest != pager.rotations.digest
+    pager.rotations = Rotations(schedule, [], "files", digest, digest, now)
+    metrics.ROTATIONS_VALID.set(1)
+    if changed:
+        log.info("event=rotations_loaded digest=%s files=%d", digest[:12], len(files))
     return pager.rotations

@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from pager.flows import incidents
 from pager.flows.context import utcnow
 from pager.flows.incidents import IncidentView
+from pager.flows.rotations import load_rotations
 from pager.web.auth import presented_token, token_matches
 from pager.web.errors import ApiError, pager
 
@@ -86,3 +87,31 @@ def _found(call: Any) -> IncidentView:
     except incidents.NotFound as exc:
         raise ApiError(404, "not_found", str(exc)) from exc
     return view
+
+
+def _rotations_json() -> dict[str, Any]:
+    rotations = pager().rotations
+    schedule = rotations.schedule
+    return {
+        "status": "invalid" if rotations.problems else ("ok" if schedule else "missing"),
+        "origin": rotations.origin,
+        "digest": rotations.digest,
+        "loaded_at": rotations.loaded_at.isoformat() if rotations.loaded_at else None,
+        "problems": [str(problem) for problem in rotations.problems],
+        "rotations": sorted(schedule.rotations) if schedule else [],
+        "services": sorted(schedule.services) if schedule else [],
+    }
+
+
+@blueprint.get("/rotations")
+def rotations_status() -> ResponseReturnValue:
+    return jsonify(_rotations_json())
+
+
+@blueprint.post("/rotations/reload")
+def reload_rotations() -> ResponseReturnValue:
+    """Re-read the files now; 422 with the problems when they don't validate (the last good set
+    stays in force)."""
+    load_rotations(pager(), utcnow())
+    body = _rotations_json()
+    return jsonify(body), 422 if body["problems"] else 200

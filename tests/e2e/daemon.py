@@ -115,7 +115,11 @@ def start_process(
 
 
 def start_daemon(
-    workdir: Path, twilio: FakeTwilio, database_url: str | None = None, command: str = "serve"
+    workdir: Path,
+    twilio: FakeTwilio,
+    database_url: str | None = None,
+    command: str = "serve",
+    rotations: Path = ROTATIONS,
 ) -> Daemon:
     """`pager serve` (or `pager web`, with `command="web"`) on a free port, ready to use."""
     sock = bind_local_port()
@@ -125,7 +129,7 @@ def start_daemon(
     config = workdir / "pager.yaml"
     config.write_text(
         CONFIG.format(
-            rotations=ROTATIONS, url=url, number=TWILIO_NUMBER, twilio_url=twilio.base_url
+            rotations=rotations, url=url, number=TWILIO_NUMBER, twilio_url=twilio.base_url
         )
     )
     env = daemon_env(workdir, twilio, database_url)
