@@ -32,6 +32,7 @@ def build_pager(settings: Settings, *, migrate: bool = True) -> Pager:
         }
         api_tokens = settings.api_tokens or (secrets_store.generated(session, "api"),)
         sandbox_token = secrets_store.generated(session, "sandbox")
+        calendar_token = secrets_store.generated(session, "calendar")
     settings = replace(settings, integrations=integrations, api_tokens=api_tokens)
 
     def record(message: PhoneMessage) -> None:
@@ -49,7 +50,7 @@ def build_pager(settings: Settings, *, migrate: bool = True) -> Pager:
             )
 
     providers = [build(p, sandbox_token=sandbox_token, record=record) for p in settings.providers]
-    pager = Pager(db=db, settings=settings, providers=providers)
+    pager = Pager(db=db, settings=settings, providers=providers, calendar_token=calendar_token)
     rotations = load_rotations(pager, utcnow())
     if rotations.schedule is None:
         log.error("event=no_rotations problems=%d", len(rotations.problems))
@@ -72,6 +73,10 @@ def banner(pager: Pager) -> str:
         if provider.__class__.__name__ == "SandboxProvider" and token:
             lines.append(f"  sandbox phones: {url}/sandbox?token={token}")
     rotations = pager.rotations
+    for rotation in sorted(rotations.schedule.rotations if rotations.schedule else []):
+        lines.append(
+            f"  calendar '{rotation}': {url}/calendar/{rotation}.ics?token={pager.calendar_token}"
+        )
     if rotations.schedule is None:
         lines.append("  WARNING: no valid rotations: nobody can be paged. Run `pager check`.")
     elif rotations.problems:

@@ -37,6 +37,7 @@ class Pager:
     providers: Sequence[Provider]
     rotations: Rotations = field(default_factory=Rotations)
     wake: Callable[[], None] = lambda: None
+    calendar_token: str = ""  # in /calendar URLs: calendar apps can't send headers
 
     def provider(self, name: str) -> Provider | None:
         return next((p for p in self.providers if p.name == name), None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from pager.flows.context import Pager
-from pager.web import api, errors, integrations, ops, providers, sandbox
+from pager.web import api, calendar, errors, integrations, ops, providers, sandbox
 
 MAX_BODY = 1024 * 1024  # 1 MiB: larger bodies get 413
 
@@ -21,6 +21,7 @@ def create_app(pager: Pager) -> Flask:
         providers.blueprint,
         api.blueprint,
         sandbox.blueprint,
+        calendar.blueprint,
         ops.blueprint,
     ):
         app.register_blueprint(blueprint)
