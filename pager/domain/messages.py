@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 # GSM 03.38 default alphabet in code order (0x00-0x7F), without 0x1B, the escape to the
@@ -168,6 +168,8 @@ _REPLIES = {
     "started": "SMS pages from pager resumed.",
     "not_understood": "Not understood. Reply ACK <code>, RES <code> or HELP.",
     "which_one": "You have {count}. Reply ACK <code>: {codes}",
+    "acknowledged_all": "Acknowledged {count}: all your open pages.",
+    "resolved_all": "Resolved {count}: all your open pages.",
 }
 
 
@@ -176,7 +178,8 @@ def reply_text(kind: str, **facts: object) -> str:
 
     Facts per kind: acknowledged (number, service, title, code), resolved (number, service,
     title), already_acknowledged (number, by), already_resolved (number), unknown_code (code),
-    which_one (codes), locked (minutes); the others take none. A long title or name is
+    which_one (codes), locked (minutes), acknowledged_all and resolved_all (count); the others
+    take none. A long title or name is
     shortened with '...', a long list of codes ends in '...'.
     """
     if kind not in _REPLIES:
@@ -187,6 +190,8 @@ def reply_text(kind: str, **facts: object) -> str:
     values = {name: _sms_line(str(value)) for name, value in facts.items()}
     if "minutes" in facts:
         values["minutes"] = _plural(_int_fact(facts, "minutes"), "minute")
+    if "count" in facts:
+        values["count"] = _plural(_int_fact(facts, "count"), "incident")
 
     def render(values: dict[str, str]) -> str:
         try:
@@ -278,3 +283,25 @@ def _plain_line(text: str) -> str:
     # Control characters are invalid in the XML a voice provider is given.
     kept = "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch)[0] != "C")
     return " ".join(kept.split())
+
+
+def digest_text(pages: Sequence[tuple[int, str, str, str]], max_segments: int = 2) -> str:
+    """One SMS for several held-back pages, each `(number, service, title, code)`:
+
+    `[pager] 3 new incidents: #12 payments: HighErrorRate (ACK 4821); #13 ... Reply ACK ALL to
+    acknowledge all, or ACK <code> for one.` Incidents that don't fit end as `+N more`.
+    """
+    tail = "Reply ACK ALL to acknowledge all, or ACK <code> for one."
+    items = [
+        f"#{number} {_sms_line(service)}: {_sms_line(title) or '(no title)'} "
+        f"(ACK {_sms_line(code)})"
+        for number, service, title, code in pages
+    ]
+    head = f"[pager] {_plural(len(pages), 'new incident')}:"
+    for shown in range(len(items), 0, -1):
+        more = len(items) - shown
+        listed = "; ".join(items[:shown]) + (f"; +{more} more" if more else "")
+        text = f"{head} {listed}. {tail}"
+        if segments(text) <= max_segments:
+            return text
+    return f"{head} +{len(items)} more. {tail}"

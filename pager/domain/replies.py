@@ -12,10 +12,12 @@ ReplyKind = Literal["ack", "resolve", "help", "stop", "start", "unknown"]
 
 @dataclass(frozen=True)
 class Reply:
-    """A parsed SMS reply; `code` is the ack code it named, if any (4 to 8 ASCII digits)."""
+    """A parsed SMS reply; `code` is the ack code it named, if any (4 to 8 ASCII digits);
+    `everything` is "ACK ALL" / "RES ALL": every open page of the sender (digests offer it)."""
 
     kind: ReplyKind
     code: str | None = None
+    everything: bool = False
 
 
 # Carrier keywords: honoured only as the whole message, as carriers themselves do.
@@ -29,7 +31,9 @@ _COMMANDS: dict[str, ReplyKind] = {
     **dict.fromkeys(("RES", "RESOLVE", "RESOLVED"), "resolve"),
 }
 # re.ASCII: a look-alike letter (the Kelvin sign for K) or a non-ASCII digit never matches.
-_COMMAND = re.compile(r"(?P<word>[a-z]+)?[\s#:]*(?P<code>[0-9]+)?", re.ASCII | re.IGNORECASE)
+_COMMAND = re.compile(
+    r"(?P<word>[a-z]+)?[\s#:]*(?:(?P<code>[0-9]+)|(?<=\s)(?P<all>all))?", re.ASCII | re.IGNORECASE
+)
 _CODE_LENGTHS = range(4, 9)
 
 
@@ -52,6 +56,8 @@ def parse_reply(text: str) -> Reply:
     kind = _COMMANDS.get(word.upper()) if word else ("ack" if code else None)
     if kind is None or (code is not None and len(code) not in _CODE_LENGTHS):
         return Reply("unknown")
+    if match["all"]:
+        return Reply(kind, everything=True) if word else Reply("unknown")
     return Reply(kind, code)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from pager import metrics
 from pager.domain.phones import mask
 from pager.flows.context import Pager, utcnow
+from pager.flows.limits import within_limits
 from pager.providers.base import Provider, ProviderError, Sent
 from pager.store import contacts, incidents, outbox
 from pager.store.models import Attempt, Notification
@@ -40,9 +41,18 @@ class _Job:
 
 def claim_due(pager: Pager, now: datetime, limit: int, owner: str | None = None) -> list[int]:
     """Claim up to `limit` notifications that are due for runner `owner`; each goes to `send`."""
+    claimed: list[int] = []
+    recipients: set[tuple[str, str]] = set()
     with pager.db.transaction() as session:
-        candidates = outbox.due(session, now, limit)
-        return [n for n in candidates if outbox.claim(session, n, now, now + LEASE, owner)]
+        for notification_id, phone, channel in outbox.due(session, now, limit):
+            # One at a time per number and channel: the per-number limit counts what went out,
+            # and the one that goes collects the others that wait into a digest.
+            if (phone, channel) in recipients:
+                continue
+            if outbox.claim(session, notification_id, now, now + LEASE, owner):
+                claimed.append(notification_id)
+                recipients.add((phone, channel))
+    return claimed
 
 
 def send(pager: Pager, notification_id: int) -> None:
@@ -92,6 +102,8 @@ def _start_attempt(pager: Pager, notification_id: int, now: datetime) -> _Job | 
                 f"sms to {n.person_name} not sent: {mask(n.phone)} replied STOP",
             )
             return None
+        if n.provider_index == 0 and n.round == 0 and not within_limits(session, n, now):
+            return None
         providers = pager.providers_for(n.channel)
         if n.provider_index >= len(providers):
             _give_up_or_retry(session, n, providers, now, "no provider can carry it")
@@ -118,6 +130,7 @@ def _record_sent(pager: Pager, job: _Job, sent: Sent, now: datetime) -> None:
         attempt.provider_message_id = sent.provider_message_id
         attempt.status = later_status(attempt.status, sent.state)
         attempt.updated_at = now
+        n.sent_at = n.sent_at or now
         if n.status == "sending":
             n.status = "delivered" if attempt.status == "delivered" else "sent"
             n.lease_until = None

@@ -78,27 +78,37 @@ def record_status(
 def keypad(
     pager: Pager, provider: str, pressed: KeypadInput, token: str | None, now: datetime
 ) -> str:
-    """Act on a digit pressed during a page call; returns what the call says back."""
+    """Act on a digit pressed during a page call; returns what the call says back.
+
+    1 acknowledges, 2 resolves: the call's incident, and for a digest call every incident the
+    digest carried.
+    """
     with pager.db.transaction() as session:
         attempt = _find_attempt(session, provider, token, pressed.provider_message_id)
         n = outbox.get(session, attempt.notification_id) if attempt else None
-        incident = incidents.get(session, n.incident_id) if n else None
-        if n is None or incident is None:
+        if n is None:
             return "This call is no longer valid. Goodbye."
+        carried = [n, *outbox.digested_into(session, n.id)]
+        found = [incidents.get(session, member.incident_id) for member in carried]
+        calls_about = [incident for incident in found if incident is not None]
         digit = pressed.digits.strip()[:1]
-        incidents.add_timeline(
-            session,
-            incident.id,
-            now,
-            "reply",
-            f"{n.person_name} pressed {digit or 'nothing'} on the call",
-        )
-        if digit == "1":
-            if acknowledge_in(session, incident, n.person_name, "voice", now):
-                return f"Incident {incident.id} acknowledged. Goodbye."
-            return f"Incident {incident.id} is already {incident.status}. Goodbye."
-        if digit == "2":
-            if resolve_in(session, incident, n.person_name, "voice", now):
-                return f"Incident {incident.id} resolved. Goodbye."
-            return f"Incident {incident.id} is already resolved. Goodbye."
+        act = {"1": acknowledge_in, "2": resolve_in}.get(digit)
+        changed = []
+        for incident in calls_about:
+            incidents.add_timeline(
+                session,
+                incident.id,
+                now,
+                "reply",
+                f"{n.person_name} pressed {digit or 'nothing'} on the call",
+            )
+            if act is not None and act(session, incident, n.person_name, "voice", now):
+                changed.append(incident.id)
+    if act is None:
         return "Nothing was changed. Goodbye."
+    done = "acknowledged" if digit == "1" else "resolved"
+    if not changed:
+        return "Nothing was changed: already handled. Goodbye."
+    if len(changed) == 1:
+        return f"Incident {changed[0]} {done}. Goodbye."
+    return f"{len(changed)} incidents {done}. Goodbye."

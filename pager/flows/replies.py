@@ -72,6 +72,8 @@ def _answer(
         log.warning("event=reply_locked from=%s", mask(phone))
         return reply_text("locked", minutes=int(LOCK_WINDOW.total_seconds() // 60)), False
     open_pages = list(incidents.open_incidents_paged_to(session, phone))
+    if reply.everything:
+        return _act_on_all(session, open_pages, phone, reply, body, now)
     if reply.code is None:
         if not open_pages:
             return reply_text("nothing_open"), False
@@ -99,6 +101,25 @@ def _act(
     text, changed = _apply(session, incident, person, reply, now)
     incidents.add_timeline(session, incident.id, now, "auto-reply", f"answered {person}: {text}")
     return text, changed
+
+
+def _act_on_all(
+    session: Session, pages: list[Incident], phone: str, reply: Reply, body: str, now: datetime
+) -> tuple[str, bool]:
+    """ACK ALL / RES ALL, which digests offer: every open page of this sender."""
+    if not pages:
+        return reply_text("nothing_open"), False
+    changed = 0
+    for incident in pages:
+        person = incidents.person_paged(session, incident.id, phone) or mask(phone)
+        shown = " ".join(body.split())[:40]
+        incidents.add_timeline(
+            session, incident.id, now, "reply", f"{person} ({mask(phone)}) replied '{shown}'"
+        )
+        _, did = _apply(session, incident, person, reply, now)
+        changed += did
+    kind = "acknowledged_all" if reply.kind == "ack" else "resolved_all"
+    return reply_text(kind, count=changed), changed > 0
 
 
 def _apply(

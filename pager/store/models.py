@@ -112,6 +112,10 @@ class Notification(Base):
     lease_until: Mapped[datetime | None]
     # The runner sending it: when that runner stops beating, others take over before the lease ends.
     lease_owner: Mapped[str | None] = mapped_column(String(64))
+    # When a provider took it; per-recipient limits count these.
+    sent_at: Mapped[datetime | None]
+    # Held back by a limit, then carried by this other notification's digest.
+    digest_of: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

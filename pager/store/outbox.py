@@ -22,16 +22,17 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def due(session: Session, now: datetime, limit: int) -> list[int]:
-    """Notifications to send now. On PostgreSQL rows another runner is claiming are skipped."""
+def due(session: Session, now: datetime, limit: int) -> list[tuple[int, str, str]]:
+    """(id, phone, channel) of notifications to send now, oldest first. On PostgreSQL rows
+    another runner is claiming are skipped."""
     query = (
-        select(Notification.id)
+        select(Notification.id, Notification.phone, Notification.channel)
         .where(_claimable(now))
         .order_by(Notification.next_attempt_at, Notification.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return list(session.scalars(query))
+    return [(row.id, row.phone, row.channel) for row in session.execute(query)]
 
 
 def claim(
@@ -83,3 +84,34 @@ def next_due(session: Session) -> datetime | None:
     leased = select(func.min(Notification.lease_until)).where(Notification.status == "sending")
     times = [t for t in (session.scalar(pending), session.scalar(leased)) if t is not None]
     return min(times) if times else None
+
+
+def sent_times(session: Session, phone: str, channel: str, since: datetime) -> list[datetime]:
+    """When pages to `phone` on `channel` went out since `since` (a digest counts once)."""
+    query = select(Notification.sent_at).where(
+        Notification.phone == phone,
+        Notification.channel == channel,
+        Notification.sent_at >= since,
+    )
+    return [t for t in session.scalars(query) if t is not None]
+
+
+def waiting_for(session: Session, phone: str, channel: str, but: int) -> Sequence[Notification]:
+    """Other notifications to `phone` on `channel` still waiting to go out, oldest first."""
+    query = (
+        select(Notification)
+        .where(
+            Notification.phone == phone,
+            Notification.channel == channel,
+            Notification.status == "pending",
+            Notification.id != but,
+        )
+        .order_by(Notification.id)
+    )
+    return session.scalars(query).all()
+
+
+def digested_into(session: Session, notification_id: int) -> Sequence[Notification]:
+    """The held-back notifications a digest carried."""
+    query = select(Notification).where(Notification.digest_of == notification_id)
+    return session.scalars(query).all()

@@ -144,9 +144,9 @@ def start_daemon(
         if process.poll() is not None:
             raise AssertionError(f"{command} exited {process.returncode}:\n{log.read_text()}")
         try:
-            if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
+            if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
                 return daemon
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or slow on a busy machine
             pass
         time.sleep(0.05)
     daemon.stop()

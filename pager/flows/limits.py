@@ -1,0 +1,95 @@
+"""Per-recipient limits: hold back what would page one number too often, then send what was
+held as one digest. Nothing is dropped: a held page waits in the outbox with its due time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from pager.domain import messages
+from pager.domain.limits import DEFAULT_LIMITS, Limit, next_free
+from pager.domain.phones import mask
+from pager.store import incidents, outbox
+from pager.store.models import Notification
+
+
+def within_limits(
+    session: Session, n: Notification, now: datetime, limits: tuple[Limit, ...] | None = None
+) -> bool:
+    """True when `n` may go now (its body becomes a digest if others wait for the same number);
+    False when it is held: it is pending again, due when the limits allow."""
+    limits = DEFAULT_LIMITS.get(n.channel, ()) if limits is None else limits
+    if not limits:
+        return True
+    since = now - max(limit.per for limit in limits)
+    sent = outbox.sent_times(session, n.phone, n.channel, since)
+    free = next_free(sent, limits, now)
+    if free is not None:
+        _hold(session, n, free, now)
+        return False
+    waiting = [
+        other
+        for other in outbox.waiting_for(session, n.phone, n.channel, n.id)
+        if _still_open(session, other)
+    ]
+    # A digest only when the limits would otherwise hold some of them back.
+    if waiting and next_free(sent + [now] * len(waiting), limits, now) is not None:
+        _collect_into_digest(session, n, waiting, now)
+    return True
+
+
+def _hold(session: Session, n: Notification, until: datetime, now: datetime) -> None:
+    first_hold = n.next_attempt_at is None or n.next_attempt_at <= now
+    n.status = "pending"
+    n.next_attempt_at = until
+    n.lease_until = None
+    n.lease_owner = None
+    n.updated_at = now
+    if first_hold:
+        verb = "sms" if n.channel == "sms" else "call"
+        incidents.add_timeline(
+            session,
+            n.incident_id,
+            now,
+            "limit",
+            f"{verb} to {n.person_name} ({mask(n.phone)}) held back: the per-number limit is "
+            f"reached; it goes out in a digest at {until:%H:%M:%S} UTC",
+        )
+
+
+def _collect_into_digest(
+    session: Session, n: Notification, waiting: list[Notification], now: datetime
+) -> None:
+    group = [n, *waiting]
+    pages = []
+    for member in group:
+        incident = incidents.get(session, member.incident_id)
+        assert incident is not None
+        pages.append((incident.id, incident.service, incident.title, incident.ack_code))
+    if n.channel == "sms":
+        n.body = messages.digest_text(pages)
+    else:
+        listed = ", ".join(f"{number} for {service}" for number, service, _, _ in pages[:5])
+        n.body = (
+            f"This is pager. You have {len(pages)} new incidents: {listed}. "
+            "Press 1 to acknowledge all of them, 2 to resolve all of them."
+        )
+    for other in waiting:
+        other.status = "digested"
+        other.digest_of = n.id
+        other.updated_at = now
+    for incident_id in {member.incident_id for member in group}:
+        incidents.add_timeline(
+            session,
+            incident_id,
+            now,
+            "limit",
+            f"{n.channel} to {n.person_name} goes out as one digest of {len(group)} pages",
+        )
+
+
+def _still_open(session: Session, n: Notification) -> bool:
+    incident = incidents.get(session, n.incident_id)
+    return incident is not None and incident.status == "triggered"
