@@ -30,12 +30,13 @@ def _read(
     # Providers sign the URL they were given: our public URL, not what a proxy shows us.
     query = request.query_string.decode("latin-1")
     url = f"{pager().settings.public_url}{request.path}" + (f"?{query}" if query else "")
+    body = request.get_data(cache=True)  # before .form, which would consume the raw body
     web_request = WebRequest(
         url=url,
         method=request.method,
         headers=dict(request.headers.items()),
         form=request.form.to_dict(),
-        body=request.get_data(cache=True),
+        body=body,
         query=request.args.to_dict(),
     )
     if not provider.verify_webhook(web_request):
@@ -59,7 +60,7 @@ def inbound(name: str) -> ResponseReturnValue:
     return _answer(provider.sms_reply(sms, text))
 
 
-@blueprint.post("/providers/<name>/status")
+@blueprint.route("/providers/<name>/status", methods=["GET", "POST"])  # MessageBird uses GET
 def status(name: str) -> ResponseReturnValue:
     _, update = _read(name, "status", lambda p, r: p.parse_status(r))
     # Unknown attempts get a quiet answer too: the provider must stop retrying.
