@@ -14,7 +14,7 @@ from pager.domain.alerts import AlertEvent
 from pager.domain.codes import new_ack_code
 from pager.flows.context import Pager
 from pager.flows.incidents import resolve_in
-from pager.store import incidents
+from pager.store import incidents, silences
 from pager.store.models import Alert, Incident
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,7 @@ def _open(
         if schedule is not None and service is not None and service.policy in schedule.policies
         else None
     )
+    silence = silences.active(session, integration.service, now)
     incident = Incident(
         service=integration.service,
         integration=integration.name,
@@ -129,7 +130,7 @@ def _open(
         updated_at=now,
         policy=snapshot,
         escalation_step=0,
-        escalation_due_at=now,
+        escalation_due_at=None if silence else now,
     )
     session.add(incident)
     session.flush()
@@ -140,7 +141,16 @@ def _open(
         "opened",
         f"opened by {integration.name} ({integration.source}): {event.name}",
     )
-    if snapshot is None:
+    if silence is not None:
+        incidents.add_timeline(
+            session,
+            incident.id,
+            now,
+            "silenced",
+            f"in a maintenance window until {silence.ends_at:%Y-%m-%d %H:%M} UTC "
+            f"({silence.reason or 'no reason given'}, by {silence.created_by}): nobody paged",
+        )
+    elif snapshot is None:
         incidents.add_timeline(
             session,
             incident.id,

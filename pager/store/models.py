@@ -226,3 +226,17 @@ class InboundMessage(Base):
     provider: Mapped[str] = mapped_column(String(100), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     at: Mapped[datetime]
+
+
+class Silence(Base):
+    """A maintenance window for a service: alerts are stored and shown but page nobody."""
+
+    __tablename__ = "silences"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    service: Mapped[str] = mapped_column(String(200), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from pager.flows import incidents
+from pager.flows import silences as silence_flows
 from pager.flows.context import utcnow
 from pager.flows.incidents import IncidentView
 from pager.flows.rotations import load_rotations
+from pager.flows.silences import SilenceView
 from pager.web.auth import presented_token, token_matches
 from pager.web.errors import ApiError, pager
 
@@ -115,3 +118,76 @@ def reload_rotations() -> ResponseReturnValue:
     load_rotations(pager(), utcnow())
     body = _rotations_json()
     return jsonify(body), 422 if body["problems"] else 200
+
+
+def _silence_json(view: SilenceView) -> dict[str, Any]:
+    data = asdict(view)
+    data["starts_at"] = view.starts_at.isoformat()
+    data["ends_at"] = view.ends_at.isoformat()
+    return data
+
+
+def _instant(body: dict[str, Any], key: str, default: datetime | None = None) -> datetime:
+    value = body.get(key)
+    if value is None and default is not None:
+        return default
+    if not isinstance(value, str):
+        raise ApiError(400, "invalid_field", f"'{key}' must be an ISO 8601 time", key)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ApiError(400, "invalid_field", f"'{key}' is not an ISO 8601 time", key) from exc
+    if parsed.tzinfo is None:
+        raise ApiError(400, "invalid_field", f"'{key}' needs a UTC offset (or Z)", key)
+    return parsed.astimezone(UTC)
+
+
+@blueprint.get("/silences")
+def list_silences() -> ResponseReturnValue:
+    return jsonify(
+        silences=[_silence_json(v) for v in silence_flows.list_silences(pager(), utcnow())]
+    )
+
+
+@blueprint.post("/silences")
+def add_silence() -> ResponseReturnValue:
+    """Start a maintenance window: `{"service", "ends_at" | "duration_minutes", "starts_at"?,
+    "reason"?, "by"?}`."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "expected a JSON object")
+    now = utcnow()
+    service = body.get("service")
+    if not isinstance(service, str) or not service:
+        raise ApiError(400, "invalid_field", "'service' is required", "service")
+    starts_at = _instant(body, "starts_at", now)
+    minutes = body.get("duration_minutes")
+    if minutes is not None:
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0:
+            raise ApiError(
+                400,
+                "invalid_field",
+                "'duration_minutes' must be a positive whole number",
+                "duration_minutes",
+            )
+        ends_at = starts_at + timedelta(minutes=minutes)
+    else:
+        ends_at = _instant(body, "ends_at")
+    reason = body.get("reason", "")
+    if not isinstance(reason, str):
+        raise ApiError(400, "invalid_field", "'reason' must be text", "reason")
+    try:
+        view = silence_flows.add_silence(
+            pager(), service, starts_at, ends_at, reason, _actor(), now
+        )
+    except silence_flows.SilenceRefused as exc:
+        raise ApiError(400, "invalid_field", str(exc), exc.field) from exc
+    return jsonify(_silence_json(view)), 201
+
+
+@blueprint.delete("/silences/<int:silence_id>")
+def end_silence(silence_id: int) -> ResponseReturnValue:
+    view = silence_flows.end_silence(pager(), silence_id, utcnow())
+    if view is None:
+        raise ApiError(404, "not_found", f"no silence {silence_id}")
+    return jsonify(_silence_json(view))

@@ -1,0 +1,90 @@
+"""Maintenance windows: while one covers a service, its alerts are stored and visible but
+page nobody. Ad hoc from the API and CLI, always with an end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pager.flows.context import Pager
+from pager.store import silences
+from pager.store.models import Silence
+
+MAX_LENGTH = timedelta(days=30)  # a forgotten silence must not mute a service for ever
+
+
+class SilenceRefused(ValueError):
+    """A silence that can't be set; the message says why and names the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class SilenceView:
+    id: int
+    service: str
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+    created_by: str
+
+
+def _view(silence: Silence) -> SilenceView:
+    return SilenceView(
+        silence.id,
+        silence.service,
+        silence.starts_at,
+        silence.ends_at,
+        silence.reason,
+        silence.created_by,
+    )
+
+
+def add_silence(
+    pager: Pager,
+    service: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str,
+    by: str,
+    now: datetime,
+) -> SilenceView:
+    schedule = pager.rotations.schedule
+    if schedule is not None and service not in schedule.services:
+        known = ", ".join(sorted(schedule.services)) or "none"
+        raise SilenceRefused("service", f"no service named '{service}' (known: {known})")
+    if ends_at <= starts_at:
+        raise SilenceRefused("ends_at", "ends_at must be after starts_at")
+    if ends_at <= now:
+        raise SilenceRefused("ends_at", "ends_at is in the past")
+    if ends_at - starts_at > MAX_LENGTH:
+        raise SilenceRefused("ends_at", "a silence may last at most 30 days")
+    with pager.db.transaction() as session:
+        silence = Silence(
+            service=service,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            reason=reason[:1000],
+            created_by=by[:200],
+            created_at=now,
+        )
+        session.add(silence)
+        session.flush()
+        return _view(silence)
+
+
+def list_silences(pager: Pager, now: datetime) -> list[SilenceView]:
+    with pager.db.transaction() as session:
+        return [_view(s) for s in silences.current_and_future(session, now)]
+
+
+def end_silence(pager: Pager, silence_id: int, now: datetime) -> SilenceView | None:
+    """End a silence now (or drop a future one); None when there is no such silence."""
+    with pager.db.transaction() as session:
+        silence = silences.get(session, silence_id)
+        if silence is None:
+            return None
+        silence.ends_at = max(min(silence.ends_at, now), silence.starts_at)
+        return _view(silence)

@@ -1,0 +1,30 @@
+"""Maintenance windows (silences) per service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pager.store.models import Silence
+
+
+def active(session: Session, service: str, at: datetime) -> Silence | None:
+    """The silence covering `service` at `at`, if any (the one ending last)."""
+    query = (
+        select(Silence)
+        .where(Silence.service == service, Silence.starts_at <= at, Silence.ends_at > at)
+        .order_by(Silence.ends_at.desc())
+    )
+    return session.scalars(query).first()
+
+
+def current_and_future(session: Session, now: datetime) -> Sequence[Silence]:
+    query = select(Silence).where(Silence.ends_at > now).order_by(Silence.starts_at, Silence.id)
+    return session.scalars(query).all()
+
+
+def get(session: Session, silence_id: int) -> Silence | None:
+    return session.get(Silence, silence_id)
