@@ -134,3 +134,22 @@ def test_it_takes_a_signed_sms_reply_and_answers_in_twiml(loop) -> None:
         f"Resolved #{incident_id} payments: HighErrorRate.</Message></Response>"
     )
     assert incidents.view(pager, incident_id).status == "resolved"
+
+
+def test_it_escalates_at_once_when_the_callee_presses_3(loop) -> None:
+    pager, client, fake = loop
+    incident_id, call = page_until_called(pager, fake)
+    keypad_url = html.unescape(re.search(r'action="([^"]+)"', call["Twiml"]).group(1))  # type: ignore[union-attr]
+    params = {
+        "CallSid": call["sid"],
+        "Digits": "3",
+        "From": call["From"],
+        "To": ALICE,
+        "AccountSid": fake.account_sid,
+        "CallStatus": "in-progress",
+    }
+    with freeze_time(T0 + timedelta(minutes=6)):
+        answer = signed_post(client, fake, keypad_url, params)
+        assert f"Incident {incident_id} escalated now. Goodbye." in answer.text
+        run_due(pager, T0 + timedelta(minutes=6))  # step 3 was due at 10 minutes
+    assert [m["To"] for m in fake.messages][-1] == "+447700900103"  # carol

@@ -139,7 +139,7 @@ def page_text(
 def voice_text(*, number: int, service: str, title: str, firing: int, summary: str | None) -> str:
     """What a call reads aloud: plain text, at most about VOICE_MAX characters."""
     service = _plain_line(service)
-    ending = "Press 1 to acknowledge, 2 to resolve."
+    ending = "Press 1 to acknowledge, 2 to resolve, 3 to escalate now."
 
     def render(title: str, summary: str) -> str:
         head = f"This is pager. Incident {number} for {service}: {title}, {firing} firing."

@@ -8,6 +8,7 @@ the page when the lease expires: at least once, never zero times (invariant 3).
 from __future__ import annotations
 
 import logging
+import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -213,7 +214,8 @@ def _give_up_or_retry(
 ) -> None:
     verb = "sms" if n.channel == "sms" else "call"
     if providers and n.round < len(RETRY_AFTER):
-        delay = RETRY_AFTER[n.round]
+        # Jitter, so pages that failed together don't all retry in the same instant.
+        delay = RETRY_AFTER[n.round] * random.uniform(0.8, 1.2)
         n.round += 1
         n.provider_index = 0
         n.status = "pending"

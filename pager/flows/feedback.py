@@ -13,7 +13,7 @@ from pager.flows.dispatch import fail_over, later_status
 from pager.flows.incidents import acknowledge_in, resolve_in
 from pager.providers.base import KeypadInput, StatusUpdate
 from pager.store import incidents, outbox
-from pager.store.models import Attempt
+from pager.store.models import Attempt, Incident
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def keypad(
         found = [incidents.get(session, member.incident_id) for member in carried]
         calls_about = [incident for incident in found if incident is not None]
         digit = pressed.digits.strip()[:1]
-        act = {"1": acknowledge_in, "2": resolve_in}.get(digit)
+        act = {"1": acknowledge_in, "2": resolve_in, "3": _escalate_now}.get(digit)
         changed = []
         for incident in calls_about:
             incidents.add_timeline(
@@ -106,9 +106,22 @@ def keypad(
                 changed.append(incident.id)
     if act is None:
         return "Nothing was changed. Goodbye."
-    done = "acknowledged" if digit == "1" else "resolved"
+    if digit == "3" and changed:
+        pager.wake()
+    done = {"1": "acknowledged", "2": "resolved", "3": "escalated now"}[digit]
     if not changed:
         return "Nothing was changed: already handled. Goodbye."
     if len(changed) == 1:
         return f"Incident {changed[0]} {done}. Goodbye."
     return f"{len(changed)} incidents {done}. Goodbye."
+
+
+def _escalate_now(session: Session, incident: Incident, by: str, via: str, now: datetime) -> bool:
+    """Run the next escalation step at once (a person who can't take it passes it on)."""
+    if incident.status != "triggered" or incident.escalation_due_at is None:
+        return False
+    incident.escalation_due_at = now
+    incidents.add_timeline(
+        session, incident.id, now, "escalation", f"{by} asked to escalate now ({via})"
+    )
+    return True

@@ -210,7 +210,7 @@ def test_it_reads_a_page_aloud():
     )
     assert text == (
         "This is pager. Incident 12 for payments: HighErrorRate, 3 firing. Error rate 7%. "
-        "Press 1 to acknowledge, 2 to resolve."
+        "Press 1 to acknowledge, 2 to resolve, 3 to escalate now."
     )
 
 
@@ -218,7 +218,7 @@ def test_it_reads_a_page_without_summary_aloud():
     text = voice_text(number=12, service="payments", title="HighErrorRate", firing=3, summary=None)
     assert text == (
         "This is pager. Incident 12 for payments: HighErrorRate, 3 firing. "
-        "Press 1 to acknowledge, 2 to resolve."
+        "Press 1 to acknowledge, 2 to resolve, 3 to escalate now."
     )
 
 
@@ -227,7 +227,7 @@ def test_it_keeps_a_call_short():
         number=12, service="payments", title="HighErrorRate", firing=3, summary="slow " * 300
     )
     assert len(text) <= 400
-    assert text.endswith("slow... Press 1 to acknowledge, 2 to resolve.")
+    assert text.endswith("slow... Press 1 to acknowledge, 2 to resolve, 3 to escalate now.")
 
 
 @pytest.mark.parametrize(
