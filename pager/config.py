@@ -16,10 +16,62 @@ from typing import Any
 from pager.domain import yamldoc
 from pager.domain.yamldoc import Map, Problem, Seq, Where
 
-SOURCES = ("alertmanager", "grafana")
+
+@dataclass(frozen=True)
+class SourceRules:
+    """What an integration of one source needs: how it authenticates, which options it takes."""
+
+    auth: str  # "token" | "secret" | "token or secret" (the secret, when set, wins)
+    options: frozenset[str] = frozenset()
+
+
+SOURCE_RULES: dict[str, SourceRules] = {
+    "alertmanager": SourceRules("token"),
+    "grafana": SourceRules("token or secret"),
+    "github": SourceRules("secret", frozenset({"branches"})),
+    "gitlab": SourceRules("token", frozenset({"branches"})),
+    "jenkins": SourceRules("token", frozenset({"branches"})),
+    "pagerduty": SourceRules("token"),
+    "generic": SourceRules("token or secret", frozenset({"mapping"})),
+}
+SOURCES = tuple(SOURCE_RULES)
+INTEGRATION_KEYS = {
+    "service",
+    "source",
+    "token",
+    "secret",
+    "previous_secret",
+    "branches",
+    "mapping",
+}
+MAPPING_PATHS = ("id", "title", "status", "summary", "labels", "url")
+_MISSING_AUTH = {
+    "token": "missing 'token'",
+    "secret": "missing 'secret' (the webhook's HMAC secret, e.g. ${GITHUB_WEBHOOK_SECRET})",
+    "token or secret": "missing 'token' (or 'secret' for signed requests)",
+}
+_UNUSED_AUTH = {
+    "token": {"secret", "previous_secret"},
+    "secret": {"token"},
+    "token or secret": set(),
+}
 PROVIDER_KEYS: dict[str, tuple[set[str], set[str]]] = {
     # type: (required keys, optional keys) besides name and type
     "twilio": ({"account_sid", "auth_token", "from"}, {"api_base_url", "timeout"}),
+    "vonage": (
+        {"api_key", "api_secret", "from"},
+        {"application_id", "private_key", "signature_secret", "signature_method", "api_host",
+         "rest_host", "timeout"},
+    ),
+    "sns": (
+        {"region", "access_key_id", "secret_access_key"},
+        {"sender_id", "origination_number", "endpoint_url", "timeout"},
+    ),
+    "sinch": (
+        {"service_plan_id", "api_token", "from"},
+        {"region", "base_url", "webhook_secret", "timeout"},
+    ),
+    "messagebird": ({"access_key", "originator"}, {"base_url", "signing_key", "timeout"}),
     "sandbox": (set(), {"from"}),
 }
 TOP_KEYS = {
@@ -50,12 +102,33 @@ class ProviderSettings:
     options: Mapping[str, str] = field(default_factory=dict)
 
 
+FieldPath = tuple[str, ...]  # `$.incident.key` -> ("incident", "key")
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    """Where a generic webhook's body keeps each alert field, and which states mean what."""
+
+    title: FieldPath
+    id: FieldPath | None = None
+    status: FieldPath | None = None
+    summary: FieldPath | None = None
+    labels: FieldPath | None = None
+    url: FieldPath | None = None
+    firing: tuple[str, ...] = ("firing",)
+    resolved: tuple[str, ...] = ("resolved",)
+
+
 @dataclass(frozen=True)
 class IntegrationSettings:
     name: str
     service: str
     source: str
     token: str | None  # None: the daemon generates one and keeps it in the database
+    secret: str | None = None  # HMAC key (GitHub, Grafana, generic)
+    previous_secret: str | None = None  # still accepted while the senders move to `secret`
+    branches: tuple[str, ...] = ()  # CI sources: empty means the repository's default branch
+    mapping: FieldMapping | None = None  # generic source: where the fields are
 
 
 @dataclass(frozen=True)
@@ -208,23 +281,104 @@ class _Reader:
             return {}
         result = {}
         for name, entry in value.items():
-            where = value.at(name)
             if not isinstance(entry, Map):
-                self.problem(where, f"integration '{name}': expected service, source and token")
+                self.problem(
+                    value.at(name), f"integration '{name}': expected service, source and token"
+                )
                 continue
-            self.keys(entry, {"service", "source", "token"}, f"integration '{name}'")
-            for key in ("service", "source", "token"):
-                if key not in entry:
-                    self.problem(where, f"integration '{name}': missing '{key}'")
-            source = self.text(entry.get("source", ""), entry.at("source"), "source")
-            if source and source not in SOURCES:
-                known = ", ".join(SOURCES)
-                self.problem(entry.at("source"), f"source '{source}' unknown (known: {known})")
-            token = self.text(
-                entry.get("token", ""), entry.at("token"), f"integration '{name}' token"
-            )
-            if "token" in entry and not token and not self.problems:
-                self.problem(entry.at("token"), f"integration '{name}': token is empty")
-            service = self.text(entry.get("service", ""), entry.at("service"), "service")
-            result[name] = IntegrationSettings(name, service, source, token or None)
+            self.keys(entry, INTEGRATION_KEYS, f"integration '{name}'")
+            result[name] = self.integration(name, entry, value.at(name))
         return result
+
+    def integration(self, name: str, entry: Map, where: Where) -> IntegrationSettings:
+        for key in ("service", "source"):
+            if key not in entry:
+                self.problem(where, f"integration '{name}': missing '{key}'")
+        source = self.text(entry.get("source", ""), entry.at("source"), "source")
+        rules = SOURCE_RULES.get(source)
+        if source and rules is None:
+            known = ", ".join(SOURCES)
+            self.problem(entry.at("source"), f"source '{source}' unknown (known: {known})")
+        if rules is not None:
+            self.source_rules(name, entry, where, source, rules)
+        return IntegrationSettings(
+            name=name,
+            service=self.text(entry.get("service", ""), entry.at("service"), "service"),
+            source=source,
+            token=self.secret(name, entry, "token"),
+            secret=self.secret(name, entry, "secret"),
+            previous_secret=self.secret(name, entry, "previous_secret"),
+            branches=self.branches(name, entry),
+            mapping=self.mapping(name, entry) if "mapping" in entry else None,
+        )
+
+    def secret(self, name: str, entry: Map, key: str) -> str | None:
+        """A token or secret: text, usually `${ENV}`; set but empty is a mistake."""
+        if key not in entry:
+            return None
+        value = self.text(entry[key], entry.at(key), f"integration '{name}' {key}")
+        if not value and not self.problems:
+            self.problem(entry.at(key), f"integration '{name}': {key} is empty")
+        return value or None
+
+    def source_rules(
+        self, name: str, entry: Map, where: Where, source: str, rules: SourceRules
+    ) -> None:
+        """The keys this source needs are there, and none it would silently ignore."""
+        accepted = rules.auth.split(" or ")
+        if not any(key in entry for key in accepted):
+            self.problem(where, f"integration '{name}': {_MISSING_AUTH[rules.auth]}")
+        unused = (_UNUSED_AUTH[rules.auth] | {"branches", "mapping"}) - rules.options
+        for key in sorted(unused & set(entry)):
+            self.problem(entry.at(key), f"integration '{name}': source '{source}' takes no '{key}'")
+        if "previous_secret" in entry and "secret" not in entry:
+            self.problem(
+                entry.at("previous_secret"), f"integration '{name}': previous_secret needs secret"
+            )
+
+    def branches(self, name: str, entry: Map) -> tuple[str, ...]:
+        if "branches" not in entry:
+            return ()
+        value = entry["branches"]
+        if not isinstance(value, Seq) or not value:
+            self.problem(
+                entry.at("branches"),
+                f"integration '{name}': branches: expected a list of branch names",
+            )
+            return ()
+        found = [
+            self.text(v, value.at(i), f"integration '{name}' branches") for i, v in enumerate(value)
+        ]
+        return tuple(b for b in found if b)
+
+    def mapping(self, name: str, entry: Map) -> FieldMapping | None:
+        what = f"integration '{name}' mapping"
+        value = entry["mapping"]
+        if not isinstance(value, Map):
+            self.problem(entry.at("mapping"), f"{what}: expected a mapping of fields to paths")
+            return None
+        self.keys(value, {*MAPPING_PATHS, "firing", "resolved"}, what)
+        if "title" not in value:
+            self.problem(value.where, f"{what}: missing 'title' (a path such as $.incident.name)")
+            return None
+        paths = {key: self.field_path(value, key, what) for key in MAPPING_PATHS if key in value}
+        states = {
+            key: self.states(value, key, what) for key in ("firing", "resolved") if key in value
+        }
+        return FieldMapping(**paths, **states)
+
+    def field_path(self, mapping: Map, key: str, what: str) -> FieldPath:
+        text = self.text(mapping[key], mapping.at(key), f"{what} {key}")
+        segments = tuple(text.removeprefix("$").removeprefix(".").split("."))
+        if not text or not all(segments):
+            self.problem(
+                mapping.at(key), f"{what} {key}: '{text}' is not a path like $.incident.key"
+            )
+        return segments
+
+    def states(self, mapping: Map, key: str, what: str) -> tuple[str, ...]:
+        value = mapping[key]
+        if not isinstance(value, Seq) or not value:
+            self.problem(mapping.at(key), f"{what} {key}: expected a list of states")
+            return ()
+        return tuple(self.text(v, value.at(i), f"{what} {key}") for i, v in enumerate(value))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from pager.flows.context import Pager
-from pager.web import api, calendar, errors, integrations, ops, providers, sandbox
+from pager.web import api, calendar, errors, integrations, ops, pagerduty, providers, sandbox
 
 MAX_BODY = 1024 * 1024  # 1 MiB: larger bodies get 413
 
@@ -18,6 +18,7 @@ def create_app(pager: Pager) -> Flask:
     errors.init_app(app)
     for blueprint in (
         integrations.blueprint,
+        pagerduty.blueprint,
         providers.blueprint,
         api.blueprint,
         sandbox.blueprint,

@@ -1,4 +1,8 @@
-"""`POST /integrations/<name>`: alerts in from Alertmanager, Grafana..."""
+"""`POST /integrations/<name>`: alerts in from Alertmanager, Grafana, CI, any JSON webhook.
+
+Each source (pager.sources) says how its requests authenticate and what they mean; this view
+only checks, reads, records and answers: 401 unauthenticated, 400 unreadable, 200 otherwise.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,11 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
 from pager import metrics
+from pager.config import IntegrationSettings
 from pager.flows.context import utcnow
+from pager.flows.external import acknowledge_alerts
 from pager.flows.intake import receive_alerts
-from pager.sources import PARSERS, SourceError
-from pager.web.auth import presented_token, token_matches
+from pager.sources import REGISTRY, Delivery, Ignored, NotAuthenticated, Received, SourceError
 from pager.web.errors import ApiError, pager
 
 blueprint = Blueprint("integrations", __name__)
@@ -25,33 +30,51 @@ def receive(name: str) -> ResponseReturnValue:
     if integration is None:
         metrics.WEBHOOKS_REJECTED.labels("integration", "unknown").inc()
         raise ApiError(404, "unknown_integration", f"no integration named '{name}'")
-    if not token_matches(presented_token(), [integration.token or ""]):
-        metrics.WEBHOOKS_REJECTED.labels("integration", "token").inc()
-        raise ApiError(
-            401, "unauthorized", "missing or wrong token (Authorization: Bearer <token>)"
-        )
-    payload = _json_body()
+    source = REGISTRY[integration.source]
+    delivery = Delivery.of(
+        request.get_data(cache=False), dict(request.headers.items()), request.args.to_dict()
+    )
     try:
-        events = PARSERS[integration.source](payload)
+        source.verify(delivery, integration, utcnow())
+    except NotAuthenticated as exc:
+        metrics.WEBHOOKS_REJECTED.labels("integration", "unauthenticated").inc()
+        raise ApiError(401, "unauthorized", str(exc)) from exc
+    try:
+        received = source.read(json_body(delivery.body), delivery, integration)
+    except Ignored as exc:
+        return jsonify(status="ignored", reason=str(exc))
     except SourceError as exc:
         metrics.WEBHOOKS_REJECTED.labels("integration", "payload").inc()
         raise ApiError(400, "invalid_payload", exc.message, exc.field) from exc
+    return jsonify(record(integration, received))
+
+
+def record(integration: IntegrationSettings, received: Received) -> dict[str, Any]:
+    """Store what the delivery says (before any 2xx) and say what it did."""
+    now = utcnow()
     try:
-        result = receive_alerts(pager(), integration, events, utcnow())
+        result = receive_alerts(pager(), integration, list(received.events), now)
+        acknowledged = (
+            acknowledge_alerts(pager(), integration, received.acknowledge, now)
+            if received.acknowledge
+            else None
+        )
     except SQLAlchemyError as exc:
-        # Not stored: a 5xx makes Alertmanager and Grafana retry, so nothing is lost.
+        # Not stored: a 5xx makes Alertmanager, Grafana and the others retry, so nothing is lost.
         raise ApiError(503, "store_unavailable", "the alert could not be stored; retry") from exc
-    return jsonify(
-        status="ok",
-        alerts=len(events),
-        opened=result.opened,
-        updated=result.updated,
-        resolved=result.resolved,
-    )
+    answer: dict[str, Any] = {
+        "status": "ok",
+        "alerts": len(received.events),
+        "opened": result.opened,
+        "updated": result.updated,
+        "resolved": result.resolved,
+    }
+    if acknowledged is not None:
+        answer["acknowledged"] = acknowledged
+    return answer
 
 
-def _json_body() -> Any:
-    raw = request.get_data(cache=False)
+def json_body(raw: bytes) -> Any:
     if not raw.strip():
         raise ApiError(400, "invalid_json", "empty body: expected a JSON object")
     try:
