@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from pager.config import Settings
 from pager.flows.context import Pager, utcnow
+from pager.flows.heartbeats import register_heartbeats
 from pager.flows.rotations import load_rotations
 from pager.providers import build
 from pager.providers.sandbox import PhoneMessage
@@ -33,7 +34,11 @@ def build_pager(settings: Settings, *, migrate: bool = True) -> Pager:
         api_tokens = settings.api_tokens or (secrets_store.generated(session, "api"),)
         sandbox_token = secrets_store.generated(session, "sandbox")
         calendar_token = secrets_store.generated(session, "calendar")
-    settings = replace(settings, integrations=integrations, api_tokens=api_tokens)
+        beats = {
+            name: replace(b, token=b.token or secrets_store.generated(session, f"heartbeat:{name}"))
+            for name, b in settings.heartbeats.items()
+        }
+    settings = replace(settings, integrations=integrations, api_tokens=api_tokens, heartbeats=beats)
 
     def record(message: PhoneMessage) -> None:
         with db.transaction() as session:
@@ -52,6 +57,7 @@ def build_pager(settings: Settings, *, migrate: bool = True) -> Pager:
     providers = [build(p, sandbox_token=sandbox_token, record=record) for p in settings.providers]
     pager = Pager(db=db, settings=settings, providers=providers, calendar_token=calendar_token)
     rotations = load_rotations(pager, utcnow())
+    register_heartbeats(pager, utcnow())
     if rotations.schedule is None:
         log.error("event=no_rotations problems=%d", len(rotations.problems))
     return pager
@@ -67,6 +73,8 @@ def banner(pager: Pager) -> str:
         )
         lines.append(f"    url:   {url}/integrations/{name}")
         lines.append(f"    token: {integration.token}   (send as 'Authorization: Bearer <token>')")
+    for name, beat in pager.settings.heartbeats.items():
+        lines.append(f"  heartbeat '{name}': {url}/heartbeat/{name}?token={beat.token}")
     lines.append(f"  API token: {pager.settings.api_tokens[0]}")
     for provider in pager.providers:
         token = getattr(provider, "token", None)

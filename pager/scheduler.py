@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from pager.flows import dispatch, escalate
 from pager.flows.context import Pager, utcnow
+from pager.flows.heartbeats import check_heartbeats
 from pager.flows.rotations import load_rotations
 from pager.store import incidents, outbox, runners
 from pager.store.wakeups import Listener
@@ -93,6 +94,7 @@ class Runner:
                 self._nudge.set()
 
     def run_once(self, now: datetime) -> None:
+        check_heartbeats(self.pager, now)
         escalate.escalate_due(self.pager, now)
         with self._lock:
             free = self._free

@@ -134,3 +134,92 @@ def test_it_defaults_to_sqlite_the_sandbox_and_the_repo_rotations(
     assert (settings.rotations / "example.yaml").is_file()
     assert settings.public_url == "http://127.0.0.1:8080"
     assert default_settings("127.0.0.1:9999").public_url == "http://127.0.0.1:9999"
+
+
+DELIVERY = """\
+providers:
+  - {name: twilio, type: twilio, account_sid: AC1, auth_token: t, from: "+15017122661"}
+  - {name: backup, type: sandbox}
+limits:
+  sms: [3/10m, 8/1h]
+  voice: []
+routing:
+  "+44": [backup, twilio]
+  default: [twilio]
+heartbeats:
+  watchdog: {service: payments, interval: 2m, token: "${BEAT}"}
+integrations:
+  am:
+    service: payments
+    source: alertmanager
+    token: x
+    group_by: [alertname, cluster]
+    reopen_within: 10m
+"""
+
+
+def test_it_reads_limits_routing_heartbeats_and_grouping(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from pager.domain.limits import Limit
+
+    settings = load_settings(write(tmp_path, DELIVERY), {"BEAT": "b1"})
+    assert settings.limits["sms"] == (Limit(3, timedelta(minutes=10)), Limit(8, timedelta(hours=1)))
+    assert settings.limits["voice"] == ()
+    assert settings.routing == {"+44": ("backup", "twilio"), "default": ("twilio",)}
+    beat = settings.heartbeats["watchdog"]
+    assert (beat.service, beat.interval, beat.token) == ("payments", timedelta(minutes=2), "b1")
+    integration = settings.integrations["am"]
+    assert integration.group_by == ("alertname", "cluster")
+    assert integration.reopen_within == timedelta(minutes=10)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("sms: [3/10m, 8/1h]", "sms: [three/10m]"),
+            "5: limits sms: 'three/10m' is not a limit like 5/15m",
+        ),
+        (
+            ('"+44": [backup, twilio]', '"+44": [nexmo]'),
+            "8: routing +44: no provider 'nexmo' (known: twilio, backup)",
+        ),
+        (('"+44": [backup, twilio]', "uk: [twilio]"), "8: routing: 'uk' is not a prefix"),
+        (
+            ("interval: 2m", "interval: soon"),
+            "11: heartbeat 'watchdog' interval: expected a duration",
+        ),
+        (
+            ("reopen_within: 10m", "reopen_within: 0s"),
+            "18: integration 'am' reopen_within: must be longer than 0s",
+        ),
+    ],
+)
+def test_it_reports_delivery_mistakes_with_their_line(tmp_path: Path, change, expected) -> None:
+    path = write(tmp_path, DELIVERY.replace(*change))
+    found = problems(path, {"BEAT": "b1"})
+    assert found[0].startswith(f"{path}:{expected}"), found
+
+
+def test_it_routes_by_the_longest_matching_prefix(sqlite_url: str) -> None:
+    from dataclasses import replace
+
+    from pager.app import build_pager
+    from pager.config import ProviderSettings
+    from tests.conftest import make_settings
+
+    settings = replace(
+        make_settings(
+            sqlite_url, ProviderSettings("a", "sandbox"), ProviderSettings("b", "sandbox")
+        ),
+        routing={"+44": ("b", "a"), "+447700": ("a",), "default": ("b",)},
+    )
+    pager = build_pager(settings)
+    try:
+        names = lambda phone: [p.name for p in pager.providers_for("sms", phone)]  # noqa: E731
+        assert names("+447700900101") == ["a"]
+        assert names("+447911123456") == ["b", "a"]
+        assert names("+15017122661") == ["b"]
+    finally:
+        pager.db.dispose()

@@ -42,9 +42,21 @@ class Pager:
     def provider(self, name: str) -> Provider | None:
         return next((p for p in self.providers if p.name == name), None)
 
-    def providers_for(self, channel: str) -> list[Provider]:
-        """Providers that can carry `channel`, in failover order."""
-        return [p for p in self.providers if channel in p.channels]
+    def providers_for(self, channel: str, phone: str = "") -> list[Provider]:
+        """Providers that can carry `channel` to `phone`, in failover order: the `routing` entry
+        with the longest prefix of the number (else `default`), else the configured order. A
+        route whose providers can't carry the channel falls back to all that can: a page is
+        never left without a way out."""
+        able = [p for p in self.providers if channel in p.channels]
+        routing = self.settings.routing
+        prefix = max(
+            (k for k in routing if k != "default" and phone.startswith(k)), key=len, default=None
+        )
+        order = routing.get(prefix or "default")
+        if not order:
+            return able
+        routed = [p for name in order for p in able if p.name == name]
+        return routed or able
 
     def callback_url(self, provider: str, kind: str, token: str | None = None) -> str:
         url = f"{self.settings.public_url}/providers/{quote(provider)}/{kind}"

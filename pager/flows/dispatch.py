@@ -103,9 +103,10 @@ def _start_attempt(pager: Pager, notification_id: int, now: datetime) -> _Job | 
                 f"sms to {n.person_name} not sent: {mask(n.phone)} replied STOP",
             )
             return None
-        if n.provider_index == 0 and n.round == 0 and not within_limits(session, n, now):
+        limits = pager.settings.limits.get(n.channel, ())
+        if n.provider_index == 0 and n.round == 0 and not within_limits(session, n, now, limits):
             return None
-        providers = pager.providers_for(n.channel)
+        providers = pager.providers_for(n.channel, n.phone)
         if n.provider_index >= len(providers):
             _give_up_or_retry(session, n, providers, now, "no provider can carry it")
             return None
@@ -181,7 +182,7 @@ def fail_over(
 ) -> None:
     """Hand the notification to the next provider after `attempt` failed."""
     metrics.NOTIFICATIONS_FAILED.labels(attempt.provider, n.channel).inc()
-    providers = pager.providers_for(n.channel)
+    providers = pager.providers_for(n.channel, n.phone)
     why = f"{attempt.error_code or 'error'}: {attempt.error_message or 'failed'}"
     verb = "sms" if n.channel == "sms" else "call"
     n.provider_index += 1

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -58,6 +58,11 @@ def _apply(
     now: datetime,
     result: IntakeResult,
 ) -> None:
+    if integration.group_by:
+        values = ",".join(
+            f"{label}={event.labels.get(label, '')}" for label in integration.group_by
+        )
+        event = replace(event, group_key=f"{{{values}}}")
     alert = incidents.open_alert(session, integration.name, event.fingerprint)
     if event.status == "resolved":
         if alert is not None and alert.status != "resolved":
@@ -76,6 +81,10 @@ def _apply(
     incident = None
     if event.group_key:
         incident = incidents.open_incident_for_group(session, integration.name, event.group_key)
+    if incident is None and integration.reopen_within is not None:
+        incident = _reopen_flapping(session, integration, event, now, integration.reopen_within)
+        if incident is not None:
+            result.opened.append(incident.id)
     if incident is None:
         incident = _open(pager, session, integration, event, now)
         result.opened.append(incident.id)
@@ -159,6 +168,41 @@ def _open(
             f"service '{integration.service}' has no escalation policy in the rotations: "
             "nobody will be paged",
         )
+    return incident
+
+
+def _reopen_flapping(
+    session: Session,
+    integration: IntegrationSettings,
+    event: AlertEvent,
+    now: datetime,
+    window: timedelta,
+) -> Incident | None:
+    """The incident this alert resolved within `window` ago, reopened: a flapping alert
+    continues its incident instead of opening a new one every few minutes."""
+    incident = incidents.recently_resolved(
+        session, integration.name, event.fingerprint, event.group_key, now - window
+    )
+    if incident is None:
+        return None
+    minutes = int((now - (incident.resolved_at or now)).total_seconds() // 60)
+    incident.status = "triggered"
+    incident.resolved_at = incident.resolved_by = None
+    incident.acknowledged_at = incident.acknowledged_by = None
+    incident.escalation_step = 0
+    incident.escalation_due_at = now
+    incident.updated_at = now
+    for old in incident.alerts:
+        if old.fingerprint == event.fingerprint:
+            session.delete(old)  # the alert row comes back below, firing
+    incidents.add_timeline(
+        session,
+        incident.id,
+        now,
+        "reopened",
+        f"reopened: {event.name} fired again {minutes} min after it resolved (flapping)",
+    )
+    session.flush()
     return incident
 
 

@@ -9,18 +9,17 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from pager.domain import messages
-from pager.domain.limits import DEFAULT_LIMITS, Limit, next_free
+from pager.domain.limits import Limit, next_free
 from pager.domain.phones import mask
 from pager.store import incidents, outbox
 from pager.store.models import Notification
 
 
 def within_limits(
-    session: Session, n: Notification, now: datetime, limits: tuple[Limit, ...] | None = None
+    session: Session, n: Notification, now: datetime, limits: tuple[Limit, ...]
 ) -> bool:
     """True when `n` may go now (its body becomes a digest if others wait for the same number);
     False when it is held: it is pending again, due when the limits allow."""
-    limits = DEFAULT_LIMITS.get(n.channel, ()) if limits is None else limits
     if not limits:
         return True
     since = now - max(limit.per for limit in limits)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from pager.store.models import Alert, Incident, Notification, TimelineEntry
@@ -140,3 +140,27 @@ def person_paged(session: Session, incident_id: int, phone: str) -> str | None:
         Notification.incident_id == incident_id, Notification.phone == phone
     )
     return session.scalars(query.limit(1)).first()
+
+
+def recently_resolved(
+    session: Session, integration: str, fingerprint: str, group_key: str | None, since: datetime
+) -> Incident | None:
+    """The latest incident of `integration` resolved since `since` that held this alert (or
+    this group)."""
+    holds_alert = select(Alert.incident_id).where(
+        Alert.integration == integration, Alert.fingerprint == fingerprint
+    )
+    same: ColumnElement[bool] = Incident.id.in_(holds_alert)
+    if group_key:
+        same = or_(same, Incident.group_key == group_key)
+    query = (
+        select(Incident)
+        .where(
+            Incident.integration == integration,
+            Incident.status == "resolved",
+            Incident.resolved_at >= since,
+            same,
+        )
+        .order_by(Incident.resolved_at.desc())
+    )
+    return session.scalars(query).first()

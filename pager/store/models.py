@@ -240,3 +240,13 @@ class Silence(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
+
+
+class Heartbeat(Base):
+    """A dead man's switch: when `due_at` passes with no beat, an incident opens."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    last_beat_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]  # None: missed, and its incident is open

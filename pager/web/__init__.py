@@ -5,7 +5,17 @@ from __future__ import annotations
 from flask import Flask
 
 from pager.flows.context import Pager
-from pager.web import api, calendar, errors, integrations, ops, pagerduty, providers, sandbox
+from pager.web import (
+    api,
+    calendar,
+    errors,
+    heartbeats,
+    integrations,
+    ops,
+    pagerduty,
+    providers,
+    sandbox,
+)
 
 MAX_BODY = 1024 * 1024  # 1 MiB: larger bodies get 413
 
@@ -19,6 +29,7 @@ def create_app(pager: Pager) -> Flask:
     for blueprint in (
         integrations.blueprint,
         pagerduty.blueprint,
+        heartbeats.blueprint,
         providers.blueprint,
         api.blueprint,
         sandbox.blueprint,

@@ -120,6 +120,7 @@ def start_daemon(
     database_url: str | None = None,
     command: str = "serve",
     rotations: Path = ROTATIONS,
+    extra_config: str = "",
 ) -> Daemon:
     """`pager serve` (or `pager web`, with `command="web"`) on a free port, ready to use."""
     sock = bind_local_port()
@@ -131,6 +132,7 @@ def start_daemon(
         CONFIG.format(
             rotations=rotations, url=url, number=TWILIO_NUMBER, twilio_url=twilio.base_url
         )
+        + extra_config
     )
     env = daemon_env(workdir, twilio, database_url)
     log = workdir / f"{command}.log"

@@ -1,0 +1,40 @@
+"""Settings: `pager.yaml` with `${ENV_VAR}` interpolation, or the embedded quick-start defaults.
+
+Secrets come from the environment (`${TWILIO_AUTH_TOKEN}`), never from files in git. A key we
+do not know is an error with its file and line, so a typo never silently disables a setting.
+"""
+
+from pager.config.load import default_settings, load_settings
+from pager.config.model import (
+    INTEGRATION_KEYS,
+    PROVIDER_KEYS,
+    REPO_ROTATIONS,
+    SOURCE_RULES,
+    SOURCES,
+    ConfigError,
+    FieldMapping,
+    FieldPath,
+    HeartbeatSettings,
+    IntegrationSettings,
+    ProviderSettings,
+    Settings,
+    SourceRules,
+)
+
+__all__ = [
+    "INTEGRATION_KEYS",
+    "PROVIDER_KEYS",
+    "REPO_ROTATIONS",
+    "SOURCES",
+    "SOURCE_RULES",
+    "ConfigError",
+    "FieldMapping",
+    "FieldPath",
+    "HeartbeatSettings",
+    "IntegrationSettings",
+    "ProviderSettings",
+    "Settings",
+    "SourceRules",
+    "default_settings",
+    "load_settings",
+]

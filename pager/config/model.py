@@ -1,0 +1,169 @@
+"""The settings as the daemon uses them, and the constants that say what a file may contain."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from pager.domain.limits import DEFAULT_LIMITS, Limit
+from pager.domain.yamldoc import Problem
+
+
+@dataclass(frozen=True)
+class SourceRules:
+    """What an integration of one source needs: how it authenticates, which options it takes."""
+
+    auth: str  # "token" | "secret" | "token or secret" (the secret, when set, wins)
+    options: frozenset[str] = frozenset()
+
+
+SOURCE_RULES: dict[str, SourceRules] = {
+    "alertmanager": SourceRules("token"),
+    "grafana": SourceRules("token or secret"),
+    "github": SourceRules("secret", frozenset({"branches"})),
+    "gitlab": SourceRules("token", frozenset({"branches"})),
+    "jenkins": SourceRules("token", frozenset({"branches"})),
+    "pagerduty": SourceRules("token"),
+    "generic": SourceRules("token or secret", frozenset({"mapping"})),
+}
+SOURCES = tuple(SOURCE_RULES)
+INTEGRATION_KEYS = {
+    "service",
+    "source",
+    "token",
+    "secret",
+    "previous_secret",
+    "branches",
+    "mapping",
+    "group_by",
+    "reopen_within",
+}
+MAPPING_PATHS = ("id", "title", "status", "summary", "labels", "url")
+_MISSING_AUTH = {
+    "token": "missing 'token'",
+    "secret": "missing 'secret' (the webhook's HMAC secret, e.g. ${GITHUB_WEBHOOK_SECRET})",
+    "token or secret": "missing 'token' (or 'secret' for signed requests)",
+}
+_UNUSED_AUTH = {
+    "token": {"secret", "previous_secret"},
+    "secret": {"token"},
+    "token or secret": set(),
+}
+PROVIDER_KEYS: dict[str, tuple[set[str], set[str]]] = {
+    # type: (required keys, optional keys) besides name and type
+    "twilio": ({"account_sid", "auth_token", "from"}, {"api_base_url", "timeout"}),
+    "vonage": (
+        {"api_key", "api_secret", "from"},
+        {
+            "application_id",
+            "private_key",
+            "signature_secret",
+            "signature_method",
+            "api_host",
+            "rest_host",
+            "timeout",
+        },
+    ),
+    "sns": (
+        {"region", "access_key_id", "secret_access_key"},
+        {"sender_id", "origination_number", "endpoint_url", "timeout"},
+    ),
+    "sinch": (
+        {"service_plan_id", "api_token", "from"},
+        {"region", "base_url", "webhook_secret", "timeout"},
+    ),
+    "messagebird": ({"access_key", "originator"}, {"base_url", "signing_key", "timeout"}),
+    "sandbox": (set(), {"from"}),
+}
+TOP_KEYS = {
+    "database_url",
+    "rotations",
+    "public_url",
+    "api_tokens",
+    "providers",
+    "integrations",
+    "bind",
+    "limits",
+    "routing",
+    "heartbeats",
+}
+ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+REPO_ROTATIONS = Path(__file__).resolve().parent.parent.parent / "rotations"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; `problems` are `file:line: message` each."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    name: str
+    type: str
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
+FieldPath = tuple[str, ...]  # `$.incident.key` -> ("incident", "key")
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    """Where a generic webhook's body keeps each alert field, and which states mean what."""
+
+    title: FieldPath
+    id: FieldPath | None = None
+    status: FieldPath | None = None
+    summary: FieldPath | None = None
+    labels: FieldPath | None = None
+    url: FieldPath | None = None
+    firing: tuple[str, ...] = ("firing",)
+    resolved: tuple[str, ...] = ("resolved",)
+
+
+@dataclass(frozen=True)
+class IntegrationSettings:
+    name: str
+    service: str
+    source: str
+    token: str | None  # None: the daemon generates one and keeps it in the database
+    secret: str | None = None  # HMAC key (GitHub, Grafana, generic)
+    previous_secret: str | None = None  # still accepted while the senders move to `secret`
+    branches: tuple[str, ...] = ()  # CI sources: empty means the repository's default branch
+    mapping: FieldMapping | None = None  # generic source: where the fields are
+    # Alerts whose values of these labels match share an incident (default: the source's group).
+    group_by: tuple[str, ...] = ()
+    # An alert firing again this soon after its incident resolved reopens it (flapping).
+    reopen_within: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class HeartbeatSettings:
+    """A dead man's switch: `POST /heartbeat/<name>` at least every `interval`, or an incident."""
+
+    name: str
+    service: str
+    interval: timedelta
+    token: str | None  # None: the daemon generates one and keeps it in the database
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///pager.db"
+    rotations: Path = Path("rotations")
+    public_url: str = "http://127.0.0.1:8080"
+    bind: str = "127.0.0.1:8080"
+    api_tokens: tuple[str, ...] = ()
+    providers: tuple[ProviderSettings, ...] = (ProviderSettings("sandbox", "sandbox"),)
+    integrations: Mapping[str, IntegrationSettings] = field(default_factory=dict)
+    source: str = "embedded defaults"
+    # Per-number limits by channel: at most N pages in any window (carriers block floods).
+    limits: Mapping[str, tuple[Limit, ...]] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    # Provider order by destination: E.164 prefix ("+1", "+44") or "default" -> provider names.
+    routing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    heartbeats: Mapping[str, HeartbeatSettings] = field(default_factory=dict)

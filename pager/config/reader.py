@@ -1,0 +1,80 @@
+"""Reads `pager.yaml` into `Settings`, collecting every problem with its file and line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pager.config.integrations import IntegrationReader
+from pager.config.model import PROVIDER_KEYS, TOP_KEYS, ProviderSettings, Settings
+from pager.domain.yamldoc import Map, Seq
+
+
+class Reader(IntegrationReader):
+    def settings(self, doc: Map, path: Path) -> Settings:
+        self.keys(doc, TOP_KEYS, "settings")
+        base = Settings()
+        get = lambda key, default: (  # noqa: E731
+            self.text(doc[key], doc.at(key), key) if key in doc else default
+        )
+        bind = get("bind", base.bind)
+        rotations = Path(get("rotations", str(base.rotations)))
+        if not rotations.is_absolute():
+            rotations = (path.parent / rotations) if not rotations.exists() else rotations
+        providers = self.providers(doc) if "providers" in doc else base.providers
+        return Settings(
+            database_url=get("database_url", base.database_url),
+            rotations=rotations,
+            public_url=get("public_url", f"http://{bind}").rstrip("/"),
+            bind=bind,
+            api_tokens=self.api_tokens(doc),
+            providers=providers,
+            integrations=self.integrations(doc),
+            source=str(path),
+            limits=self.limits(doc),
+            routing=self.routing(doc, providers),
+            heartbeats=self.heartbeats(doc),
+        )
+
+    def api_tokens(self, doc: Map) -> tuple[str, ...]:
+        if "api_tokens" not in doc:
+            return ()
+        value = doc["api_tokens"]
+        if not isinstance(value, Seq):
+            self.problem(doc.at("api_tokens"), "api_tokens: expected a list of tokens")
+            return ()
+        tokens = [self.text(v, value.at(i), "api_tokens") for i, v in enumerate(value)]
+        return tuple(t for t in tokens if t)
+
+    def providers(self, doc: Map) -> tuple[ProviderSettings, ...]:
+        value = doc["providers"]
+        if not isinstance(value, Seq) or not value:
+            self.problem(doc.at("providers"), "providers: expected a non-empty list")
+            return ()
+        result: list[ProviderSettings] = []
+        for i, entry in enumerate(value):
+            where = value.at(i)
+            if not isinstance(entry, Map):
+                self.problem(where, "providers: each entry is a mapping with name and type")
+                continue
+            kind = self.text(entry.get("type", ""), entry.at("type"), "type")
+            name = self.text(entry.get("name", kind), entry.at("name"), "name")
+            if kind not in PROVIDER_KEYS:
+                known = ", ".join(sorted(PROVIDER_KEYS))
+                self.problem(entry.at("type"), f"provider type '{kind}' unknown (known: {known})")
+                continue
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
+                self.problem(entry.at("name"), f"provider name '{name}': use a-z, 0-9, - and _")
+            if any(p.name == name for p in result):
+                self.problem(entry.at("name"), f"provider name '{name}' used twice")
+            required, optional = PROVIDER_KEYS[kind]
+            self.keys(entry, required | optional | {"name", "type"}, f"provider '{name}'")
+            for key in sorted(required - set(entry)):
+                self.problem(entry.where, f"provider '{name}': missing '{key}'")
+            options = {
+                k: self.text(v, entry.at(k), f"provider '{name}' {k}")
+                for k, v in entry.items()
+                if k not in ("name", "type")
+            }
+            result.append(ProviderSettings(name, kind, options))
+        return tuple(result)

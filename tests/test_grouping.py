@@ -1,0 +1,79 @@
+"""Per-integration grouping by labels, and flapping alerts that reopen their incident."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pager.app import build_pager
+from pager.config import IntegrationSettings
+from pager.flows import incidents
+from pager.flows.context import Pager
+from tests.conftest import make_settings
+from tests.helpers import payload, receive
+
+T0 = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+
+def build(database_url: str, **options: object) -> Pager:
+    integration = replace(
+        IntegrationSettings("payments-am", "payments", "alertmanager", "am-token"), **options
+    )
+    return build_pager(
+        replace(make_settings(database_url), integrations={"payments-am": integration})
+    )
+
+
+@pytest.fixture
+def grouped(database_url: str) -> Iterator[Pager]:
+    pager = build(database_url, group_by=("job",))
+    yield pager
+    pager.db.dispose()
+
+
+@pytest.fixture
+def flapping(database_url: str) -> Iterator[Pager]:
+    pager = build(database_url, reopen_within=timedelta(minutes=10))
+    yield pager
+    pager.db.dispose()
+
+
+def one_alert(
+    fingerprint: str, status: str = "firing", job: str = "checkout", group: str = "g"
+) -> dict:
+    body = payload("alertmanager_firing.json")
+    alert = dict(body["alerts"][0], fingerprint=fingerprint, status=status)
+    alert["labels"] = dict(alert["labels"], job=job)
+    return dict(body, groupKey=group, status=status, alerts=[alert])
+
+
+def test_it_groups_alerts_by_the_integrations_labels_across_alertmanager_groups(grouped) -> None:
+    first = receive(grouped, "payments-am", one_alert("a", group="g1"), T0).opened
+    same_job = receive(grouped, "payments-am", one_alert("b", group="g2"), T0)
+    other_job = receive(grouped, "payments-am", one_alert("c", job="search", group="g1"), T0)
+    assert same_job.opened == [] and same_job.updated == first
+    assert len(other_job.opened) == 1 and other_job.opened != first
+
+
+def test_it_reopens_an_incident_whose_alert_fires_again_soon_after_resolving(flapping) -> None:
+    [incident_id] = receive(flapping, "payments-am", one_alert("a"), T0).opened
+    receive(flapping, "payments-am", one_alert("a", "resolved"), T0 + timedelta(minutes=1))
+    assert incidents.view(flapping, incident_id).status == "resolved"
+    again = receive(flapping, "payments-am", one_alert("a"), T0 + timedelta(minutes=5))
+    assert again.opened == [incident_id]
+    view = incidents.view(flapping, incident_id)
+    assert (view.status, view.alert_count, view.firing_count) == ("triggered", 1, 1)
+    assert (
+        view.timeline[-1].message
+        == "reopened: HighErrorRate fired again 4 min after it resolved (flapping)"
+    )
+
+
+def test_it_opens_a_new_incident_when_the_alert_returns_after_the_window(flapping) -> None:
+    [incident_id] = receive(flapping, "payments-am", one_alert("a"), T0).opened
+    receive(flapping, "payments-am", one_alert("a", "resolved"), T0 + timedelta(minutes=1))
+    later = receive(flapping, "payments-am", one_alert("a"), T0 + timedelta(minutes=12))
+    assert len(later.opened) == 1 and later.opened != [incident_id]
