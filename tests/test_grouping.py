@@ -77,3 +77,35 @@ def test_it_opens_a_new_incident_when_the_alert_returns_after_the_window(flappin
     receive(flapping, "payments-am", one_alert("a", "resolved"), T0 + timedelta(minutes=1))
     later = receive(flapping, "payments-am", one_alert("a"), T0 + timedelta(minutes=12))
     assert len(later.opened) == 1 and later.opened != [incident_id]
+
+
+@pytest.fixture
+def urgent(database_url: str) -> Iterator[Pager]:
+    pager = build(database_url, urgency={"critical": "high", "warning": "low"})
+    yield pager
+    pager.db.dispose()
+
+
+def test_it_holds_a_low_urgency_page_until_morning_and_pages_high_urgency_at_once(urgent) -> None:
+    from freezegun import freeze_time
+
+    from tests.helpers import ALICE, phone, run_due
+
+    night = T0  # 03:00 in London, where alice lives
+    warning = one_alert("w", group="gw")
+    warning["alerts"][0]["labels"]["severity"] = "warning"
+    with freeze_time(night):
+        [low] = receive(urgent, "payments-am", warning, night).opened
+        [high] = receive(urgent, "payments-am", one_alert("c", group="gc"), night).opened
+        run_due(urgent, night)
+    assert [m.body.split(":")[0] for m in phone(urgent, ALICE)] == [f"[pager] #{high} payments"]
+    view = incidents.view(urgent, low)
+    assert view.urgency == "low"
+    assert view.timeline[-1].message == (
+        "low urgency: waiting until 08:00 Europe/London (2026-11-25 08:00 UTC) "
+        "so as not to wake Alice Example"
+    )
+    morning = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+    with freeze_time(morning):
+        run_due(urgent, morning)
+    assert any(m.body.startswith(f"[pager] #{low} payments") for m in phone(urgent, ALICE))

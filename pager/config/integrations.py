@@ -59,6 +59,7 @@ class IntegrationReader(DeliveryReader):
             mapping=self.mapping(name, entry) if "mapping" in entry else None,
             group_by=self.labels(name, entry),
             reopen_within=self.duration(entry, "reopen_within", f"integration '{name}'"),
+            urgency=self.urgency(name, entry),
         )
 
     def secret(self, name: str, entry: Map, key: str) -> str | None:
@@ -144,3 +145,20 @@ class IntegrationReader(DeliveryReader):
         return tuple(
             self.text(v, value.at(i), f"integration '{name}' group_by") for i, v in enumerate(value)
         )
+
+    def urgency(self, name: str, entry: Map) -> dict[str, str]:
+        """`urgency: {critical: high, warning: low}`: severity label -> urgency."""
+        if "urgency" not in entry:
+            return {}
+        value = entry["urgency"]
+        what = f"integration '{name}' urgency"
+        if not isinstance(value, Map):
+            self.problem(entry.at("urgency"), f"{what}: expected severity: high|low pairs")
+            return {}
+        result = {}
+        for severity, level in value.items():
+            text = self.text(level, value.at(severity), what)
+            if text not in ("high", "low"):
+                self.problem(value.at(severity), f"{what} {severity}: '{text}' is not high or low")
+            result[severity] = text
+        return result

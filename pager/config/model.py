@@ -40,6 +40,7 @@ INTEGRATION_KEYS = {
     "mapping",
     "group_by",
     "reopen_within",
+    "urgency",
 }
 MAPPING_PATHS = ("id", "title", "status", "summary", "labels", "url")
 _MISSING_AUTH = {
@@ -140,6 +141,8 @@ class IntegrationSettings:
     group_by: tuple[str, ...] = ()
     # An alert firing again this soon after its incident resolved reopens it (flapping).
     reopen_within: timedelta | None = None
+    # An alert's `severity` label -> "high" (pages at any hour) or "low" (waits for morning).
+    urgency: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from pager.domain import messages
 from pager.domain.escalation import step_to_run, total_steps
 from pager.domain.rotations import Person, Policy, Target
+from pager.domain.urgency import morning_after
 from pager.flows.context import Pager
 from pager.store import incidents
 from pager.store.models import Incident, Notification
@@ -59,6 +60,8 @@ def escalate(pager: Pager, incident_id: int, now: datetime) -> bool:
                 f"escalation ended after {total_steps(policy)} steps with no acknowledgement",
             )
         people = _targets(pager, session, incident.id, run.step.targets, now)
+        if incident.urgency == "low" and _wait_for_morning(session, incident, people, now):
+            return True
         # A step with nobody to page must not hold up the next one.
         next_due = run.next_due if people else now
         if not incidents.claim_step(session, incident.id, run.index, run.index + 1, next_due):
@@ -153,4 +156,26 @@ def _stop(session: Session, incident: Incident, now: datetime, why: str) -> bool
     ):
         return False
     incidents.add_timeline(session, incident.id, now, "escalation", why)
+    return True
+
+
+def _wait_for_morning(
+    session: Session, incident: Incident, people: list[Person], now: datetime
+) -> bool:
+    """Low urgency never wakes anyone: if it is night for someone this step pages, the step
+    waits until it is morning for all of them."""
+    mornings = [(m, p) for p in people if (m := morning_after(p.timezone, now)) is not None]
+    if not mornings:
+        return False
+    until, person = max(mornings, key=lambda pair: pair[0])
+    if not incidents.postpone_step(session, incident.id, incident.escalation_step, until):
+        return False
+    incidents.add_timeline(
+        session,
+        incident.id,
+        now,
+        "escalation",
+        f"low urgency: waiting until 08:00 {person.timezone} ({until:%Y-%m-%d %H:%M} UTC) "
+        f"so as not to wake {person.name}",
+    )
     return True

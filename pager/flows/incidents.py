@@ -28,6 +28,7 @@ class TimelineView:
 class IncidentView:
     id: int
     status: str
+    urgency: str
     service: str
     title: str
     summary: str | None
@@ -116,6 +117,7 @@ def _view(session: Session, incident: Incident, *, with_timeline: bool) -> Incid
     return IncidentView(
         id=incident.id,
         status=incident.status,
+        urgency=incident.urgency,
         service=incident.service,
         title=incident.title,
         summary=incident.summary,

@@ -134,6 +134,7 @@ def _open(
         title=event.name[:500],
         summary=event.summary,
         status="triggered",
+        urgency=integration.urgency.get(event.labels.get("severity", ""), "high"),
         ack_code=new_ack_code(incidents.open_codes(session)),
         created_at=now,
         updated_at=now,

@@ -24,7 +24,12 @@ SIGNATURE_HEADERS = ("X-Grafana-Alerting-Signature", "X-Grafana-Alert-Signature"
 TIMESTAMP_HEADER = "X-Grafana-Alerting-Timestamp"
 
 
+_LEGACY_FIRING = {"alerting": "firing", "ok": "resolved", "no_data": "firing"}
+
+
 def parse(payload: Any) -> list[AlertEvent]:
+    if isinstance(payload, dict) and "alerts" not in payload and "ruleName" in payload:
+        return [_legacy(payload)]
     events = alertmanager.parse(payload)
     message = payload.get("message")
     if message is not None and not isinstance(message, str):
@@ -38,6 +43,37 @@ def parse(payload: Any) -> list[AlertEvent]:
             event = replace(event, summary=value_string.strip())
         enriched.append(event)
     return enriched
+
+
+def _legacy(payload: dict[str, Any]) -> AlertEvent:
+    """Grafana's legacy (pre-unified alerting) webhook: one rule, state alerting/ok/no_data."""
+    state = payload.get("state")
+    status = _LEGACY_FIRING.get(state) if isinstance(state, str) else None
+    if status is None:
+        known = ", ".join(sorted(_LEGACY_FIRING))
+        raise SourceError("state", f"expected one of {known} (paused and pending are not alerts)")
+    name = payload.get("ruleName")
+    if not isinstance(name, str) or not name:
+        raise SourceError("ruleName", "expected the rule's name")
+    rule = payload.get("ruleId")
+    if rule is not None and (isinstance(rule, bool) or not isinstance(rule, int | str)):
+        raise SourceError("ruleId", "expected a number")
+    message = payload.get("message")
+    if message is not None and not isinstance(message, str):
+        raise SourceError("message", "expected a string")
+    tags = payload.get("tags") or {}
+    if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+        raise SourceError("tags", "expected an object of string values")
+    url = payload.get("ruleUrl")
+    return AlertEvent(
+        fingerprint=f"grafana-rule-{rule if rule is not None else name}",
+        status="firing" if status == "firing" else "resolved",
+        name=name,
+        group_key=f"grafana-rule-{rule if rule is not None else name}",
+        summary=message or None,
+        labels={"alertname": name, **tags},
+        generator_url=url if isinstance(url, str) else None,
+    )
 
 
 def verify(delivery: Delivery, integration: IntegrationSettings, now: datetime) -> None:

@@ -164,3 +164,18 @@ def recently_resolved(
         .order_by(Incident.resolved_at.desc())
     )
     return session.scalars(query).first()
+
+
+def postpone_step(session: Session, incident_id: int, step: int, until: datetime) -> bool:
+    """Make the incident's current step due later; False when another runner moved it."""
+    result = session.execute(
+        update(Incident)
+        .where(
+            Incident.id == incident_id,
+            Incident.status == "triggered",
+            Incident.escalation_step == step,
+        )
+        .values(escalation_due_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]

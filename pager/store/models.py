@@ -44,6 +44,7 @@ class Incident(Base):
     title: Mapped[str] = mapped_column(String(500))
     summary: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="triggered")
+    urgency: Mapped[str] = mapped_column(String(10), default="high", server_default="high")
     ack_code: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

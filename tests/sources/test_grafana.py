@@ -84,3 +84,32 @@ def test_it_takes_the_bearer_token_when_no_secret_is_set() -> None:
 
 def test_it_is_registered_with_its_own_check() -> None:
     assert REGISTRY["grafana"].verify is verify
+
+
+def test_it_reads_grafanas_legacy_webhook_and_its_ok_state() -> None:
+    from pager.sources import grafana
+    from tests.helpers import payload
+
+    body = payload("grafana_legacy_alerting.json")
+    [event] = grafana.parse(body)
+    assert (event.fingerprint, event.status, event.name) == (
+        "grafana-rule-12",
+        "firing",
+        "High CPU",
+    )
+    assert event.summary == "CPU on web-3 has been above 95% for 10 minutes"
+    assert event.labels == {"alertname": "High CPU", "team": "platform"}
+    [ok] = grafana.parse(dict(body, state="ok"))
+    assert (ok.fingerprint, ok.status) == ("grafana-rule-12", "resolved")
+
+
+def test_it_refuses_a_legacy_state_that_is_not_an_alert() -> None:
+    import pytest
+
+    from pager.sources import grafana
+    from pager.sources.errors import SourceError
+    from tests.helpers import payload
+
+    with pytest.raises(SourceError) as caught:
+        grafana.parse(dict(payload("grafana_legacy_alerting.json"), state="paused"))
+    assert caught.value.field == "state"
