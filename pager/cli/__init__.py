@@ -2,6 +2,7 @@
 
 import click
 
+from pager.cli.override import override
 from pager.cli.rotations import check, oncall
 from pager.cli.serve import db, serve, web, worker
 
@@ -11,5 +12,5 @@ def main() -> None:
     """pager: self-hosted on-call paging."""
 
 
-for command in (serve, web, worker, db, check, oncall):
+for command in (serve, web, worker, db, check, oncall, override):
     main.add_command(command)

@@ -1,40 +1,54 @@
-"""`pager check` and `pager oncall`: the rotation files from the command line."""
+"""`pager check` and `pager oncall`: the rotation files from the command line.
+
+Exit codes fit CI: 0 clean (warnings allowed), 1 problems in the files, 2 usage or I/O errors.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 
-from pager.domain.rotation_schema import parse_schedule
-from pager.domain.rotations import BEGINNING_OF_TIME, Schedule, Shift
+from pager.domain.coverage import service_gaps
+from pager.domain.rotation_fields import unknown_name
+from pager.domain.rotation_schema import parse_schedule, read_schedule
+from pager.domain.rotations import BEGINNING_OF_TIME, END_OF_TIME, Schedule, Shift
+from pager.domain.yamldoc import Problem
 from pager.flows.rotations import read_files
 
 DEFAULT_DIRECTORY = "rotations/"
+COVERAGE = timedelta(weeks=4)
+FORMATS = ("text", "github")
 
 
-class _NoSuchDirectory(click.ClickException):
+class UnusableInput(click.ClickException):
+    """The files cannot be read at all (as opposed to having problems): exit 2."""
+
     exit_code = 2
 
 
-def _files(directory: str) -> list[tuple[str, str]]:
+def rotation_files(directory: str) -> list[tuple[str, str]]:
+    """(name, text) of the rotation files in `directory`, or of that one file."""
     path = Path(directory)
     if not path.exists():
-        raise _NoSuchDirectory(f"no such directory: {directory}")
+        raise UnusableInput(f"no such directory: {directory}")
     try:
         files = read_files(path)
     except UnicodeDecodeError as error:
-        raise click.ClickException(f"a file in {directory} is not UTF-8 text: {error}") from None
+        raise UnusableInput(f"a file in {directory} is not UTF-8 text: {error}") from None
+    except OSError as error:
+        raise UnusableInput(f"cannot read {directory}: {error.strerror}") from None
     if not files:
-        raise click.ClickException(f"no rotation files (*.yaml, *.yml) in {directory}")
+        raise UnusableInput(f"no rotation files (*.yaml, *.yml) in {directory}")
     return files
 
 
-class _Instant(click.ParamType):
+class Instant(click.ParamType):
     """An ISO 8601 time with an offset or Z; a time without one is UTC."""
 
     name = "ISO-TIME"
@@ -49,28 +63,91 @@ class _Instant(click.ParamType):
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def report(
+    problems: Sequence[Problem], severity: str = "error", output: str = "text", err: bool = False
+) -> None:
+    """Print each problem on a line: `file:line:column: message` (with `warning: ` before a
+    warning's message), or as a GitHub Actions annotation when `output` is github."""
+    for problem in problems:
+        line = _annotation(problem, severity) if output == "github" else _line(problem, severity)
+        click.echo(line, err=err)
+
+
+def _line(problem: Problem, severity: str) -> str:
+    where = problem.where
+    prefix = "warning: " if severity == "warning" else ""
+    return f"{where.file}:{where.line}:{where.column}: {prefix}{problem.message}"
+
+
+def _annotation(problem: Problem, severity: str) -> str:
+    """A workflow command GitHub shows on the pull request's diff."""
+    where = problem.where
+    file = _escape(where.file).replace(":", "%3A").replace(",", "%2C")
+    return (
+        f"::{severity} file={file},line={where.line},col={where.column}::{_escape(problem.message)}"
+    )
+
+
+def _escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
 @click.command()
 @click.argument("directory", default=DEFAULT_DIRECTORY, metavar="[DIR]")
-def check(directory: str) -> None:
-    """Check the rotation files in DIR (default: rotations/), or one file; list every problem."""
-    files = _files(directory)
-    schedule, problems = parse_schedule(files)
-    if schedule is None:
-        for problem in problems:
-            click.echo(str(problem))
+@click.option("--strict", is_flag=True, help="Coverage gaps are errors (exit 1), not warnings.")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text: file:line:column: message; github: GitHub Actions annotations.",
+)
+@click.option("--at", type=Instant(), help="Start of the 4-week coverage report (default: now).")
+def check(directory: str, strict: bool, output: str, at: datetime | None) -> None:
+    """Check the rotation files in DIR (default: rotations/), or one file: every problem, then
+    when each service's first escalation step pages nobody in the next 4 weeks."""
+    files = rotation_files(directory)
+    parsed = read_schedule(files)
+    if parsed.schedule is None:
+        report(parsed.problems, "error", output)
         raise SystemExit(1)
-    counts = [
-        _count(len(schedule.people), "person", "people"),
-        _count(len(schedule.rotations), "rotation", "rotations"),
-        _count(len(schedule.overrides), "override", "overrides"),
-        _count(len(schedule.policies), "policy", "policies"),
-        _count(len(schedule.services), "service", "services"),
+    start = at or datetime.now(UTC)
+    gaps = [
+        Problem(parsed.places[f"service:{gap.service}"], gap.describe())
+        for gap in service_gaps(parsed.schedule, start, start + COVERAGE)
     ]
-    click.echo(f"ok: {', '.join(counts)} in {_count(len(files), 'file', 'files')}")
+    report(gaps, "error" if strict else "warning", output)
+    if strict and gaps:
+        raise SystemExit(1)
+    click.echo(f"ok: {_counts(parsed.schedule)} in {_count(len(files), 'file', 'files')}")
+
+
+def _counts(schedule: Schedule) -> str:
+    return ", ".join(
+        [
+            _count(len(schedule.people), "person", "people"),
+            _count(len(schedule.rotations), "rotation", "rotations"),
+            _count(len(schedule.overrides), "override", "overrides"),
+            _count(len(schedule.policies), "policy", "policies"),
+            _count(len(schedule.services), "service", "services"),
+        ]
+    )
 
 
 def _count(number: int, singular: str, plural: str) -> str:
     return f"{number} {singular if number == 1 else plural}"
+
+
+def valid_schedule(directory: str) -> Schedule:
+    """The schedule in `directory`; its problems on stderr and exit 1 if there are any."""
+    schedule, problems = parse_schedule(rotation_files(directory))
+    if schedule is None:
+        report(problems, err=True)
+        raise click.ClickException(
+            f"the rotation files have problems; see `pager check {directory}`"
+        )
+    return schedule
 
 
 @click.command()
@@ -82,23 +159,52 @@ def _count(number: int, singular: str, plural: str) -> str:
     show_default=True,
     help="Where the rotation files are.",
 )
-@click.option("--at", type=_Instant(), help="When to ask about (ISO 8601; default: now).")
+@click.option("--at", type=Instant(), help="When to ask about (ISO 8601; default: now).")
+@click.option("--from", "start", type=Instant(), help="List the shifts from this time...")
+@click.option("--to", "end", type=Instant(), help="...to this one (ISO 8601).")
+@click.option("--rotation", "rotation_id", metavar="ID", help="Only this rotation.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def oncall(directory: str, at: datetime | None, as_json: bool) -> None:
-    """Show who is on call for every rotation, now or --at a time."""
-    schedule, problems = parse_schedule(_files(directory))
-    if schedule is None:
-        for problem in problems:
-            click.echo(str(problem), err=True)
-        raise click.ClickException(
-            f"the rotation files have problems; see `pager check {directory}`"
-        )
-    when = at or datetime.now(UTC)
-    shifts = [schedule.shift_at(rotation, when) for rotation in sorted(schedule.rotations)]
+def oncall(
+    directory: str,
+    at: datetime | None,
+    start: datetime | None,
+    end: datetime | None,
+    rotation_id: str | None,
+    as_json: bool,
+) -> None:
+    """Show who is on call for every rotation, now or --at a time; or every shift --from a
+    time --to another."""
+    _check_span(at, start, end)
+    schedule = valid_schedule(directory)
+    rotations = _chosen(schedule, rotation_id)
+    if start is not None and end is not None:
+        shifts = [shift for r in rotations for shift in schedule.shifts(r, start, end)]
+    else:
+        when = at or datetime.now(UTC)
+        shifts = [schedule.shift_at(rotation, when) for rotation in rotations]
     if as_json:
         click.echo(json.dumps([_shift_json(schedule, shift) for shift in shifts], indent=2))
+    elif start is not None:
+        click.echo(_shifts_table(schedule, shifts))
     else:
-        click.echo(_table(schedule, shifts))
+        click.echo(_now_table(schedule, shifts))
+
+
+def _check_span(at: datetime | None, start: datetime | None, end: datetime | None) -> None:
+    if at is not None and (start is not None or end is not None):
+        raise click.UsageError("give --at, or --from and --to, not both")
+    if (start is None) != (end is None):
+        raise click.UsageError("give --from and --to together")
+    if start is not None and end is not None and end <= start:
+        raise click.UsageError("--to must be after --from")
+
+
+def _chosen(schedule: Schedule, rotation_id: str | None) -> list[str]:
+    if rotation_id is None:
+        return sorted(schedule.rotations)
+    if rotation_id not in schedule.rotations:
+        raise click.UsageError(unknown_name("rotation", rotation_id, schedule.rotations))
+    return [rotation_id]
 
 
 def _shift_json(schedule: Schedule, shift: Shift) -> dict[str, Any]:
@@ -109,7 +215,7 @@ def _shift_json(schedule: Schedule, shift: Shift) -> dict[str, Any]:
         "name": person.name if person else None,
         "phone": person.phone if person else None,
         "start": None if shift.start == BEGINNING_OF_TIME else _utc_text(shift.start),
-        "end": _utc_text(shift.end),
+        "end": None if shift.end == END_OF_TIME else _utc_text(shift.end),
         "override": shift.override,
     }
 
@@ -118,20 +224,46 @@ def _utc_text(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _table(schedule: Schedule, shifts: list[Shift]) -> str:
+def _local_text(schedule: Schedule, shift: Shift, at: datetime) -> str:
+    """`at` in the shift's rotation's zone, with the zone's abbreviation; `-` for no end."""
+    if at in (BEGINNING_OF_TIME, END_OF_TIME):
+        return "-"
+    zone = ZoneInfo(schedule.rotations[shift.rotation].timezone)
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _now_table(schedule: Schedule, shifts: list[Shift]) -> str:
     rows = [("rotation", "person", "name", "until")]
     for shift in shifts:
         person = schedule.people[shift.person] if shift.person else None
-        zone = ZoneInfo(schedule.rotations[shift.rotation].timezone)
         rows.append(
             (
                 shift.rotation,
                 person.id if person else "-",
                 person.name if person else "-",
-                shift.end.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
+                _local_text(schedule, shift, shift.end),
             )
         )
-    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    return _columns(rows)
+
+
+def _shifts_table(schedule: Schedule, shifts: list[Shift]) -> str:
+    rows = [("rotation", "person", "start", "end")]
+    for shift in shifts:
+        person = shift.person or "-"
+        rows.append(
+            (
+                shift.rotation,
+                f"{person} (override)" if shift.override else person,
+                _local_text(schedule, shift, shift.start),
+                _local_text(schedule, shift, shift.end),
+            )
+        )
+    return _columns(rows)
+
+
+def _columns(rows: Sequence[tuple[str, ...]]) -> str:
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Collection
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -23,6 +23,10 @@ from pager.domain.yamldoc import Map, Problem, Seq, Where
 T = TypeVar("T")
 
 _LOCAL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_LOCAL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MOST_NAMES_SHOWN = 12
 
 
@@ -69,6 +73,70 @@ def local_time(value: Any) -> datetime:
         return datetime.strptime(value, "%Y-%m-%dT%H:%M")
     except ValueError:
         raise ValueError(f"'{value}' is not a real date and time") from None
+
+
+def start_date_or_time(value: Any) -> tuple[datetime, bool]:
+    """A local time written YYYY-MM-DDTHH:MM, or a date YYYY-MM-DD; and whether it has a time."""
+    if isinstance(value, str) and _LOCAL_DATE.fullmatch(value):
+        try:
+            return datetime.combine(date.fromisoformat(value), time(0)), False
+        except ValueError:
+            raise ValueError(f"'{value}' is not a real date") from None
+    if isinstance(value, str) and _LOCAL_TIME.fullmatch(value):
+        return local_time(value), True
+    raise ValueError(
+        f"expected a date like 2026-01-05 or a local time like 2026-01-05T09:00, got {shown(value)}"
+    )
+
+
+def clock_time(value: Any) -> time:
+    """A time of day written "HH:MM"."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1440:
+        # YAML 1.1 reads an unquoted 18:00 as the number 1080 (base 60).
+        raise ValueError(f'write the time in quotes, like "{value // 60:02d}:{value % 60:02d}"')
+    match = _CLOCK.fullmatch(value) if isinstance(value, str) else None
+    hours, minutes = (int(match[1]), int(match[2])) if match else (-1, -1)
+    if not 0 <= hours < 24 or not 0 <= minutes < 60:
+        raise ValueError(f'expected a time of day like "09:00", got {shown(value)}')
+    return time(hours, minutes)
+
+
+def window_end(value: Any) -> time:
+    """Where a window ends: a time of day, or "24:00", the midnight that ends the day."""
+    return time(0) if value == "24:00" else clock_time(value)
+
+
+def weekday(name: str) -> int:
+    """0 for mon or monday, ... 6 for sun or sunday (any case)."""
+    lowered = name.strip().lower()
+    for names in (DAY_NAMES, _FULL_DAY_NAMES):
+        if lowered in names:
+            return names.index(lowered)
+    raise ValueError(f"unknown day '{name}' (write {', '.join(DAY_NAMES)})")
+
+
+def weekdays(value: Any) -> frozenset[int]:
+    """Days written `mon-fri` (a range, which may wrap: `fri-mon`), `sat`, or a list of those."""
+    items = value if isinstance(value, list) else [value]
+    days: set[int] = set()
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise ValueError(f"expected days like mon-fri or [mon, wed], got {shown(item)}")
+        first, dash, last = item.partition("-")
+        start = weekday(first)
+        end = weekday(last) if dash else start
+        days.update((start + n) % 7 for n in range((end - start) % 7 + 1))
+    if not days:
+        raise ValueError("must not be empty")
+    return frozenset(days)
+
+
+def handoff(value: Any) -> tuple[int | None, time]:
+    """A handoff written "09:00" (every day) or "mon 09:00": the weekday (or None) and time."""
+    if isinstance(value, str) and " " in value.strip():
+        day, _, clock = value.strip().partition(" ")
+        return weekday(day), clock_time(clock.strip())
+    return None, clock_time(value)
 
 
 def positive_duration(value: Any) -> timedelta:

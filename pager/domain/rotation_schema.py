@@ -1,32 +1,24 @@
 """Rotation files (`rotations/*.yaml`) to a `Schedule`, with every problem found at once.
 
 Pure: takes the files' names and texts, returns the schedule or the problems, each located
-`file:line` with a message saying what to change. The files are merged into one set; a name
-may be defined in only one of them.
+(file, line and column) with a message saying what to change. The files are merged into one
+set; a name may be defined in only one of them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from pager.domain import rotation_fields as fields
 from pager.domain.durations import parse_duration
+from pager.domain.layer_schema import read_rotation
+from pager.domain.layers import local_to_utc
 from pager.domain.rotation_fields import Checked
-from pager.domain.rotations import (
-    Override,
-    Person,
-    Policy,
-    Rotation,
-    Schedule,
-    Service,
-    Step,
-    Target,
-    local_to_utc,
-)
+from pager.domain.rotations import Override, Person, Policy, Schedule, Service, Step, Target
 from pager.domain.yamldoc import Map, Problem, Seq, Where, load
 
 SECTIONS = ("people", "rotations", "overrides", "policies", "services")
@@ -66,13 +58,31 @@ class _Sources:
         return {"person": self.people, "rotation": self.rotations, "policy": self.policies}[kind]
 
 
+@dataclass(frozen=True)
+class ParsedSchedule:
+    """The schedule (None if there is any problem), the problems, and where each person,
+    rotation, policy and service is defined, by `kind:id` (`service:payments`)."""
+
+    schedule: Schedule | None
+    problems: list[Problem]
+    places: Mapping[str, Where]
+
+
 def parse_schedule(files: list[tuple[str, str]]) -> tuple[Schedule | None, list[Problem]]:
     """Read (filename, text) pairs into one `Schedule`; None and the problems if any."""
+    parsed = read_schedule(files)
+    return parsed.schedule, parsed.problems
+
+
+def read_schedule(files: list[tuple[str, str]]) -> ParsedSchedule:
+    """Read (filename, text) pairs into one `Schedule`, noting where each name is defined."""
     problems: list[Problem] = []
     sources = _gather(files, problems)
     check = Checked(problems)
     people = _each(sources.people, lambda e: _person(e, check))
-    rotations = _each(sources.rotations, lambda e: _rotation(e, sources, check))
+    rotations = _each(
+        sources.rotations, lambda e: read_rotation(e.id, e.body, e.where, sources.people, check)
+    )
     overrides = [_override(entry, sources, check) for entry in sources.overrides]
     _report_overlaps(
         [(e, o) for e, o in zip(sources.overrides, overrides, strict=True) if o], problems
@@ -80,10 +90,15 @@ def parse_schedule(files: list[tuple[str, str]]) -> tuple[Schedule | None, list[
     policies = _each(sources.policies, lambda e: _policy(e, sources, check))
     _report_policy_cycles(sources.policies, problems)
     services = _each(sources.services, lambda e: _service(e, sources, check))
+    places = {
+        f"{_NOUNS[section]}:{name}": entry.where
+        for section in ("people", "rotations", "policies", "services")
+        for name, entry in getattr(sources, section).items()
+    }
     if problems:
         order = {filename: index for index, (filename, _) in enumerate(files)}
         problems.sort(key=lambda p: (order.get(p.where.file, 0), p.where.line, p.where.column))
-        return None, problems
+        return ParsedSchedule(None, problems, places)
     schedule = Schedule(
         people={k: v for k, v in people.items() if v},
         rotations={k: v for k, v in rotations.items() if v},
@@ -91,7 +106,7 @@ def parse_schedule(files: list[tuple[str, str]]) -> tuple[Schedule | None, list[
         policies={k: v for k, v in policies.items() if v},
         services={k: v for k, v in services.items() if v},
     )
-    return schedule, []
+    return ParsedSchedule(schedule, [], places)
 
 
 def _each(entries: dict[str, _Entry], build: Callable[[_Entry], T | None]) -> dict[str, T | None]:
@@ -163,21 +178,6 @@ def _person(entry: _Entry, check: Checked) -> Person | None:
     if name is None or phone is None or zone is None:
         return None
     return Person(entry.id, name, phone, zone)
-
-
-def _rotation(entry: _Entry, sources: _Sources, check: Checked) -> Rotation | None:
-    context = f"rotation '{entry.id}'"
-    required = ("timezone", "start", "shift", "members")
-    body = check.keys(entry.body, entry.where, context, required)
-    if body is None:
-        return None
-    zone = check.value(body, "timezone", fields.zone_name)
-    start = check.value(body, "start", fields.local_time)
-    shift = check.value(body, "shift", fields.positive_duration)
-    members = check.names(body, "members", "person", sources.people)
-    if zone is None or start is None or shift is None or members is None:
-        return None
-    return Rotation(entry.id, zone, start, shift, members)
 
 
 def _override(entry: _Entry, sources: _Sources, check: Checked) -> Override | None:

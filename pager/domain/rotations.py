@@ -2,57 +2,26 @@
 
 Pure: no file I/O and no clock; every question takes the instant `at` (timezone-aware).
 
-Handoffs happen in the rotation's local wall time. Handoff k is the local time
-`start + k * shift`, so a 09:00 handoff stays 09:00 local across DST changes in both
-directions, for any shift length; a weekly shift that spans a change is simply an hour shorter
-or longer in real time. `local_to_utc` turns a local time into an instant with one rule: the
-first instant at which the wall clock reads that time or later. Hence:
-
-- an ambiguous time (the repeated hour when clocks go back) is its first occurrence, as with
-  zoneinfo's `fold=0`: 01:30 on 2026-10-25 in Europe/London is 00:30 UTC (01:30 BST);
-- a time that does not exist (the hour skipped when clocks go forward) is the instant of the
-  jump: 01:30 on 2026-03-29 in Europe/London is 01:00 UTC (02:00 BST). zoneinfo's `fold=0`
-  would give 01:30 UTC (02:30 BST), later than the 02:00 handoff that follows a 30-minute
-  shift, so handoffs could run backwards; ours never do. A shift lying wholly inside the
-  skipped hour lasts no time at all and nobody is paged for it.
+A rotation is one or more layers (see `layers`); where several apply, the last listed wins,
+and an override wins over every layer. Where none applies and no override covers, nobody is
+on call: that is a shift too, with person None, so shifts tile time with no gap or overlap.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from pager.domain.layers import Layer, uncovered
 
 CHANNELS = ("sms", "voice")
 TARGET_KINDS = ("rotation", "person", "policy")
 
-# The start of the "nobody on call" shift before a rotation's first handoff.
+# The bounds of a "nobody on call" shift before anyone ever is, or after anyone ever will be.
 BEGINNING_OF_TIME = datetime.min.replace(tzinfo=UTC)
-
-
-def local_to_utc(local: datetime, zone: ZoneInfo) -> datetime:
-    """The first instant at which the wall clock in `zone` reads `local` (naive) or later."""
-    first = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
-    if first.astimezone(zone).replace(tzinfo=None) == local:
-        return first
-    # `local` is skipped when the clocks go forward. The jump lies between the two readings
-    # zoneinfo offers (fold=1 is before it, fold=0 after it); find it to the second.
-    before = int(local.replace(tzinfo=zone, fold=1).astimezone(UTC).timestamp())
-    after = int(first.timestamp())
-    offset_before = _utcoffset(before, zone)
-    while after - before > 1:
-        middle = (before + after) // 2
-        if _utcoffset(middle, zone) == offset_before:
-            before = middle
-        else:
-            after = middle
-    return datetime.fromtimestamp(after, UTC)
-
-
-def _utcoffset(timestamp: int, zone: ZoneInfo) -> timedelta | None:
-    return datetime.fromtimestamp(timestamp, zone).utcoffset()
+END_OF_TIME = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -65,30 +34,11 @@ class Person:
 
 @dataclass(frozen=True)
 class Rotation:
-    """Members take turns, one shift each, handing off at `start + k * shift` local time."""
+    """Layers of turns; where several apply at once, the last listed wins."""
 
     id: str
-    timezone: str
-    start: datetime  # naive, local to `timezone`: the first handoff
-    shift: timedelta
-    members: tuple[str, ...]
-
-    def handoff(self, k: int) -> datetime:
-        """The instant (UTC) of handoff k; handoff 0 is the start."""
-        return local_to_utc(self.start + k * self.shift, ZoneInfo(self.timezone))
-
-    def shift_index(self, at: datetime) -> int:
-        """The k with handoff(k) <= at < handoff(k + 1), or -1 before the start."""
-        if at < self.handoff(0):
-            return -1
-        wall = at.astimezone(ZoneInfo(self.timezone)).replace(tzinfo=None)
-        # The wall clock is off from elapsed time only by DST changes: a few steps at most.
-        k = max(0, (wall - self.start) // self.shift)
-        while self.handoff(k) > at:
-            k -= 1
-        while self.handoff(k + 1) <= at:
-            k += 1
-        return k
+    timezone: str  # overrides are written in it, and shifts shown in it
+    layers: tuple[Layer, ...]
 
 
 @dataclass(frozen=True)
@@ -194,30 +144,34 @@ class Schedule:
     services: Mapping[str, Service] = field(default_factory=dict)
 
     def shift_at(self, rotation_id: str, at: datetime) -> Shift:
-        """The shift of `rotation_id` that holds the instant `at`; overrides win."""
+        """The shift of `rotation_id` that holds the instant `at`."""
         at = _as_utc(at)
-        overrides = self._override_shifts(rotation_id)
-        for shift in overrides:
-            if shift.start <= at < shift.end:
-                return shift
-        rotation = self.rotations[rotation_id]
-        turn = _turn(rotation, rotation.shift_index(at))
-        return next(piece for piece in _cut(turn, overrides) if piece.start <= at < piece.end)
+        return self.shifts(rotation_id, at, at + timedelta(microseconds=1))[0]
 
     def shifts(self, rotation_id: str, start: datetime, end: datetime) -> list[Shift]:
         """The shifts of `rotation_id` that overlap [start, end), in order, with their full
-        bounds; overrides split the turns they fall in."""
+        bounds. A shift is a turn of one layer, cut where the layer does not apply, where a
+        later layer does, and where an override does; nobody's shifts fill what is left."""
         start, end = _as_utc(start), _as_utc(end)
         rotation = self.rotations[rotation_id]
         overrides = self._override_shifts(rotation_id)
         found = [shift for shift in overrides if shift.start < end and start < shift.end]
-        k = rotation.shift_index(start)
-        while (turn := _turn(rotation, k)).start < end:
-            found.extend(
-                piece for piece in _cut(turn, overrides) if piece.start < end and start < piece.end
+        found.extend(
+            shift
+            for shift in _outside(_layered(rotation, start, end), overrides)
+            if shift.start < end and start < shift.end
+        )
+        for gap_start, gap_end in uncovered(((s.start, s.end) for s in found), start, end):
+            found.append(
+                Shift(
+                    rotation_id,
+                    None,
+                    _covered_until(rotation, overrides, start) if gap_start == start else gap_start,
+                    _covered_from(rotation, overrides, end) if gap_end == end else gap_end,
+                    override=False,
+                )
             )
-            k += 1
-        return sorted(found, key=lambda shift: shift.start)
+        return sorted(found, key=_start)
 
     def oncall(self, rotation_id: str, at: datetime) -> list[Person]:
         """Who is on call for `rotation_id` at `at`: one person, or nobody."""
@@ -225,22 +179,14 @@ class Schedule:
         return [] if person is None else [self.people[person]]
 
     def resolve(self, target: Target, at: datetime) -> list[Person]:
-        """The people `target` pages at `at`, each once, in order."""
-        unique = {person.id: person for person in self._expand(target, at, frozenset())}
-        return list(unique.values())
-
-    def _expand(self, target: Target, at: datetime, seen: frozenset[str]) -> list[Person]:
-        if target.kind == "person":
-            return [self.people[target.name]]
-        if target.kind == "rotation":
-            return self.oncall(target.name, at)
-        # A policy means whoever its first step pages. parse_schedule rejects cycles; `seen`
-        # keeps a hand-built schedule from looping all the same.
-        policy = self.policies[target.name]
-        if target.name in seen or not policy.steps:
-            return []
-        inner = seen | {target.name}
-        return [person for t in policy.steps[0].targets for person in self._expand(t, at, inner)]
+        """The people `target` pages at `at`, each once, in order; a policy means whoever its
+        first step pages."""
+        targets = self.first_step_targets(target.name) if target.kind == "policy" else (target,)
+        people = (
+            [self.people[t.name]] if t.kind == "person" else self.oncall(t.name, at)
+            for t in targets
+        )
+        return list({person.id: person for group in people for person in group}.values())
 
     def policy_snapshot(self, policy_id: str) -> dict[str, Any]:
         """The policy as an incident keeps it when it opens: `policy:` targets are replaced by
@@ -252,12 +198,19 @@ class Schedule:
         )
         return replace(policy, steps=steps).to_snapshot()
 
+    def first_step_targets(self, policy_id: str) -> tuple[Target, ...]:
+        """Who the first step of `policy_id` pages: `policy:` targets replaced by theirs."""
+        policy = self.policies[policy_id]
+        first = policy.steps[0].targets if policy.steps else ()
+        return self._flatten(first, frozenset({policy_id}))
+
     def knows(self, target: Target) -> bool:
         """Whether `target` names someone or something in this set (edits remove names)."""
         table = {"person": self.people, "rotation": self.rotations, "policy": self.policies}
         return target.name in table.get(target.kind, {})
 
     def _flatten(self, targets: tuple[Target, ...], seen: frozenset[str]) -> tuple[Target, ...]:
+        # parse_schedule rejects policy cycles; `seen` keeps a hand-built schedule from looping.
         flat: list[Target] = []
         for target in targets:
             inner = self.policies.get(target.name) if target.kind == "policy" else None
@@ -274,32 +227,58 @@ class Schedule:
         for override in self.overrides:
             if override.rotation == rotation_id:
                 whole = Shift(rotation_id, override.person, override.start, override.end, True)
-                taken.extend(_cut(whole, taken))
-        return sorted(taken, key=lambda shift: shift.start)
+                taken = sorted([*taken, *_outside([whole], taken)], key=_start)
+        return taken
 
 
-def _turn(rotation: Rotation, k: int) -> Shift:
-    """Turn k of the rotation, ignoring overrides; turn -1 is nobody's, before the start."""
-    members = rotation.members
-    person = members[k % len(members)] if k >= 0 and members else None
-    start = rotation.handoff(k) if k >= 0 else BEGINNING_OF_TIME
-    return Shift(rotation.id, person, start, rotation.handoff(k + 1), override=False)
+def _layered(rotation: Rotation, start: datetime, end: datetime) -> list[Shift]:
+    """The shifts the layers give (no overrides, no gaps), including all that overlap
+    [start, end) with their full bounds."""
+    # A later layer cuts an earlier one's turn anywhere in it, so look at the whole of each
+    # turn that overlaps [start, end).
+    overlapping = [part for layer in rotation.layers for part in layer.on_call(start, end)]
+    start = min([start, *(part[1] for part in overlapping)])
+    end = max([end, *(part[2] for part in overlapping)])
+    shifts: list[Shift] = []
+    for layer in rotation.layers:
+        mine = [Shift(rotation.id, who, a, b, False) for who, a, b in layer.on_call(start, end)]
+        shifts = sorted([*_outside(shifts, mine), *mine], key=_start)
+    return shifts
 
 
-def _cut(shift: Shift, holes: Iterable[Shift]) -> list[Shift]:
-    """What is left of `shift` outside `holes`, as non-empty pieces."""
-    pieces = [shift] if shift.start < shift.end else []
-    for hole in holes:
-        pieces = [
-            part
-            for piece in pieces
-            for part in (
-                replace(piece, end=min(piece.end, hole.start)),
-                replace(piece, start=max(piece.start, hole.end)),
-            )
-            if part.start < part.end
-        ]
-    return pieces
+def _covered_until(rotation: Rotation, overrides: list[Shift], at: datetime) -> datetime:
+    """When someone was last on call up to `at`, where nobody is; or the beginning of time."""
+    ends = [shift.end for shift in overrides if shift.end <= at]
+    ends.extend(end for layer in rotation.layers if (end := layer.applied_until(at)))
+    return max(ends, default=BEGINNING_OF_TIME)
+
+
+def _covered_from(rotation: Rotation, overrides: list[Shift], at: datetime) -> datetime:
+    """When someone is next on call from `at` on; or the end of time."""
+    starts = [shift.start for shift in overrides if shift.start >= at]
+    starts.extend(start for layer in rotation.layers if (start := layer.applies_from(at)))
+    return min(starts, default=END_OF_TIME)
+
+
+def _outside(shifts: list[Shift], holes: list[Shift]) -> list[Shift]:
+    """The parts of `shifts` outside `holes`: both in time order, neither overlapping itself."""
+    found = []
+    first = 0
+    for shift in shifts:
+        while first < len(holes) and holes[first].end <= shift.start:
+            first += 1  # and so before every later shift too
+        start, index = shift.start, first
+        while index < len(holes) and holes[index].start < shift.end:
+            if start < holes[index].start:
+                found.append(replace(shift, start=start, end=holes[index].start))
+            start, index = max(start, holes[index].end), index + 1
+        if start < shift.end:
+            found.append(replace(shift, start=start))
+    return found
+
+
+def _start(shift: Shift) -> datetime:
+    return shift.start
 
 
 def _as_utc(at: datetime) -> datetime:

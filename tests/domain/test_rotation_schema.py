@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from textwrap import dedent
 
+from pager.domain.layers import Layer
 from pager.domain.rotation_schema import parse_schedule
 from pager.domain.rotations import Override, Person, Policy, Rotation, Service, Step, Target
 
@@ -46,9 +47,7 @@ def test_it_loads_the_shipped_example():
     assert schedule.rotations["sre-primary"] == Rotation(
         "sre-primary",
         "Europe/London",
-        datetime(2026, 1, 5, 9, 0),
-        timedelta(weeks=1),
-        ("alice", "bob"),
+        (Layer("Europe/London", datetime(2026, 1, 5, 9, 0), timedelta(weeks=1), ("alice", "bob")),),
     )
     assert schedule.overrides == (
         Override(

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pager.domain.layers import Layer, local_to_utc
 from pager.domain.rotations import (
     BEGINNING_OF_TIME,
     Override,
@@ -17,7 +18,6 @@ from pager.domain.rotations import (
     Shift,
     Step,
     Target,
-    local_to_utc,
 )
 
 PEOPLE = {
@@ -38,7 +38,7 @@ def local(text: str) -> datetime:
 def schedule_of(
     timezone: str, start: str, shift: timedelta, *overrides: Override, members=("alice", "bob")
 ) -> Schedule:
-    rotation = Rotation("r", timezone, local(start), shift, tuple(members))
+    rotation = Rotation("r", timezone, (Layer(timezone, local(start), shift, tuple(members)),))
     return Schedule(people=PEOPLE, rotations={"r": rotation}, overrides=overrides)
 
 
@@ -230,7 +230,7 @@ def step(*targets: str, channels=("sms",), wait=timedelta(minutes=5)) -> Step:
 
 
 def test_it_resolves_each_kind_of_target_once_in_order():
-    rotation = Rotation("r", LON, local("2026-01-05T09:00"), WEEK, ("alice", "bob"))
+    rotation = Rotation("r", LON, (Layer(LON, local("2026-01-05T09:00"), WEEK, ("alice", "bob")),))
     policies = {
         "primary": Policy("primary", 0, (step("rotation:r", "person:alice", "person:carol"),)),
         "outer": Policy("outer", 0, (step("policy:primary", "person:bob"), step("person:carol"))),
@@ -306,9 +306,8 @@ shift_lengths = st.one_of(
     st.sampled_from([timedelta(minutes=30), HALF_DAY, DAY, WEEK, timedelta(weeks=2)]),
     st.integers(min_value=1, max_value=20_160).map(lambda m: timedelta(minutes=m)),
 )
-rotations = st.builds(
-    Rotation,
-    id=st.just("r"),
+layers = st.builds(
+    Layer,
     timezone=st.sampled_from(ZONES),
     start=starts,
     shift=shift_lengths,
@@ -317,13 +316,25 @@ rotations = st.builds(
 later = st.timedeltas(timedelta(0), timedelta(days=800))
 
 
-def first_turn_at_or_before(rotation: Rotation, at: datetime) -> int:
+def first_turn_at_or_before(layer: Layer, at: datetime) -> int:
     """Turn k with handoff(k) <= at < handoff(k + 1), found by bisection over handoffs."""
-    low, high = 0, (at - rotation.handoff(0) + DAY) // rotation.shift + 2
+    low, high = 0, (at - layer.handoff(0) + DAY) // layer.shift + 2
     while high - low > 1:
         middle = (low + high) // 2
-        low, high = (middle, high) if rotation.handoff(middle) <= at else (low, middle)
+        low, high = (middle, high) if layer.handoff(middle) <= at else (low, middle)
     return low
+
+
+def assert_tiles(listed: list[Shift], start: datetime, end: datetime) -> None:
+    """`listed` covers [start, end) from end to end, each shift starting where the last ends."""
+    assert listed[0].start <= start < listed[0].end
+    assert listed[-1].start < end <= listed[-1].end
+    for shift_, next_ in zip(listed, listed[1:]):
+        assert shift_.start < shift_.end == next_.start
+
+
+def one_layer(layer: Layer) -> dict[str, Rotation]:
+    return {"r": Rotation("r", layer.timezone, (layer,))}
 
 
 @settings(deadline=None)
@@ -339,18 +350,18 @@ def test_it_finds_the_first_instant_the_wall_clock_reads_a_local_time(zone, wall
 
 
 @settings(deadline=None)
-@given(rotation=rotations, after=later)
-def test_it_finds_the_turn_holding_any_instant_after_the_start(rotation, after):
-    at = rotation.handoff(0) + after
-    schedule = Schedule(people=PEOPLE, rotations={"r": rotation})
+@given(layer=layers, after=later)
+def test_it_finds_the_turn_holding_any_instant_after_the_start(layer, after):
+    at = layer.handoff(0) + after
+    schedule = Schedule(people=PEOPLE, rotations=one_layer(layer))
 
     found = schedule.shift_at("r", at)
     following = schedule.shift_at("r", found.end)
 
-    k = first_turn_at_or_before(rotation, at)
+    k = first_turn_at_or_before(layer, at)
     assert found.start <= at < found.end
-    person = rotation.members[k % len(rotation.members)]
-    assert found == Shift("r", person, rotation.handoff(k), rotation.handoff(k + 1), False)
+    person = layer.members[k % len(layer.members)]
+    assert found == Shift("r", person, layer.handoff(k), layer.handoff(k + 1), False)
     assert following.start == found.end  # no gap, no overlap
 
 
@@ -366,16 +377,16 @@ overrides = st.lists(
 
 @settings(deadline=None)
 @given(
-    rotation=rotations,
+    layer=layers,
     written=overrides,
     after=later,
     span=st.timedeltas(timedelta(minutes=1), timedelta(days=14)),
 )
-def test_it_lists_shifts_that_tile_the_span_even_with_overrides(rotation, written, after, span):
-    base = rotation.handoff(0)
+def test_it_lists_shifts_that_tile_the_span_even_with_overrides(layer, written, after, span):
+    base = layer.handoff(0)
     schedule = Schedule(
         people=PEOPLE,
-        rotations={"r": rotation},
+        rotations=one_layer(layer),
         overrides=tuple(
             Override("r", p, base + at, base + at + length) for p, at, length in written
         ),
@@ -384,9 +395,6 @@ def test_it_lists_shifts_that_tile_the_span_even_with_overrides(rotation, writte
 
     listed = schedule.shifts("r", start, start + span)
 
-    assert listed[0].start <= start < listed[0].end
-    assert listed[-1].start < start + span <= listed[-1].end
-    for shift_, next_ in zip(listed, listed[1:]):
-        assert shift_.end == next_.start
+    assert_tiles(listed, start, start + span)
     for shift_ in listed:
         assert schedule.shift_at("r", shift_.start) == shift_

@@ -125,8 +125,8 @@ def test_it_reads_secrets_branches_and_mappings(tmp_path: Path) -> None:
         ),
         (
             "{service: s, source: jenkins, token: x, brnaches: [main]}",
-            "2: unknown key 'brnaches' in integration 'ci' (known: branches, mapping, "
-            "previous_secret, secret, service, source, token)",
+            "2: unknown key 'brnaches' in integration 'ci' (known: branches, group_by, mapping, "
+            "previous_secret, reopen_within, secret, service, source, token, urgency)",
         ),
         (
             "{service: s, source: gitlab, token: x, branches: main}",
