@@ -146,6 +146,13 @@ def positive_duration(value: Any) -> timedelta:
     return delta
 
 
+def flag(value: Any) -> bool:
+    """true or false."""
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {shown(value)}")
+    return value
+
+
 def repeat_count(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"expected a whole number, 0 or more, got {shown(value)}")

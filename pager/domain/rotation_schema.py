@@ -55,7 +55,8 @@ class _Sources:
 
     def named(self, kind: str) -> dict[str, _Entry]:
         """The definitions a `kind:name` target may name."""
-        return {"person": self.people, "rotation": self.rotations, "policy": self.policies}[kind]
+        named = {"person": self.people, "rotation": self.rotations, "policy": self.policies}
+        return named["rotation" if kind == "members" else kind]
 
 
 @dataclass(frozen=True)
@@ -228,10 +229,13 @@ def _report_overlaps(overrides: list[tuple[_Entry, Override]], problems: list[Pr
 
 def _policy(entry: _Entry, sources: _Sources, check: Checked) -> Policy | None:
     context = f"policy '{entry.id}'"
-    body = check.keys(entry.body, entry.where, context, ("steps",), ("repeat",))
+    body = check.keys(entry.body, entry.where, context, ("steps",), ("repeat", "ack_timeout"))
     if body is None:
         return None
     repeat = check.value(body, "repeat", fields.repeat_count) if "repeat" in body else 0
+    ack_timeout = (
+        check.value(body, "ack_timeout", parse_duration) if "ack_timeout" in body else None
+    )
     steps_value = check.value(body, "steps", fields.non_empty_list)
     if steps_value is None:
         return None
@@ -239,21 +243,22 @@ def _policy(entry: _Entry, sources: _Sources, check: Checked) -> Policy | None:
         _step(item, steps_value.at(i), f"step {i + 1} of {context}", sources, check)
         for i, item in enumerate(steps_value)
     ]
-    if repeat is None or None in steps:
+    if repeat is None or None in steps or ("ack_timeout" in body and ack_timeout is None):
         return None
-    return Policy(entry.id, repeat, tuple(s for s in steps if s))
+    return Policy(entry.id, repeat, tuple(s for s in steps if s), ack_timeout)
 
 
 def _step(value: Any, where: Where, context: str, sources: _Sources, check: Checked) -> Step | None:
-    body = check.keys(value, where, context, ("targets", "channels", "wait"))
+    body = check.keys(value, where, context, ("targets", "channels", "wait"), ("round_robin",))
     if body is None:
         return None
     targets = check.items(body, "targets", lambda item, at: _target(item, at, sources, check))
     channels = check.items(body, "channels", check.channel)
     wait = check.value(body, "wait", parse_duration)
-    if targets is None or channels is None or wait is None:
+    round_robin = check.value(body, "round_robin", fields.flag) if "round_robin" in body else False
+    if targets is None or channels is None or wait is None or round_robin is None:
         return None
-    return Step(targets, channels, wait)
+    return Step(targets, channels, wait, round_robin)
 
 
 def _target(value: Any, where: Where, sources: _Sources, check: Checked) -> Target | None:

@@ -17,7 +17,7 @@ from typing import Any
 from pager.domain.layers import Layer, uncovered
 
 CHANNELS = ("sms", "voice")
-TARGET_KINDS = ("rotation", "person", "policy")
+TARGET_KINDS = ("rotation", "members", "person", "policy")
 
 # The bounds of a "nobody on call" shift before anyone ever is, or after anyone ever will be.
 BEGINNING_OF_TIME = datetime.min.replace(tzinfo=UTC)
@@ -67,7 +67,8 @@ class Target:
         kind, colon, name = text.partition(":")
         if not colon or kind not in TARGET_KINDS or not name:
             raise ValueError(
-                f"bad target '{text}' (write rotation:<id>, person:<id> or policy:<id>)"
+                f"bad target '{text}' (write rotation:<id>, members:<rotation>, person:<id> "
+                "or policy:<id>)"
             )
         return cls(kind, name)
 
@@ -77,6 +78,8 @@ class Step:
     targets: tuple[Target, ...]
     channels: tuple[str, ...]
     wait: timedelta
+    # Page one of the targets per incident, taking turns across incidents, not all of them.
+    round_robin: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,17 +89,22 @@ class Policy:
     id: str
     repeat: int
     steps: tuple[Step, ...]
+    # An acknowledgement not followed by a resolve within this long escalates again.
+    ack_timeout: timedelta | None = None
 
     def to_snapshot(self) -> dict[str, Any]:
         """A JSON-able copy to store on an incident when it opens."""
+        timeout = self.ack_timeout
         return {
             "id": self.id,
             "repeat": self.repeat,
+            "ack_timeout_seconds": int(timeout.total_seconds()) if timeout else None,
             "steps": [
                 {
                     "targets": [str(target) for target in step.targets],
                     "channels": list(step.channels),
                     "wait_seconds": int(step.wait.total_seconds()),
+                    "round_robin": step.round_robin,
                 }
                 for step in self.steps
             ],
@@ -110,10 +118,13 @@ class Policy:
                 targets=tuple(Target.parse(text) for text in step["targets"]),
                 channels=tuple(step["channels"]),
                 wait=timedelta(seconds=step["wait_seconds"]),
+                round_robin=bool(step.get("round_robin", False)),
             )
             for step in data["steps"]
         )
-        return cls(id=data["id"], repeat=data["repeat"], steps=steps)
+        timeout = data.get("ack_timeout_seconds")
+        ack_timeout = timedelta(seconds=timeout) if timeout else None
+        return cls(id=data["id"], repeat=data["repeat"], steps=steps, ack_timeout=ack_timeout)
 
 
 @dataclass(frozen=True)
@@ -183,7 +194,11 @@ class Schedule:
         first step pages."""
         targets = self.first_step_targets(target.name) if target.kind == "policy" else (target,)
         people = (
-            [self.people[t.name]] if t.kind == "person" else self.oncall(t.name, at)
+            [self.people[t.name]]
+            if t.kind == "person"
+            else self.members(t.name)
+            if t.kind == "members"
+            else self.oncall(t.name, at)
             for t in targets
         )
         return list({person.id: person for group in people for person in group}.values())
@@ -204,9 +219,21 @@ class Schedule:
         first = policy.steps[0].targets if policy.steps else ()
         return self._flatten(first, frozenset({policy_id}))
 
+    def members(self, rotation_id: str) -> list[Person]:
+        """Everyone in the rotation's layers, in order: "page all members"."""
+        ids = dict.fromkeys(
+            m for layer in self.rotations[rotation_id].layers for m in layer.members
+        )
+        return [self.people[person] for person in ids]
+
     def knows(self, target: Target) -> bool:
         """Whether `target` names someone or something in this set (edits remove names)."""
-        table = {"person": self.people, "rotation": self.rotations, "policy": self.policies}
+        table = {
+            "person": self.people,
+            "rotation": self.rotations,
+            "members": self.rotations,
+            "policy": self.policies,
+        }
         return target.name in table.get(target.kind, {})
 
     def _flatten(self, targets: tuple[Target, ...], seen: frozenset[str]) -> tuple[Target, ...]:

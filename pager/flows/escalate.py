@@ -12,6 +12,7 @@ from pager.domain.escalation import step_to_run, total_steps
 from pager.domain.rotations import Person, Policy, Target
 from pager.domain.urgency import morning_after
 from pager.flows.context import Pager
+from pager.flows.incidents import expire_acknowledgements
 from pager.store import incidents
 from pager.store.models import Incident, Notification
 
@@ -24,6 +25,7 @@ def escalate_due(pager: Pager, now: datetime, limit: int = 100) -> int:
     A step with nobody to page makes the next one due at once, so look again (a few times at
     most: a policy has few steps, and the runner comes back anyway).
     """
+    expire_acknowledgements(pager, now)
     ran = 0
     for _ in range(10):
         with pager.db.transaction() as session:
@@ -59,7 +61,10 @@ def escalate(pager: Pager, incident_id: int, now: datetime) -> bool:
                 now,
                 f"escalation ended after {total_steps(policy)} steps with no acknowledgement",
             )
-        people = _targets(pager, session, incident.id, run.step.targets, now)
+        targets = run.step.targets
+        if run.step.round_robin:
+            targets = _in_turn(pager, targets, incident.id, now)
+        people = _targets(pager, session, incident.id, targets, now)
         if incident.urgency == "low" and _wait_for_morning(session, incident, people, now):
             return True
         # A step with nobody to page must not hold up the next one.
@@ -70,9 +75,9 @@ def escalate(pager: Pager, incident_id: int, now: datetime) -> bool:
             f" (repeat {run.pass_number - 1})" if run.pass_number > 1 else ""
         )
         if not people:
-            targets = ", ".join(str(t) for t in run.step.targets)
+            named = ", ".join(str(t) for t in run.step.targets)
             incidents.add_timeline(
-                session, incident.id, now, "escalation", f"{label}: no one on call for {targets}"
+                session, incident.id, now, "escalation", f"{label}: no one on call for {named}"
             )
             return True
         firing = incidents.firing_count(session, incident.id)
@@ -179,3 +184,17 @@ def _wait_for_morning(
         f"so as not to wake {person.name}",
     )
     return True
+
+
+def _in_turn(
+    pager: Pager, targets: tuple[Target, ...], incident_id: int, now: datetime
+) -> tuple[Target, ...]:
+    """Round robin: one target per incident, taking turns by incident number; a target with
+    nobody on call passes the turn to the next."""
+    schedule = pager.rotations.schedule
+    count = len(targets)
+    for offset in range(count):
+        target = targets[(incident_id + offset) % count]
+        if schedule is not None and schedule.knows(target) and schedule.resolve(target, now):
+            return (target,)
+    return targets

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -49,13 +49,29 @@ def acknowledge_in(session: Session, incident: Incident, by: str, via: str, now:
     incident.status = "acknowledged"
     incident.acknowledged_at = now
     incident.acknowledged_by = by
-    incident.escalation_due_at = None
+    # With an ack timeout, an acknowledgement that never turns into a resolve escalates again.
+    timeout = (incident.policy or {}).get("ack_timeout_seconds")
+    incident.escalation_due_at = now + timedelta(seconds=timeout) if timeout else None
     incident.updated_at = now
     _cancel_pending(session, incident.id, now)
     incidents.add_timeline(
         session, incident.id, now, "acknowledged", f"acknowledged by {by} ({via})"
     )
     metrics.ACK_LATENCY.observe(max(0.0, (now - incident.created_at).total_seconds()))
+    return True
+
+
+def unacknowledge_in(session: Session, incident: Incident, why: str, now: datetime) -> bool:
+    """Back to triggered, escalating again from the first step; False unless acknowledged."""
+    if incident.status != "acknowledged":
+        return False
+    incident.status = "triggered"
+    incident.acknowledged_at = None
+    incident.acknowledged_by = None
+    incident.escalation_step = 0
+    incident.escalation_due_at = now
+    incident.updated_at = now
+    incidents.add_timeline(session, incident.id, now, "unacknowledged", why)
     return True
 
 
@@ -85,6 +101,31 @@ def acknowledge(pager: Pager, incident_id: int, by: str, via: str, now: datetime
         incident = _get(session, incident_id)
         acknowledge_in(session, incident, by, via, now)
     return view(pager, incident_id)
+
+
+def unacknowledge(pager: Pager, incident_id: int, by: str, now: datetime) -> IncidentView:
+    with pager.db.transaction() as session:
+        incident = _get(session, incident_id)
+        changed = unacknowledge_in(
+            session, incident, f"unacknowledged by {by}: escalating again", now
+        )
+    if changed:
+        pager.wake()
+    return view(pager, incident_id)
+
+
+def expire_acknowledgements(pager: Pager, now: datetime) -> list[int]:
+    """Acknowledged incidents whose ack timeout passed with no resolve escalate again."""
+    expired = []
+    with pager.db.transaction() as session:
+        for incident in incidents.acks_expired(session, now):
+            minutes = int((now - (incident.acknowledged_at or now)).total_seconds() // 60)
+            why = f"acknowledged {minutes} min ago and not resolved: escalating again"
+            if unacknowledge_in(session, incident, why, now):
+                expired.append(incident.id)
+    if expired:
+        pager.wake()
+    return expired
 
 
 def resolve(pager: Pager, incident_id: int, by: str, via: str, now: datetime) -> IncidentView:

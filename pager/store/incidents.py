@@ -179,3 +179,13 @@ def postpone_step(session: Session, incident_id: int, step: int, until: datetime
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def acks_expired(session: Session, now: datetime) -> Sequence[Incident]:
+    """Acknowledged incidents whose ack timeout (held in `escalation_due_at`) has passed."""
+    query = (
+        select(Incident)
+        .where(Incident.status == "acknowledged", Incident.escalation_due_at <= now)
+        .with_for_update(skip_locked=True)
+    )
+    return session.scalars(query).all()

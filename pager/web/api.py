@@ -68,6 +68,14 @@ def acknowledge(incident_id: int) -> ResponseReturnValue:
     )
 
 
+@blueprint.post("/incidents/<int:incident_id>/unack")
+def unacknowledge(incident_id: int) -> ResponseReturnValue:
+    by = _actor()
+    return jsonify(
+        _json(_found(lambda: incidents.unacknowledge(pager(), incident_id, by, utcnow())))
+    )
+
+
 @blueprint.post("/incidents/<int:incident_id>/resolve")
 def resolve(incident_id: int) -> ResponseReturnValue:
     by = _actor()

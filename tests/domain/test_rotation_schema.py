@@ -267,7 +267,7 @@ def test_it_reports_bad_steps_in_a_policy():
     ) == [
         "r.yaml:13: repeat: expected a whole number, 0 or more, got -1",
         "r.yaml:15: bad target 'rotaton:sre-primary' "
-        "(write rotation:<id>, person:<id> or policy:<id>)",
+        "(write rotation:<id>, members:<rotation>, person:<id> or policy:<id>)",
         "r.yaml:15: unknown channel 'email' (allowed: sms, voice)",
         "r.yaml:16: unknown rotation 'sre-primray' (did you mean 'sre-primary'?)",
         "r.yaml:16: unknown person 'dave' (known: alice, bob, carol)",
@@ -276,7 +276,7 @@ def test_it_reports_bad_steps_in_a_policy():
         "r.yaml:17: step 3 of policy 'sre' is missing 'wait'",
         "r.yaml:17: unknown policy 'nope' (known: empty, sre)",
         "r.yaml:17: unknown key 'delay' in step 3 of policy 'sre' "
-        "(allowed: targets, channels, wait)",
+        "(allowed: targets, channels, wait, round_robin)",
         "r.yaml:18: steps: must not be empty",
     ]
 

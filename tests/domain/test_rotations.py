@@ -268,7 +268,7 @@ def test_it_reads_targets_written_kind_colon_name():
         Target.parse("team:sre")
     assert (
         str(error.value)
-        == "bad target 'team:sre' (write rotation:<id>, person:<id> or policy:<id>)"
+        == "bad target 'team:sre' (write rotation:<id>, members:<rotation>, person:<id> or policy:<id>)"
     )
 
 
@@ -287,12 +287,33 @@ def test_it_snapshots_a_policy_as_json_and_back():
     assert snapshot == {
         "id": "sre",
         "repeat": 1,
+        "ack_timeout_seconds": None,
         "steps": [
-            {"targets": ["rotation:sre-primary"], "channels": ["sms"], "wait_seconds": 300},
-            {"targets": ["person:carol"], "channels": ["sms", "voice"], "wait_seconds": 600},
+            {
+                "targets": ["rotation:sre-primary"],
+                "channels": ["sms"],
+                "wait_seconds": 300,
+                "round_robin": False,
+            },
+            {
+                "targets": ["person:carol"],
+                "channels": ["sms", "voice"],
+                "wait_seconds": 600,
+                "round_robin": False,
+            },
         ],
     }
     assert Policy.from_snapshot(snapshot) == policy
+
+
+def test_it_reads_snapshots_stored_before_ack_timeouts_and_round_robin():
+    old = {
+        "id": "sre",
+        "repeat": 0,
+        "steps": [{"targets": ["person:carol"], "channels": ["sms"], "wait_seconds": 60}],
+    }
+    policy = Policy.from_snapshot(old)
+    assert policy.ack_timeout is None and policy.steps[0].round_robin is False
 
 
 # --- Properties ----------------------------------------------------------------------------------
