@@ -5,6 +5,7 @@ import click
 from pager.cli.override import override
 from pager.cli.rotations import check, oncall
 from pager.cli.serve import db, serve, web, worker
+from pager.cli.silence import silence
 
 
 @click.group()
@@ -12,5 +13,5 @@ def main() -> None:
     """pager: self-hosted on-call paging."""
 
 
-for command in (serve, web, worker, db, check, oncall, override):
+for command in (serve, web, worker, db, check, oncall, override, silence):
     main.add_command(command)

@@ -30,7 +30,8 @@ config_option = click.option(
 bind_option = click.option("--bind", help="HOST:PORT to listen on (default 127.0.0.1:8080).")
 
 
-def _settings(config_path: Path | None, bind: str | None) -> Settings:
+def settings_from(config_path: Path | None, bind: str | None) -> Settings:
+    """The settings of `--config` (or the embedded defaults); exit 2 listing any problems."""
     if config_path is None:
         return default_settings(bind)
     try:
@@ -70,7 +71,7 @@ def serve(config_path: Path | None, bind: str | None) -> None:
     from werkzeug.serving import make_server
 
     _logging()
-    settings = _settings(config_path, bind)
+    settings = settings_from(config_path, bind)
     host, port = _host_port(settings.bind)
     pager = build_pager(settings)
     server = make_server(host, port, create_app(pager), threaded=True)
@@ -99,7 +100,7 @@ def web(config_path: Path | None, bind: str | None, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     _logging()
-    settings = _settings(config_path, bind)
+    settings = settings_from(config_path, bind)
     Database(settings.database_url).upgrade()  # once, before the workers fork
 
     class _Gunicorn(BaseApplication):
@@ -130,7 +131,7 @@ def web(config_path: Path | None, bind: str | None, workers: int) -> None:
 def worker(config_path: Path | None, poll: float) -> None:
     """Run only the escalation runner and senders; pair it with `pager web`."""
     _logging()
-    pager = build_pager(_settings(config_path, None))
+    pager = build_pager(settings_from(config_path, None))
     runner = Runner(pager, poll=poll)
     watcher = RotationWatcher(pager)
     runner.start()
@@ -152,7 +153,7 @@ def db() -> None:
 @config_option
 def upgrade(config_path: Path | None) -> None:
     """Apply database migrations (the daemon also does this when it starts)."""
-    settings = _settings(config_path, None)
+    settings = settings_from(config_path, None)
     Database(settings.database_url).upgrade()
     click.echo("database is at the newest migration")
 
