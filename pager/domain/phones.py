@@ -39,3 +39,9 @@ def mask(number: str) -> str:
     if len(number) <= 7:
         return "*" * len(number)
     return number[:3] + "*" * (len(number) - 7) + number[-4:]
+
+
+def from_msisdn(number: str) -> str:
+    """A number as providers write it without the + (`447700900123`) in E.164
+    (`+447700900123`); short codes and alphanumeric senders stay as they are."""
+    return f"+{number}" if number.isdigit() and len(number) > 6 else number

@@ -6,9 +6,14 @@ decides about failover: it raises `ProviderError(permanent=...)` and the dispatc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
+
+from pager.domain.phones import mask
+
+log = logging.getLogger(__name__)
 
 Channel = Literal["sms", "voice"]
 
@@ -131,3 +136,12 @@ class Provider(Protocol):
     def voice_reply(self, text: str) -> WebResponse:
         """The answer to a keypad webhook: say `text`, then hang up."""
         ...
+
+
+def reply_quietly(provider: str, to: str, send: Callable[[], object]) -> None:
+    """Send an auto-reply through a provider's API. A failure is logged, not raised: the
+    inbound message was handled, and an error answer would make the provider post it again."""
+    try:
+        send()
+    except ProviderError as error:
+        log.warning("event=sms_reply_failed provider=%s to=%s error=%s", provider, mask(to), error)

@@ -26,7 +26,7 @@ from typing import Any
 import jwt
 import requests
 
-from pager.domain.phones import mask
+from pager.domain.phones import from_msisdn
 from pager.providers.base import (
     DeliveryState,
     InboundSms,
@@ -37,6 +37,7 @@ from pager.providers.base import (
     WebhookInvalid,
     WebRequest,
     WebResponse,
+    reply_quietly,
 )
 
 log = logging.getLogger(__name__)
@@ -126,8 +127,8 @@ class MessageBirdProvider:
         """An SMS someone sent to our number."""
         fields = _fields(request)
         return InboundSms(
-            sender=e164(_required(fields, "originator")),
-            recipient=e164(_required(fields, "recipient")),
+            sender=from_msisdn(_required(fields, "originator")),
+            recipient=from_msisdn(_required(fields, "recipient")),
             body=fields.get("body", ""),
             provider_message_id=_required(fields, "id"),
         )
@@ -164,15 +165,11 @@ class MessageBirdProvider:
         would make MessageBird post it again.
         """
         if text is not None:
-            try:
-                self._create("replying", "messages", inbound.sender, {"body": text})
-            except ProviderError as error:
-                log.warning(
-                    "event=sms_reply_failed provider=%s to=%s error=%s",
-                    self.name,
-                    mask(inbound.sender),
-                    error,
-                )
+            reply_quietly(
+                self.name,
+                inbound.sender,
+                lambda: self._create("replying", "messages", inbound.sender, {"body": text}),
+            )
         return EMPTY
 
     def voice_reply(self, text: str) -> WebResponse:
@@ -218,13 +215,6 @@ class MessageBirdProvider:
             permanent=400 <= status < 500 and status != 429,
             code=None if code is None else str(code),
         )
-
-
-def e164(number: str) -> str:
-    """MessageBird writes MSISDNs without the +; short codes and names stay as they are."""
-    if number.isdigit() and len(number) > 6:
-        return f"+{number}"
-    return number
 
 
 def _same_hash(data: bytes, claimed: object) -> bool:

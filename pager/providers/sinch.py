@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from pager.domain.phones import mask
+from pager.domain.phones import from_msisdn
 from pager.providers.base import (
     DeliveryState,
     InboundSms,
@@ -33,6 +33,7 @@ from pager.providers.base import (
     WebhookInvalid,
     WebRequest,
     WebResponse,
+    reply_quietly,
 )
 
 log = logging.getLogger(__name__)
@@ -119,8 +120,8 @@ class SinchProvider:
         """An `mo_text` callback: an SMS someone sent to our number."""
         event = _event(request, INBOUND_TYPE)
         return InboundSms(
-            sender=e164(_required(event, "from")),
-            recipient=e164(_required(event, "to")),
+            sender=from_msisdn(_required(event, "from")),
+            recipient=from_msisdn(_required(event, "to")),
             body=str(event.get("body") or ""),
             provider_message_id=_required(event, "id"),
         )
@@ -155,15 +156,12 @@ class SinchProvider:
         would make Sinch post it again for up to a day.
         """
         if text is not None:
-            try:
-                self._send_batch("replying", inbound.sender, text, {"delivery_report": "none"})
-            except ProviderError as error:
-                log.warning(
-                    "event=sms_reply_failed provider=%s to=%s error=%s",
-                    self.name,
-                    mask(inbound.sender),
-                    error,
-                )
+            options = {"delivery_report": "none"}
+            reply_quietly(
+                self.name,
+                inbound.sender,
+                lambda: self._send_batch("replying", inbound.sender, text, options),
+            )
         return EMPTY
 
     def voice_reply(self, text: str) -> WebResponse:
@@ -220,13 +218,6 @@ def callback_signature(secret: str, body: bytes, nonce: str, timestamp: str) -> 
     signed = body + f".{nonce}.{timestamp}".encode()
     digest = hmac.new(secret.encode(), signed, hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
-
-
-def e164(number: str) -> str:
-    """Sinch writes MSISDNs with or without the +; short codes stay as they are."""
-    if number.isdigit() and len(number) > 6:
-        return f"+{number}"
-    return number
 
 
 def _event(request: WebRequest, kind: str) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from vonage_voice import CreateCallRequest, Input, Phone, Talk, ToPhone
 from vonage_voice.models.input_types import Dtmf
 
 from pager.domain.messages import is_gsm7
-from pager.domain.phones import mask
+from pager.domain.phones import from_msisdn
 from pager.providers.base import (
     DeliveryState,
     InboundSms,
@@ -39,6 +39,7 @@ from pager.providers.base import (
     WebhookInvalid,
     WebRequest,
     WebResponse,
+    reply_quietly,
 )
 
 log = logging.getLogger(__name__)
@@ -199,8 +200,8 @@ class VonageProvider:
         """An inbound SMS webhook (query string, form or JSON body)."""
         params = webhook_params(request)
         return InboundSms(
-            sender=e164(required(params, "msisdn")),
-            recipient=e164(required(params, "to")),
+            sender=from_msisdn(required(params, "msisdn")),
+            recipient=from_msisdn(required(params, "to")),
             body=str(params.get("text") or ""),
             provider_message_id=required(params, "messageId"),
         )
@@ -249,11 +250,9 @@ class VonageProvider:
         raised: a failed answer would make Vonage post the same inbound SMS again for a day.
         """
         if text is not None:
-            try:
-                self.send_sms(inbound.sender, text, None)
-            except ProviderError as exc:
-                to, why = mask(inbound.sender), str(exc)
-                log.warning("event=sms_reply_failed provider=%s to=%s error=%s", self.name, to, why)
+            reply_quietly(
+                self.name, inbound.sender, lambda: self.send_sms(inbound.sender, text, None)
+            )
         return WebResponse(body="", content_type="text/plain")
 
     def voice_reply(self, text: str) -> WebResponse:
@@ -406,11 +405,6 @@ def error_detail(response: requests.Response) -> str:
 def digits(number: str) -> str:
     """`+447700900123` as Vonage wants it, `447700900123`; a sender name stays as it is."""
     return number[1:] if number.startswith("+") else number
-
-
-def e164(number: str) -> str:
-    """A number as Vonage writes it (`447700900123`) in E.164 (`+447700900123`)."""
-    return f"+{number}" if number.isdigit() else number
 
 
 def hide_number(text: str, number: str) -> str:
