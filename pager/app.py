@@ -34,6 +34,7 @@ def build_pager(settings: Settings, *, migrate: bool = True) -> Pager:
         api_tokens = settings.api_tokens or (secrets_store.generated(session, "api"),)
         sandbox_token = secrets_store.generated(session, "sandbox")
         calendar_token = secrets_store.generated(session, "calendar")
+        session_key = secrets_store.generated(session, "session-key")
         beats = {
             name: replace(b, token=b.token or secrets_store.generated(session, f"heartbeat:{name}"))
             for name, b in settings.heartbeats.items()
@@ -55,7 +56,13 @@ def build_pager(settings: Settings, *, migrate: bool = True) -> Pager:
             )
 
     providers = [build(p, sandbox_token=sandbox_token, record=record) for p in settings.providers]
-    pager = Pager(db=db, settings=settings, providers=providers, calendar_token=calendar_token)
+    pager = Pager(
+        db=db,
+        settings=settings,
+        providers=providers,
+        calendar_token=calendar_token,
+        session_key=session_key,
+    )
     rotations = load_rotations(pager, utcnow())
     register_heartbeats(pager, utcnow())
     if rotations.schedule is None:
@@ -76,6 +83,7 @@ def banner(pager: Pager) -> str:
     for name, beat in pager.settings.heartbeats.items():
         lines.append(f"  heartbeat '{name}': {url}/heartbeat/{name}?token={beat.token}")
     lines.append(f"  API token: {pager.settings.api_tokens[0]}")
+    lines.append(f"  dashboard: {url}/  (sign in with the API token)")
     for provider in pager.providers:
         token = getattr(provider, "token", None)
         if provider.__class__.__name__ == "SandboxProvider" and token:

@@ -38,6 +38,7 @@ class Pager:
     rotations: Rotations = field(default_factory=Rotations)
     wake: Callable[[], None] = lambda: None
     calendar_token: str = ""  # in /calendar URLs: calendar apps can't send headers
+    session_key: str = ""  # signs the dashboard's session cookie (the same in every process)
 
     def provider(self, name: str) -> Provider | None:
         return next((p for p in self.providers if p.name == name), None)

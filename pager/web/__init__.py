@@ -8,6 +8,7 @@ from pager.flows.context import Pager
 from pager.web import (
     api,
     calendar,
+    dashboard,
     errors,
     heartbeats,
     integrations,
@@ -25,6 +26,7 @@ def create_app(pager: Pager) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["pager"] = pager
+    app.secret_key = pager.session_key or None
     errors.init_app(app)
     for blueprint in (
         integrations.blueprint,
@@ -34,6 +36,7 @@ def create_app(pager: Pager) -> Flask:
         api.blueprint,
         sandbox.blueprint,
         calendar.blueprint,
+        dashboard.blueprint,
         ops.blueprint,
     ):
         app.register_blueprint(blueprint)

@@ -1,0 +1,377 @@
+"""The dashboard: open incidents with Acknowledge / Resolve buttons, who is on call, and whether
+the rotation files are valid. Server-rendered HTML, readable at 3 a.m. on a phone.
+
+Signing in takes one of the API tokens (`api_tokens`) and a display name, the `by` of every
+acknowledgement made here. Flask's signed session cookie keeps the name and an HMAC of the
+token, never the token, so removing a token from the config signs out the dashboards it opened.
+Every POST carries the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from pager.domain.durations import format_duration
+from pager.domain.rotations import END_OF_TIME, Schedule
+from pager.flows import incidents
+from pager.flows.context import Pager, utcnow
+from pager.flows.incidents import IncidentView
+from pager.flows.silences import list_silences
+from pager.providers.sandbox import SandboxProvider
+from pager.store import incidents as incident_store
+from pager.store.models import Alert
+from pager.web.auth import token_matches
+from pager.web.errors import pager
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("dashboard", __name__, static_folder="static", static_url_path="/assets")
+
+VIA = "dashboard"  # on the timeline: "acknowledged by Alice (dashboard)"
+OPEN_TO_ALL = {"dashboard.login", "dashboard.static"}
+MAX_NAME = 100
+RECENTLY_RESOLVED = 10
+ALERTS_SHOWN = 50
+REFRESH_SECONDS = 30
+STALE_FORM = (
+    "This form is stale or did not come from this dashboard (CSRF check failed). "
+    "Reload the page and try again."
+)
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+Action = Callable[[Pager, int, str, datetime], IncidentView]
+ACTIONS: dict[str, tuple[Action, str]] = {
+    "ack": (lambda p, i, by, now: incidents.acknowledge(p, i, by, VIA, now), "acknowledged"),
+    "unack": (incidents.unacknowledge, "triggered"),
+    "resolve": (lambda p, i, by, now: incidents.resolve(p, i, by, VIA, now), "resolved"),
+}
+
+
+@dataclass(frozen=True)
+class OnCall:
+    """Who holds one rotation now, and until when in the rotation's own time zone."""
+
+    rotation: str
+    person: str | None  # display name; None: nobody is on call
+    override: bool
+    until: datetime | None  # None: no end in sight
+    until_local: str
+    next_person: str | None
+
+
+@dataclass(frozen=True)
+class AlertView:
+    name: str
+    status: str
+    summary: str | None
+    labels: tuple[tuple[str, str], ...]
+    annotations: tuple[tuple[str, str, bool], ...]  # key, value, value is a web link
+    starts_at: datetime | None
+    last_seen_at: datetime
+    generator_url: str | None  # only an http(s) link
+
+
+@dataclass(frozen=True)
+class Delivery:
+    providers: tuple[tuple[str, str], ...]  # name, channels
+    limits: tuple[tuple[str, str], ...]  # channel, "5/15m, 11/1h"
+    sandbox_only: bool
+
+
+@blueprint.record_once
+def _cookie_defaults(state: BlueprintSetupState) -> None:
+    # The session is only the dashboard's: keep it from scripts and from cross-site POSTs.
+    config = state.app.config
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    if not config.get("SESSION_COOKIE_SAMESITE"):
+        config["SESSION_COOKIE_SAMESITE"] = "Lax"
+
+
+def _token_mac(token: str) -> str:
+    """What the session keeps instead of the token: whoever holds a signed cookie can read it."""
+    secret = current_app.secret_key
+    key = secret if isinstance(secret, bytes) else str(secret).encode()
+    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
+
+
+def _signed_in_as() -> str | None:
+    """The display name of the signed-in engineer, while their token is still accepted."""
+    if not current_app.secret_key:
+        return None
+    name, mac = session.get("name"), session.get("token_mac")
+    if not isinstance(name, str) or not isinstance(mac, str):
+        return None
+    accepted = [_token_mac(token) for token in pager().settings.api_tokens]
+    return name if token_matches(mac, accepted) else None
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not isinstance(token, str):
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def _check_csrf() -> None:
+    expected = session.get("csrf")
+    given = request.form.get("csrf_token", "")
+    if not isinstance(expected, str) or not hmac.compare_digest(given.encode(), expected.encode()):
+        abort(400, STALE_FORM)
+
+
+@blueprint.before_request
+def _guard() -> ResponseReturnValue | None:
+    if request.endpoint == "dashboard.static":
+        return None
+    if not current_app.secret_key:
+        abort(503, "The dashboard has no session key yet (app.secret_key is not set).")
+    if request.endpoint not in OPEN_TO_ALL and _signed_in_as() is None:
+        return redirect(url_for(".login", next=request.path), 303)
+    if request.method == "POST":
+        _check_csrf()
+    return None
+
+
+@blueprint.after_request
+def _headers(response: Response) -> Response:
+    if request.endpoint != "dashboard.static":
+        response.headers["Cache-Control"] = "no-store"  # incident data stays off shared disks
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+@blueprint.errorhandler(HTTPException)
+def _error_page(exc: HTTPException) -> ResponseReturnValue:
+    return render_template("dashboard_error.html", error=exc), exc.code or 500
+
+
+@blueprint.context_processor
+def _template_helpers() -> dict[str, Any]:
+    now = utcnow()
+    user = _signed_in_as()
+    return {
+        "user": user,
+        "rotations": pager().rotations if user else None,
+        "csrf_token": csrf_token,
+        "utc": lambda at: utc_text(at, now),
+        "ago": lambda at: ago(at, now),
+    }
+
+
+def _safe_next(value: str) -> str:
+    """Only a path on this site: a login link must not send the engineer anywhere else."""
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return ""
+    return value if value.isprintable() and " " not in value else ""
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    next_path = _safe_next(request.values.get("next", ""))
+    if request.method == "GET":
+        return render_template("login.html", next=next_path, name=session.get("name", ""))
+    token = request.form.get("token", "")
+    name = " ".join(request.form.get("name", "").split())
+    refused = _login_refused(token, name)
+    if refused:
+        error, status = refused
+        return render_template("login.html", next=next_path, name=name, error=error), status
+    session.clear()  # a fresh session (and CSRF token) for every sign-in
+    session.permanent = True
+    session.update(name=name, token_mac=_token_mac(token), csrf=secrets.token_urlsafe(32))
+    log.info("event=dashboard_login remote=%s", request.remote_addr)
+    return redirect(next_path or url_for(".home"), 303)
+
+
+def _login_refused(token: str, name: str) -> tuple[str, int] | None:
+    """Why this sign-in is refused, with the status to answer; None when it is fine."""
+    if not name or len(name) > MAX_NAME or not name.isprintable():
+        return f"Enter your name (1 to {MAX_NAME} characters): it goes on the timeline.", 400
+    if not token_matches(token, pager().settings.api_tokens):
+        log.warning("event=dashboard_login_refused remote=%s", request.remote_addr)
+        return "That is not one of this pager's API tokens.", 401
+    return None
+
+
+@blueprint.post("/logout")
+def logout() -> ResponseReturnValue:
+    session.clear()
+    flash("Signed out.", "ok")
+    return redirect(url_for(".login"), 303)
+
+
+@blueprint.get("/")
+def home() -> ResponseReturnValue:
+    p, now = pager(), utcnow()
+    triggered = incidents.listing(p, "triggered")
+    acknowledged = incidents.listing(p, "acknowledged")
+    return render_template(
+        "dashboard.html",
+        triggered=triggered,
+        open_incidents=triggered + acknowledged,
+        resolved=incidents.listing(p, "resolved", RECENTLY_RESOLVED),
+        oncall=_oncall(p.rotations.schedule, now),
+        silences=list_silences(p, now),
+        now=now,
+        delivery=_delivery(p),
+        refresh=REFRESH_SECONDS,
+    )
+
+
+@blueprint.get("/incidents/<int:incident_id>")
+def incident(incident_id: int) -> ResponseReturnValue:
+    p = pager()
+    try:
+        view = incidents.view(p, incident_id)
+    except incidents.NotFound:
+        abort(404, f"There is no incident #{incident_id}.")
+    alerts, alert_total = _alerts(p, incident_id)
+    return render_template("incident.html", incident=view, alerts=alerts, alert_total=alert_total)
+
+
+@blueprint.post("/incidents/<int:incident_id>/<any(ack, unack, resolve):action>")
+def act(incident_id: int, action: str) -> ResponseReturnValue:
+    """The buttons: the same flows as the API, `by` the signed-in name; then the timeline."""
+    by = _signed_in_as() or "dashboard"
+    flow, wanted = ACTIONS[action]
+    try:
+        view = flow(pager(), incident_id, by, utcnow())
+    except incidents.NotFound:
+        abort(404, f"There is no incident #{incident_id}.")
+    flash(*_outcome(view, action, wanted, by))
+    return redirect(url_for(".incident", incident_id=incident_id), 303)
+
+
+def _outcome(view: IncidentView, action: str, wanted: str, by: str) -> tuple[str, str]:
+    """What to tell the engineer, with a flash category: someone may have got there first."""
+    done = {"ack": "acknowledged", "unack": "un-acknowledged: escalating again"}
+    who = view.acknowledged_by if wanted == "acknowledged" else view.resolved_by
+    if view.status == wanted and (action == "unack" or who == by):
+        return f"Incident #{view.id} {done.get(action, wanted)}.", "ok"
+    by_whom = f" by {who}" if view.status == wanted and who else ""
+    return f"Incident #{view.id} was not changed: it is {view.status}{by_whom}.", "warn"
+
+
+def _oncall(schedule: Schedule | None, now: datetime) -> list[OnCall]:
+    if schedule is None:
+        return []
+    rows = []
+    for rotation_id in sorted(schedule.rotations):
+        shift = schedule.shift_at(rotation_id, now)
+        ends = shift.end != END_OF_TIME
+        after = schedule.shift_at(rotation_id, shift.end) if ends else None
+        zone = ZoneInfo(schedule.rotations[rotation_id].timezone)
+        until_local = shift.end.astimezone(zone).strftime("%a %d %b %H:%M %Z") if ends else ""
+        rows.append(
+            OnCall(
+                rotation=rotation_id,
+                person=_person_name(schedule, shift.person),
+                override=shift.override,
+                until=shift.end if ends else None,
+                until_local=until_local,
+                next_person=_person_name(schedule, after.person) if after else None,
+            )
+        )
+    return rows
+
+
+def _person_name(schedule: Schedule, person_id: str | None) -> str | None:
+    person = schedule.people.get(person_id) if person_id else None
+    return person.name if person else person_id
+
+
+def _delivery(p: Pager) -> Delivery:
+    limits = p.settings.limits
+    return Delivery(
+        providers=tuple((x.name, ", ".join(sorted(x.channels))) for x in p.providers),
+        limits=tuple(
+            (channel, ", ".join(f"{x.count}/{format_duration(x.per)}" for x in limits[channel]))
+            for channel in sorted(limits)
+        ),
+        sandbox_only=bool(p.providers) and all(isinstance(x, SandboxProvider) for x in p.providers),
+    )
+
+
+def _alerts(p: Pager, incident_id: int) -> tuple[list[AlertView], int]:
+    """The incident's first alerts for the page, and how many it has."""
+    with p.db.transaction() as db_session:
+        found = incident_store.get(db_session, incident_id)
+        alerts = found.alerts if found else []
+        return [_alert_view(alert) for alert in alerts[:ALERTS_SHOWN]], len(alerts)
+
+
+def _web_link(value: object) -> str | None:
+    """`value` when it is an http(s) URL: anything else (javascript:...) stays plain text."""
+    text = str(value) if value is not None else ""
+    return text if text.lower().startswith(("https://", "http://")) else None
+
+
+def _alert_view(alert: Alert) -> AlertView:
+    return AlertView(
+        name=alert.name,
+        status=alert.status,
+        summary=alert.summary,
+        labels=tuple((str(k), str(v)) for k, v in sorted((alert.labels or {}).items())),
+        annotations=tuple(
+            (str(k), str(v), _web_link(v) is not None)
+            for k, v in sorted((alert.annotations or {}).items())
+            if str(v) != alert.summary  # shown once, as the alert's summary
+        ),
+        starts_at=alert.starts_at,
+        last_seen_at=alert.last_seen_at,
+        generator_url=_web_link(alert.generator_url),
+    )
+
+
+def utc_text(at: datetime, now: datetime) -> str:
+    """`14:03 UTC` today, `12 Jan 14:03 UTC` another day, with the year when it is not this one."""
+    at = at.astimezone(UTC)
+    if at.date() == now.date():
+        return at.strftime("%H:%M UTC")
+    return at.strftime("%d %b %H:%M UTC" if at.year == now.year else "%d %b %Y %H:%M UTC")
+
+
+def ago(at: datetime, now: datetime) -> str:
+    """`4 min ago`, `2 h 5 min ago`, `3 d 1 h ago`; `in 20 min` for what is still to come."""
+    seconds = int((now - at).total_seconds())
+    if abs(seconds) < 60:
+        return "just now"
+    minutes = abs(seconds) // 60
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        text = f"{days} d {hours} h" if hours else f"{days} d"
+    elif hours:
+        text = f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    else:
+        text = f"{minutes} min"
+    return f"{text} ago" if seconds > 0 else f"in {text}"

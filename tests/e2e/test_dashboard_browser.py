@@ -1,0 +1,135 @@
+"""The dashboard in a real headless Chromium against the running daemon: sign in with the API
+token, see the incident an Alertmanager payload opened, press Acknowledge, see it acknowledged.
+
+Screenshots for a human look: /tmp/pager-dashboard.png (laptop, light), /tmp/pager-incident.png
+(the timeline after the ack) and /tmp/pager-dashboard-phone-dark.png (phone width, dark)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.e2e.daemon import API_TOKEN, Daemon, start_daemon
+from tests.fakes.twilio import FakeTwilio, bind_local_port
+from tests.helpers import payload
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SCREENSHOTS = Path("/tmp")
+WAIT = 15  # seconds, for any one thing the browser must show
+NAME = "Alice Example"
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+        reason="needs Debian's chromium and chromium-driver (apt-get install chromium "
+        "chromium-driver)",
+    ),
+]
+webdriver = pytest.importorskip(
+    "selenium.webdriver", reason="needs selenium (pip install selenium)"
+)
+from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.support import expected_conditions as shows  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[Daemon]:
+    with FakeTwilio(auto_status="delivered") as twilio:
+        running = start_daemon(tmp_path, twilio)
+        try:
+            if requests.get(f"{running.url}/login", timeout=10).status_code == 404:
+                pytest.skip("dashboard not registered yet")
+            yield running
+        finally:
+            running.stop()
+
+
+def _local_port() -> int:
+    sock = bind_local_port()
+    port: int = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[WebDriver]:
+    profile = tmp_path / "chromium-profile"
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        f"--remote-debugging-port={_local_port()}",  # below the ephemeral range, like ours
+        "--window-size=1280,1000",
+    ):
+        options.add_argument(argument)
+    service = Service(executable_path=str(CHROMEDRIVER), port=_local_port())
+    driver = webdriver.Chrome(options=options, service=service)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait(driver: WebDriver) -> WebDriverWait[WebDriver]:
+    return WebDriverWait(driver, WAIT)
+
+
+def sign_in(driver: WebDriver, url: str) -> None:
+    driver.get(f"{url}/")
+    wait(driver).until(shows.url_contains("/login"))
+    driver.find_element(By.ID, "name").send_keys(NAME)
+    driver.find_element(By.ID, "token").send_keys(API_TOKEN)
+    driver.find_element(By.CSS_SELECTOR, "form button").click()
+    wait(driver).until(shows.presence_of_element_located((By.ID, "open-heading")))
+
+
+def test_it_acknowledges_an_alertmanager_incident_from_the_browser(
+    daemon: Daemon, browser: WebDriver
+) -> None:
+    assert daemon.post_alerts(payload("alertmanager_firing.json")).status_code == 200
+    incident = daemon.wait_for(lambda: daemon.api("/incidents")["incidents"], what="incident")[0]
+
+    sign_in(browser, daemon.url)
+    card = browser.find_element(By.CSS_SELECTOR, ".incident")
+    assert f"#{incident['id']}" in card.text and incident["title"] in card.text
+    assert "TRIGGERED" in card.text  # the badge, upper case by CSS
+    browser.save_screenshot(str(SCREENSHOTS / "pager-dashboard.png"))
+
+    card.find_element(By.XPATH, ".//button[normalize-space()='Acknowledge']").click()
+    wait(browser).until(shows.url_contains(f"/incidents/{incident['id']}"))
+    wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, ".badge").text == "ACKNOWLEDGED")
+    timeline = browser.find_element(By.CSS_SELECTOR, ".timeline").text
+    assert f"acknowledged by {NAME} (dashboard)" in timeline
+    assert daemon.api(f"/incidents/{incident['id']}")["acknowledged_by"] == NAME
+    browser.set_window_size(1280, 1800)
+    browser.save_screenshot(str(SCREENSHOTS / "pager-incident.png"))
+
+    browser.set_window_size(390, 1400)
+    browser.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": "dark"}]},
+    )
+    browser.get(f"{daemon.url}/")
+    card = wait(browser).until(shows.presence_of_element_located((By.CSS_SELECTOR, ".incident")))
+    assert f"acknowledged by {NAME}" in card.text
+    browser.save_screenshot(str(SCREENSHOTS / "pager-dashboard-phone-dark.png"))
