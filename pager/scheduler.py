@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from pager.flows import dispatch, escalate
+from pager.flows import dispatch, escalate, handoffs
 from pager.flows.context import Pager, utcnow
 from pager.flows.heartbeats import check_heartbeats
 from pager.flows.rotations import load_rotations
@@ -96,6 +96,7 @@ class Runner:
     def run_once(self, now: datetime) -> None:
         check_heartbeats(self.pager, now)
         escalate.escalate_due(self.pager, now)
+        handoffs.queue_handoff_notices(self.pager, now)
         with self._lock:
             free = self._free
         if free:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 # GSM 03.38 default alphabet in code order (0x00-0x7F), without 0x1B, the escape to the
 # extension table.
@@ -305,3 +307,28 @@ def digest_text(pages: Sequence[tuple[int, str, str, str]], max_segments: int = 
         if segments(text) <= max_segments:
             return text
     return f"{head} +{len(items)} more. {tail}"
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def handoff_text(rotation: str, until: datetime | None, timezone: str) -> str:
+    """The SMS to someone coming on call: GSM-7, one segment.
+
+    `You are on call for sre-primary until Mon 30 Nov 09:00 Europe/London.`: `until` (aware)
+    shown in `timezone`, theirs; `until further notice.` when the schedule shows no end. A
+    rotation id too long for one segment is shortened with '...'.
+    """
+    if until is None:
+        ending = "until further notice."
+    else:
+        local = until.astimezone(ZoneInfo(timezone))
+        day, month = _DAYS[local.weekday()], _MONTHS[local.month - 1]
+        ending = f"until {day} {local.day} {month} {local:%H:%M} {_sms_line(timezone)}."
+    return _fit(
+        lambda name, _: f"You are on call for {name} {ending}",
+        _sms_line(rotation),
+        "",
+        fits=lambda text: septets(text) <= GSM7_SINGLE,
+    )

@@ -170,15 +170,19 @@ def _gather_section(
 
 def _person(entry: _Entry, check: Checked) -> Person | None:
     context = f"person '{entry.id}'"
-    body = check.keys(entry.body, entry.where, context, ("name", "phone", "timezone"))
+    required, optional = ("name", "phone", "timezone"), ("handoff_notices",)
+    body = check.keys(entry.body, entry.where, context, required, optional)
     if body is None:
         return None
     name = check.value(body, "name", fields.text)
     phone = check.value(body, "phone", fields.phone)
     zone = check.value(body, "timezone", fields.zone_name)
-    if name is None or phone is None or zone is None:
+    notices = (
+        check.value(body, "handoff_notices", fields.flag) if "handoff_notices" in body else True
+    )
+    if name is None or phone is None or zone is None or notices is None:
         return None
-    return Person(entry.id, name, phone, zone)
+    return Person(entry.id, name, phone, zone, notices)
 
 
 def _override(entry: _Entry, sources: _Sources, check: Checked) -> Override | None:

@@ -30,6 +30,7 @@ class Person:
     name: str
     phone: str  # E.164, e.g. +447700900101
     timezone: str
+    handoff_notices: bool = True  # an SMS when their shift starts
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,21 @@ class Shift:
 
 
 @dataclass(frozen=True)
+class Handoff:
+    """`person` comes on call for `rotation` at `start` (aware UTC), and stays until `until`;
+    None when they are still on call `HANDOFF_HORIZON` later."""
+
+    rotation: str
+    person: str
+    start: datetime
+    until: datetime | None
+
+
+# How far ahead `Schedule.handoffs` looks for the end of someone's time on call.
+HANDOFF_HORIZON = timedelta(weeks=8)
+
+
+@dataclass(frozen=True)
 class Schedule:
     """A validated set of rotation files (see `rotation_schema.parse_schedule`)."""
 
@@ -183,6 +199,27 @@ class Schedule:
                 )
             )
         return sorted(found, key=_start)
+
+    def handoffs(self, rotation_id: str, after: datetime, until: datetime) -> list[Handoff]:
+        """Who comes on call for `rotation_id` in (after, until]: each shift that starts then
+        with someone who was not on call just before (an override of a person's own shift, or
+        their next turn straight after this one, is no handoff)."""
+        after, until = _as_utc(after), _as_utc(until)
+        shifts = self.shifts(rotation_id, after, until + timedelta(microseconds=1))
+        # Shifts tile time and the first holds `after`: each later one has the one before it.
+        return [
+            Handoff(rotation_id, shift.person, shift.start, self._on_call_until(shift))
+            for before, shift in zip(shifts, shifts[1:], strict=False)
+            if shift.person is not None
+            and shift.person != before.person
+            and after < shift.start <= until
+        ]
+
+    def _on_call_until(self, first: Shift) -> datetime | None:
+        """When the person of `first` stops being on call: the end of the run of their shifts
+        from `first` on; None if it goes on past HANDOFF_HORIZON."""
+        ahead = self.shifts(first.rotation, first.start, first.start + HANDOFF_HORIZON)
+        return next((shift.start for shift in ahead if shift.person != first.person), None)
 
     def oncall(self, rotation_id: str, at: datetime) -> list[Person]:
         """Who is on call for `rotation_id` at `at`: one person, or nobody."""

@@ -89,15 +89,14 @@ def _start_attempt(pager: Pager, notification_id: int, now: datetime) -> _Job | 
         n = outbox.get(session, notification_id)
         if n is None or n.status != "sending":
             return None
-        incident = incidents.get(session, n.incident_id)
-        if incident is None or incident.status != "triggered":
+        if not still_wanted(session, n):
             n.status = "cancelled"
             return None
         if n.channel == "sms" and contacts.opted_out(session, n.phone):
             n.status = "skipped"
-            incidents.add_timeline(
+            outbox.add_to_timeline(
                 session,
-                n.incident_id,
+                n,
                 now,
                 "page",
                 f"sms to {n.person_name} not sent: {mask(n.phone)} replied STOP",
@@ -124,6 +123,15 @@ def _start_attempt(pager: Pager, notification_id: int, now: datetime) -> _Job | 
         return _Job(n.id, attempt.id, provider, attempt.token, n.channel, n.phone, n.body)
 
 
+def still_wanted(session: Session, n: Notification) -> bool:
+    """Whether `n` should still go out: a page while its incident is triggered; a notice
+    outside any incident (handoff) always."""
+    if n.incident_id is None:
+        return True
+    incident = incidents.get(session, n.incident_id)
+    return incident is not None and incident.status == "triggered"
+
+
 def _record_sent(pager: Pager, job: _Job, sent: Sent, now: datetime) -> None:
     with pager.db.transaction() as session:
         attempt = session.get(Attempt, job.attempt_id)
@@ -140,9 +148,9 @@ def _record_sent(pager: Pager, job: _Job, sent: Sent, now: datetime) -> None:
             n.updated_at = now
         verb = "sms" if job.channel == "sms" else "call"
         # Dated when the request went out: a fast delivery callback may be recorded before us.
-        incidents.add_timeline(
+        outbox.add_to_timeline(
             session,
-            n.incident_id,
+            n,
             attempt.created_at,
             "page",
             f"{verb} to {n.person_name} ({mask(n.phone)}) sent via {job.provider.name}",
@@ -191,18 +199,18 @@ def fail_over(
     if n.provider_index < len(providers):
         n.status = "pending"
         n.next_attempt_at = now
-        incidents.add_timeline(
+        outbox.add_to_timeline(
             session,
-            n.incident_id,
+            n,
             now,
             "failover",
             f"{verb} to {n.person_name} via {attempt.provider} failed ({why}); "
             f"trying {providers[n.provider_index].name}",
         )
         return
-    incidents.add_timeline(
+    outbox.add_to_timeline(
         session,
-        n.incident_id,
+        n,
         now,
         "failover",
         f"{verb} to {n.person_name} via {attempt.provider} failed ({why})",
@@ -221,9 +229,9 @@ def _give_up_or_retry(
         n.provider_index = 0
         n.status = "pending"
         n.next_attempt_at = now + delay
-        incidents.add_timeline(
+        outbox.add_to_timeline(
             session,
-            n.incident_id,
+            n,
             now,
             "failover",
             f"{verb} to {n.person_name}: {why}; trying again in {int(delay.total_seconds())}s",
@@ -231,9 +239,9 @@ def _give_up_or_retry(
         return
     n.status = "failed"
     n.lease_until = None
-    incidents.add_timeline(
+    outbox.add_to_timeline(
         session,
-        n.incident_id,
+        n,
         now,
         "failover",
         f"could not reach {n.person_name} by {n.channel}: {why}",

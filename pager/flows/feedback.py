@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from pager.domain.phones import mask
 from pager.flows.context import Pager
-from pager.flows.dispatch import fail_over, later_status
+from pager.flows.dispatch import fail_over, later_status, still_wanted
 from pager.flows.incidents import acknowledge_in, resolve_in
 from pager.providers.base import KeypadInput, StatusUpdate
 from pager.store import incidents, outbox
@@ -52,15 +52,10 @@ def record_status(
         latest = outbox.latest_attempt(session, n.id)
         if latest is None or latest.id != attempt.id or update.state not in _FINAL:
             return True
-        incident = incidents.get(session, n.incident_id)
         who = f"{n.person_name} ({mask(n.phone)})"
         if update.state == "failed":
             attempt.error_message = attempt.error_message or f"status {update.raw_status}"
-            if (
-                incident is not None
-                and incident.status == "triggered"
-                and n.status in ("sent", "sending")
-            ):
+            if n.status in ("sent", "sending") and still_wanted(session, n):
                 fail_over(session, pager, n, attempt, now)
                 pager.wake()
             return True
@@ -71,7 +66,7 @@ def record_status(
             "answered": f"call to {who} answered ({provider})",
             "no_answer": f"call to {who} not answered: {update.raw_status} ({provider})",
         }[update.state]
-        incidents.add_timeline(session, n.incident_id, now, "delivery", text)
+        outbox.add_to_timeline(session, n, now, "delivery", text)
     return True
 
 
@@ -89,7 +84,11 @@ def keypad(
         if n is None:
             return "This call is no longer valid. Goodbye."
         carried = [n, *outbox.digested_into(session, n.id)]
-        found = [incidents.get(session, member.incident_id) for member in carried]
+        found = [
+            incidents.get(session, member.incident_id)
+            for member in carried
+            if member.incident_id is not None
+        ]
         calls_about = [incident for incident in found if incident is not None]
         digit = pressed.digits.strip()[:1]
         act = {"1": acknowledge_in, "2": resolve_in, "3": _escalate_now}.get(digit)

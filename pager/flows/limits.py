@@ -33,8 +33,13 @@ def within_limits(
         for other in outbox.waiting_for(session, n.phone, n.channel, n.id)
         if _still_open(session, other)
     ]
-    # A digest only when the limits would otherwise hold some of them back.
-    if waiting and next_free(sent + [now] * len(waiting), limits, now) is not None:
+    # A digest only when the limits would otherwise hold some of them back; and only of
+    # pages: a notice outside any incident goes on its own.
+    if (
+        waiting
+        and n.incident_id is not None
+        and next_free(sent + [now] * len(waiting), limits, now) is not None
+    ):
         _collect_into_digest(session, n, waiting, now)
     return True
 
@@ -48,9 +53,9 @@ def _hold(session: Session, n: Notification, until: datetime, now: datetime) -> 
     n.updated_at = now
     if first_hold:
         verb = "sms" if n.channel == "sms" else "call"
-        incidents.add_timeline(
+        outbox.add_to_timeline(
             session,
-            n.incident_id,
+            n,
             now,
             "limit",
             f"{verb} to {n.person_name} ({mask(n.phone)}) held back: the per-number limit is "
@@ -64,6 +69,7 @@ def _collect_into_digest(
     group = [n, *waiting]
     pages = []
     for member in group:
+        assert member.incident_id is not None  # within_limits digests pages only
         incident = incidents.get(session, member.incident_id)
         assert incident is not None
         pages.append((incident.id, incident.service, incident.title, incident.ack_code))
@@ -79,7 +85,7 @@ def _collect_into_digest(
         other.status = "digested"
         other.digest_of = n.id
         other.updated_at = now
-    for incident_id in {member.incident_id for member in group}:
+    for incident_id in dict.fromkeys(number for number, _, _, _ in pages):
         incidents.add_timeline(
             session,
             incident_id,
@@ -90,5 +96,6 @@ def _collect_into_digest(
 
 
 def _still_open(session: Session, n: Notification) -> bool:
-    incident = incidents.get(session, n.incident_id)
+    """Whether `n` pages for an incident that is still triggered (a notice pages for none)."""
+    incident = incidents.get(session, n.incident_id) if n.incident_id is not None else None
     return incident is not None and incident.status == "triggered"

@@ -97,7 +97,8 @@ class Notification(Base):
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    # None for a notice outside any incident (a handoff notice).
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
     step: Mapped[int] = mapped_column(Integer)
     person: Mapped[str] = mapped_column(String(200))
     person_name: Mapped[str] = mapped_column(String(200))
@@ -117,6 +118,9 @@ class Notification(Base):
     sent_at: Mapped[datetime | None]
     # Held back by a limit, then carried by this other notification's digest.
     digest_of: Mapped[int | None] = mapped_column(Integer)
+    # Set on notices that must be queued once however many runners see them due
+    # (`handoff:<rotation>:<person>:<shift start>`); the unique index is what makes it once.
+    dedup_key: Mapped[str | None] = mapped_column(String(600), unique=True, index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

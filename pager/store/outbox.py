@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pager.store import runners
+from pager.store import incidents, runners
 from pager.store.models import Attempt, Notification
 
 ACTIVE = ("pending", "sending")
@@ -115,3 +116,30 @@ def digested_into(session: Session, notification_id: int) -> Sequence[Notificati
     """The held-back notifications a digest carried."""
     query = select(Notification).where(Notification.digest_of == notification_id)
     return session.scalars(query).all()
+
+
+def add_once(session: Session, notification: Notification) -> bool:
+    """Add `notification` unless one with its `dedup_key` is already queued; False then.
+
+    Several runners may try at the same instant: the unique index lets one insert win (on
+    PostgreSQL the others wait for it, then fail inside their savepoint and back off).
+    """
+    key = notification.dedup_key
+    if key is None:
+        raise ValueError("add_once needs a notification with a dedup_key")
+    if session.scalar(select(Notification.id).where(Notification.dedup_key == key)) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(notification)
+    except IntegrityError:
+        return False
+    return True
+
+
+def add_to_timeline(
+    session: Session, n: Notification, at: datetime, kind: str, message: str
+) -> None:
+    """Note on the timeline of `n`'s incident; a notice outside any incident has none."""
+    if n.incident_id is not None:
+        incidents.add_timeline(session, n.incident_id, at, kind, message)
