@@ -39,6 +39,10 @@ def build_pager(settings: Settings, *, migrate: bool = True) -> Pager:
             name: replace(b, token=b.token or secrets_store.generated(session, f"heartbeat:{name}"))
             for name, b in settings.heartbeats.items()
         }
+    # Only tokens pager made itself are shown at start-up: configured ones come from the
+    # environment, and stdout ends up in logs.
+    configured = {i.token for i in settings.integrations.values()} | set(settings.api_tokens)
+    configured |= {b.token for b in settings.heartbeats.values()}
     settings = replace(settings, integrations=integrations, api_tokens=api_tokens, heartbeats=beats)
 
     def record(message: PhoneMessage) -> None:
@@ -62,6 +66,7 @@ def build_pager(settings: Settings, *, migrate: bool = True) -> Pager:
         providers=providers,
         calendar_token=calendar_token,
         session_key=session_key,
+        configured_tokens=frozenset(t for t in configured if t),
     )
     rotations = load_rotations(pager, utcnow())
     register_heartbeats(pager, utcnow())
@@ -79,10 +84,15 @@ def banner(pager: Pager) -> str:
             f"  {integration.source} integration '{name}' -> service '{integration.service}'"
         )
         lines.append(f"    url:   {url}/integrations/{name}")
-        lines.append(f"    token: {integration.token}   (send as 'Authorization: Bearer <token>')")
+        lines.append(
+            f"    token: {_shown(pager, integration.token)}"
+            "   (send as 'Authorization: Bearer <token>')"
+        )
     for name, beat in pager.settings.heartbeats.items():
-        lines.append(f"  heartbeat '{name}': {url}/heartbeat/{name}?token={beat.token}")
-    lines.append(f"  API token: {pager.settings.api_tokens[0]}")
+        lines.append(
+            f"  heartbeat '{name}': {url}/heartbeat/{name}  token: {_shown(pager, beat.token)}"
+        )
+    lines.append(f"  API token: {_shown(pager, pager.settings.api_tokens[0])}")
     lines.append(f"  dashboard: {url}/  (sign in with the API token)")
     for provider in pager.providers:
         token = getattr(provider, "token", None)
@@ -100,3 +110,9 @@ def banner(pager: Pager) -> str:
             "  WARNING: rotation files invalid; using the last good set. Run `pager check`."
         )
     return "\n".join(lines)
+
+
+def _shown(pager: Pager, token: str | None) -> str:
+    if token and token in pager.configured_tokens:
+        return "(the one in your configuration)"
+    return token or "(none)"

@@ -39,6 +39,7 @@ class Pager:
     wake: Callable[[], None] = lambda: None
     calendar_token: str = ""  # in /calendar URLs: calendar apps can't send headers
     session_key: str = ""  # signs the dashboard's session cookie (the same in every process)
+    configured_tokens: frozenset[str] = frozenset()  # from the settings: never printed
 
     def provider(self, name: str) -> Provider | None:
         return next((p for p in self.providers if p.name == name), None)
