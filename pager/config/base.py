@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from pager.config.model import ENV_REFERENCE
@@ -27,6 +28,12 @@ class BaseReader:
             name, default = match.group(1), match.group(2)
             if name in self.env and self.env[name] != "":
                 return self.env[name]
+            path = self.env.get(f"{name}_FILE")
+            if path:  # Docker and Kubernetes secrets: the variable names a file holding it
+                secret, error = _read_secret_file(path)
+                if error:
+                    self.problem(where, f"{what}: {name}_FILE={path}: {error}")
+                return secret
             if default is not None:
                 return default
             self.problem(where, f"{what}: environment variable {name} is not set")
@@ -39,3 +46,23 @@ class BaseReader:
             if key not in allowed:
                 known = ", ".join(sorted(allowed))
                 self.problem(node.at(key), f"unknown key '{key}' in {what} (known: {known})")
+
+
+def _read_secret_file(path: str) -> tuple[str, str | None]:
+    """(the secret in the file at `path` less one trailing newline, None) or ("", what is wrong).
+
+    What is wrong never quotes the file: it holds a secret.
+    """
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        return "", f"cannot read the file ({exc.strerror or type(exc).__name__})"
+    try:
+        secret = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "", "the file is not UTF-8 text"
+    if secret.endswith("\n"):  # `echo secret > file` adds one (Windows editors: CR LF)
+        secret = secret.removesuffix("\n").removesuffix("\r")
+    if not secret:
+        return "", "the file is empty"
+    return secret, None

@@ -135,7 +135,7 @@ def _open(
         summary=event.summary,
         status="triggered",
         urgency=integration.urgency.get(event.labels.get("severity", ""), "high"),
-        ack_code=new_ack_code(incidents.open_codes(session)),
+        ack_code=_fresh_code(incidents.open_codes(session)),
         created_at=now,
         updated_at=now,
         policy=snapshot,
@@ -231,3 +231,13 @@ def _resolve_if_done(
 def _note(ids: list[int], incident_id: int) -> None:
     if incident_id not in ids:
         ids.append(incident_id)
+
+
+def _fresh_code(taken: set[str]) -> str:
+    """A 4-digit ack code, or a longer one when thousands of incidents are open at once."""
+    for digits in range(4, 9):
+        try:
+            return new_ack_code(taken, digits)
+        except ValueError:
+            continue
+    raise RuntimeError("no free ack code of up to 8 digits")  # 100 million open incidents
