@@ -84,7 +84,8 @@ def test_it_serves_a_rotations_calendar_with_the_calendar_token(sqlite_url: str)
             body = response.data.decode()
             # Alice's week (Mon 23 Nov 09:00 London) and the weeks around it, bob's in between.
             assert (
-                "DTSTART:20261123T090000Z\r\nDTEND:20261130T090000Z\r\nSUMMARY:On call: Alice Example"
+                "DTSTART:20261123T090000Z\r\nDTEND:20261130T090000Z\r\n"
+                "SUMMARY:On call: Alice Example"
                 in body
             )
             only_bob = client.get(url + "&person=bob").data.decode()

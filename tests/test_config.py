@@ -100,7 +100,8 @@ def test_it_takes_a_default_after_colon_dash(tmp_path: Path) -> None:
         ("providers: []\n", "1: providers: expected a non-empty list"),
         (
             "providers:\n  - {name: x, type: nexmo}\n",
-            "2: provider type 'nexmo' unknown (known: messagebird, sandbox, sinch, sns, twilio, vonage)",
+            "2: provider type 'nexmo' unknown "
+            "(known: messagebird, sandbox, sinch, sns, twilio, vonage)",
         ),
         (
             "providers:\n  - {name: t, type: twilio, from: '+1'}\n",
@@ -108,7 +109,8 @@ def test_it_takes_a_default_after_colon_dash(tmp_path: Path) -> None:
         ),
         (
             "integrations:\n  a: {service: s, source: nagios, token: x}\n",
-            "2: source 'nagios' unknown (known: alertmanager, grafana, github, gitlab, jenkins, pagerduty, generic)",
+            "2: source 'nagios' unknown "
+            "(known: alertmanager, grafana, github, gitlab, jenkins, pagerduty, generic)",
         ),
         (
             "integrations:\n  a: {service: s, source: grafana}\n",

@@ -268,7 +268,8 @@ def test_it_reads_targets_written_kind_colon_name():
         Target.parse("team:sre")
     assert (
         str(error.value)
-        == "bad target 'team:sre' (write rotation:<id>, members:<rotation>, person:<id> or policy:<id>)"
+        == "bad target 'team:sre' (write rotation:<id>, members:<rotation>, person:<id> "
+        "or policy:<id>)"
     )
 
 
