@@ -105,3 +105,45 @@ def test_it_refuses_a_bad_silence_naming_the_field(web, body, field) -> None:
     with freeze_time(T0):
         response = client.post("/api/v1/silences", json=body, headers=API)
     assert (response.status_code, response.json["field"]) == (400, field)
+
+
+def test_it_honours_a_maintenance_window_planned_in_the_rotation_files(database_url: str) -> None:
+    from pager.domain.rotation_schema import parse_schedule
+    from tests.conftest import ROTATIONS
+
+    text = (ROTATIONS / "team.yaml").read_text() + (
+        "maintenance:\n"
+        "  - {service: payments, from: 2026-11-25T02:00, to: 2026-11-25T04:00,\n"
+        "     timezone: Europe/London, reason: planned db upgrade}\n"
+    )
+    schedule, problems = parse_schedule([("team.yaml", text)])
+    assert problems == [] and schedule is not None
+    pager = build_pager(make_settings(database_url))
+    try:
+        pager.rotations.schedule = schedule
+        client = create_app(pager).test_client()
+        with freeze_time(T0):
+            incident_id = alert(client, "planned")
+            run_due(pager, T0)
+        detail = client.get(f"/api/v1/incidents/{incident_id}", headers=API).json
+        assert detail["timeline"][-1]["message"] == (
+            "in a planned maintenance window until 2026-11-25 04:00 UTC "
+            "(planned db upgrade, in the rotation files): nobody paged"
+        )
+        assert phone(pager, ALICE) == []
+    finally:
+        pager.db.dispose()
+
+
+def test_it_reports_a_bad_planned_window_with_its_line() -> None:
+    from pager.domain.rotation_schema import parse_schedule
+    from tests.conftest import ROTATIONS
+
+    text = (ROTATIONS / "team.yaml").read_text() + (
+        "maintenance:\n"
+        "  - {service: payment, from: 2026-11-25T02:00, to: 2026-11-25T04:00, timezone: UTC}\n"
+    )
+    schedule, problems = parse_schedule([("team.yaml", text)])
+    assert schedule is None
+    assert [str(p) for p in problems][0].startswith("team.yaml:")
+    assert "unknown service 'payment'" in str(problems[0])

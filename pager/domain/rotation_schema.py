@@ -18,10 +18,19 @@ from pager.domain.durations import parse_duration
 from pager.domain.layer_schema import read_rotation
 from pager.domain.layers import local_to_utc
 from pager.domain.rotation_fields import Checked
-from pager.domain.rotations import Override, Person, Policy, Schedule, Service, Step, Target
+from pager.domain.rotations import (
+    Maintenance,
+    Override,
+    Person,
+    Policy,
+    Schedule,
+    Service,
+    Step,
+    Target,
+)
 from pager.domain.yamldoc import Map, Problem, Seq, Where, load
 
-SECTIONS = ("people", "rotations", "overrides", "policies", "services")
+SECTIONS = ("people", "rotations", "overrides", "policies", "services", "maintenance")
 _NOUNS = {
     "people": "person",
     "rotations": "rotation",
@@ -52,6 +61,7 @@ class _Sources:
     policies: dict[str, _Entry] = field(default_factory=dict)
     services: dict[str, _Entry] = field(default_factory=dict)
     overrides: list[_Entry] = field(default_factory=list)
+    maintenance: list[_Entry] = field(default_factory=list)
 
     def named(self, kind: str) -> dict[str, _Entry]:
         """The definitions a `kind:name` target may name."""
@@ -91,6 +101,7 @@ def read_schedule(files: list[tuple[str, str]]) -> ParsedSchedule:
     policies = _each(sources.policies, lambda e: _policy(e, sources, check))
     _report_policy_cycles(sources.policies, problems)
     services = _each(sources.services, lambda e: _service(e, sources, check))
+    maintenance = [_maintenance(entry, sources, check) for entry in sources.maintenance]
     places = {
         f"{_NOUNS[section]}:{name}": entry.where
         for section in ("people", "rotations", "policies", "services")
@@ -106,6 +117,7 @@ def read_schedule(files: list[tuple[str, str]]) -> ParsedSchedule:
         overrides=tuple(o for o in overrides if o),
         policies={k: v for k, v in policies.items() if v},
         services={k: v for k, v in services.items() if v},
+        maintenance=tuple(m for m in maintenance if m),
     )
     return ParsedSchedule(schedule, [], places)
 
@@ -136,13 +148,13 @@ def _gather(files: list[tuple[str, str]], problems: list[Problem]) -> _Sources:
                 problems.append(Problem(where, message))
             elif value is None:
                 continue
-            elif section == "overrides":
+            elif section in ("overrides", "maintenance"):
                 if isinstance(value, Seq):
-                    sources.overrides.extend(
+                    getattr(sources, section).extend(
                         _Entry("", item, value.at(i)) for i, item in enumerate(value)
                     )
                 else:
-                    problems.append(Problem(where, "overrides must be a list of overrides"))
+                    problems.append(Problem(where, f"{section} must be a list"))
             else:
                 _gather_section(section, value, where, getattr(sources, section), problems)
     return sources
@@ -203,6 +215,27 @@ def _override(entry: _Entry, sources: _Sources, check: Checked) -> Override | No
         check.problems.append(Problem(body.at("from"), message))
         return None
     return override
+
+
+def _maintenance(entry: _Entry, sources: _Sources, check: Checked) -> Maintenance | None:
+    required, optional = ("service", "from", "to", "timezone"), ("reason",)
+    body = check.keys(entry.body, entry.where, "maintenance window", required, optional)
+    if body is None:
+        return None
+    service = check.name(body, "service", "service", sources.services)
+    start = check.value(body, "from", fields.local_time)
+    end = check.value(body, "to", fields.local_time)
+    zone = check.value(body, "timezone", fields.zone_name)
+    reason = check.value(body, "reason", fields.text) if "reason" in body else ""
+    if service is None or start is None or end is None or zone is None or reason is None:
+        return None
+    tz = ZoneInfo(zone)
+    window = Maintenance(service, local_to_utc(start, tz), local_to_utc(end, tz), reason)
+    if window.start >= window.end:
+        message = f"'from' must be before 'to' (from {body['from']}, to {body['to']})"
+        check.problems.append(Problem(body.at("from"), message))
+        return None
+    return window
 
 
 def _rotation_zone(entry: _Entry | None) -> ZoneInfo | None:

@@ -129,6 +129,16 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class Maintenance:
+    """A planned maintenance window from the rotation files: alerts are kept, nobody paged."""
+
+    service: str
+    start: datetime  # aware UTC
+    end: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
 class Service:
     id: str
     policy: str
@@ -169,6 +179,13 @@ class Schedule:
     overrides: tuple[Override, ...] = ()
     policies: Mapping[str, Policy] = field(default_factory=dict)
     services: Mapping[str, Service] = field(default_factory=dict)
+    maintenance: tuple[Maintenance, ...] = ()
+
+    def maintenance_at(self, service: str, at: datetime) -> Maintenance | None:
+        """The planned window covering `service` at `at`, if any."""
+        return next(
+            (m for m in self.maintenance if m.service == service and m.start <= at < m.end), None
+        )
 
     def shift_at(self, rotation_id: str, at: datetime) -> Shift:
         """The shift of `rotation_id` that holds the instant `at`."""

@@ -127,6 +127,7 @@ def _open(
         else None
     )
     silence = silences.active(session, integration.service, now)
+    planned = schedule.maintenance_at(integration.service, now) if schedule else None
     incident = Incident(
         service=integration.service,
         integration=integration.name,
@@ -140,7 +141,7 @@ def _open(
         updated_at=now,
         policy=snapshot,
         escalation_step=0,
-        escalation_due_at=None if silence else now,
+        escalation_due_at=None if silence or planned else now,
     )
     session.add(incident)
     session.flush()
@@ -159,6 +160,15 @@ def _open(
             "silenced",
             f"in a maintenance window until {silence.ends_at:%Y-%m-%d %H:%M} UTC "
             f"({silence.reason or 'no reason given'}, by {silence.created_by}): nobody paged",
+        )
+    elif planned is not None:
+        incidents.add_timeline(
+            session,
+            incident.id,
+            now,
+            "silenced",
+            f"in a planned maintenance window until {planned.end:%Y-%m-%d %H:%M} UTC "
+            f"({planned.reason or 'no reason given'}, in the rotation files): nobody paged",
         )
     elif snapshot is None:
         incidents.add_timeline(

@@ -96,14 +96,14 @@ def test_it_stores_phone_numbers_in_e164_form():
 def test_it_reports_an_unknown_top_level_key():
     assert problems_in(PEOPLE + "peple: {}\n") == [
         "r.yaml:5: unknown top-level key 'peple' "
-        "(allowed: people, rotations, overrides, policies, services)"
+        "(allowed: people, rotations, overrides, policies, services, maintenance)"
     ]
 
 
 def test_it_reports_a_file_that_is_not_a_mapping():
     assert problems_in("- alice\n") == [
         "r.yaml:1: expected a mapping with the keys "
-        "people, rotations, overrides, policies, services"
+        "people, rotations, overrides, policies, services, maintenance"
     ]
 
 
