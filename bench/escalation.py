@@ -62,7 +62,8 @@ def _outbox(running: Fleet) -> dict[int, dict[int, float]]:
         with engine.connect() as connection:
             query = select(Notification.incident_id, Notification.step, Notification.created_at)
             for incident_id, step, created in connection.execute(query):
-                rows.setdefault(incident_id, {})[step] = created.timestamp()
+                if incident_id is not None:  # handoff notices page for no incident
+                    rows.setdefault(incident_id, {})[step] = created.timestamp()
     finally:
         engine.dispose()
     return rows

@@ -55,7 +55,7 @@ def measure(
     seconds: float,
     start: float,
     steps: int,
-    budget: float = 120,
+    budget: float = 90,
 ) -> list[Step]:
     """Up to `steps` steps, each on a fresh daemon pair: double the rate after a pass, halve
     it after a fail, stop once a pass and a fail are within a factor of two, or when no step
