@@ -109,3 +109,50 @@ def test_it_holds_a_low_urgency_page_until_morning_and_pages_high_urgency_at_onc
     with freeze_time(morning):
         run_due(urgent, morning)
     assert any(m.body.startswith(f"[pager] #{low} payments") for m in phone(urgent, ALICE))
+
+
+@pytest.fixture
+def plain(database_url: str) -> Iterator[Pager]:
+    pager = build(database_url)
+    yield pager
+    pager.db.dispose()
+
+
+def many_alerts(count: int, status: str = "firing", group: str = "g", first: int = 0) -> dict:
+    body = one_alert("x", status, group=group)
+    template = body["alerts"][0]
+    body["alerts"] = [
+        dict(template, fingerprint=f"fp{n}", labels=dict(template["labels"], alertname=f"A{n}"))
+        for n in range(first, first + count)
+    ]
+    return body
+
+
+def test_a_delivery_of_many_alerts_in_one_group_is_one_incident_and_one_line(plain) -> None:
+    [incident_id] = receive(plain, "payments-am", many_alerts(1), T0).opened
+    more = receive(plain, "payments-am", many_alerts(7, first=1), T0 + timedelta(minutes=1))
+    assert (more.opened, more.updated) == ([], [incident_id])
+    view = incidents.view(plain, incident_id)
+    assert (view.alert_count, view.firing_count) == (8, 8)
+    assert view.timeline[-1].message == "7 alerts joined: A1, A2, A3, A4, A5, ..."
+    one = receive(plain, "payments-am", many_alerts(1, first=8), T0 + timedelta(minutes=2))
+    assert one.updated == [incident_id]
+    assert incidents.view(plain, incident_id).timeline[-1].message == "A8 joined"
+
+
+def test_a_delivery_that_resolves_some_alerts_says_how_many(plain) -> None:
+    [incident_id] = receive(plain, "payments-am", many_alerts(5), T0).opened
+    receive(plain, "payments-am", many_alerts(3, "resolved"), T0 + timedelta(minutes=1))
+    view = incidents.view(plain, incident_id)
+    assert (view.status, view.firing_count) == ("triggered", 2)
+    assert view.timeline[-1].message == "3 alerts resolved"
+    done = receive(plain, "payments-am", many_alerts(2, "resolved", first=3), T0)
+    assert done.resolved == [incident_id]
+    assert incidents.view(plain, incident_id).status == "resolved"
+
+
+def test_an_alert_repeated_in_one_delivery_is_stored_once(plain) -> None:
+    body = many_alerts(2)
+    body["alerts"].append(dict(body["alerts"][0]))
+    [incident_id] = receive(plain, "payments-am", body, T0).opened
+    assert incidents.view(plain, incident_id).alert_count == 2

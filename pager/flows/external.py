@@ -22,9 +22,11 @@ def acknowledge_alerts(
     An alert that is resolved, or unknown, is skipped quietly, as PagerDuty drops such events.
     """
     acknowledged: list[int] = []
+    wanted = list(fingerprints)
     with pager.db.transaction() as session:
-        for fingerprint in fingerprints:
-            alert = incidents.open_alert(session, integration.name, fingerprint)
+        found = incidents.open_alerts(session, integration.name, set(wanted))
+        for fingerprint in wanted:
+            alert = found.get(fingerprint)
             if alert is None or alert.status != "firing":
                 continue
             if acknowledge_in(session, alert.incident, integration.name, integration.source, now):

@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session
 from pager import metrics
 from pager.config import IntegrationSettings
 from pager.domain.alerts import AlertEvent
-from pager.domain.codes import new_ack_code
+from pager.domain.codes import ack_code_digits, draw_ack_code
 from pager.flows.context import Pager
 from pager.flows.incidents import resolve_in
 from pager.store import incidents, silences
 from pager.store.models import Alert, Incident
 
 log = logging.getLogger(__name__)
+_NAMES_SHOWN = 5  # alert names a "joined" timeline line lists
 
 
 @dataclass
@@ -27,14 +28,32 @@ class IntakeResult:
     resolved: list[int] = field(default_factory=list)
 
 
+@dataclass
+class _Delivery:
+    """What one delivery has looked up and changed, so that each lookup is one query for the
+    whole delivery (a storm of thousands of alerts in one group is a few queries and a flush,
+    not three round trips per alert)."""
+
+    alerts: dict[str, Alert]  # fingerprint -> its alert on an open incident
+    groups: dict[str, Incident | None] = field(default_factory=dict)
+    open_incidents: int | None = None  # for the length of new ack codes
+    joined: dict[int, list[str]] = field(default_factory=dict)  # incident id -> alert names
+    resolving: dict[int, int] = field(default_factory=dict)  # incident id -> alerts resolved
+
+
 def receive_alerts(
     pager: Pager, integration: IntegrationSettings, events: list[AlertEvent], now: datetime
 ) -> IntakeResult:
     """Store every event in one transaction; the caller answers 2xx only after this returns."""
     result = IntakeResult()
+    events = [_grouped(integration, event) for event in events]
     with pager.db.transaction() as session:
+        fingerprints = {event.fingerprint for event in events}
+        delivery = _Delivery(incidents.open_alerts(session, integration.name, fingerprints))
         for event in events:
-            _apply(pager, session, integration, event, now, result)
+            _apply(pager, session, integration, event, now, result, delivery)
+        _note_joined(session, delivery, now)
+        _resolve_finished(session, integration, delivery, now, result)
     metrics.ALERTS_RECEIVED.labels(integration.name, integration.source).inc(len(events))
     for _ in result.opened:
         metrics.INCIDENTS_OPENED.labels(integration.service).inc()
@@ -50,6 +69,14 @@ def receive_alerts(
     return result
 
 
+def _grouped(integration: IntegrationSettings, event: AlertEvent) -> AlertEvent:
+    """The event with the group key `group_by` makes of its labels, where one is set."""
+    if not integration.group_by:
+        return event
+    values = ",".join(f"{label}={event.labels.get(label, '')}" for label in integration.group_by)
+    return replace(event, group_key=f"{{{values}}}")
+
+
 def _apply(
     pager: Pager,
     session: Session,
@@ -57,17 +84,14 @@ def _apply(
     event: AlertEvent,
     now: datetime,
     result: IntakeResult,
+    delivery: _Delivery,
 ) -> None:
-    if integration.group_by:
-        values = ",".join(
-            f"{label}={event.labels.get(label, '')}" for label in integration.group_by
-        )
-        event = replace(event, group_key=f"{{{values}}}")
-    alert = incidents.open_alert(session, integration.name, event.fingerprint)
+    alert = delivery.alerts.get(event.fingerprint)
     if event.status == "resolved":
         if alert is not None and alert.status != "resolved":
             _update(alert, event, now)
-            _resolve_if_done(session, alert.incident, integration.name, now, result)
+            resolved = delivery.resolving.get(alert.incident_id, 0)
+            delivery.resolving[alert.incident_id] = resolved + 1
         return
     if alert is not None:
         reopened = alert.status == "resolved"
@@ -80,36 +104,53 @@ def _apply(
         return
     incident = None
     if event.group_key:
-        incident = incidents.open_incident_for_group(session, integration.name, event.group_key)
+        if event.group_key not in delivery.groups:
+            delivery.groups[event.group_key] = incidents.open_incident_for_group(
+                session, integration.name, event.group_key
+            )
+        incident = delivery.groups[event.group_key]
     if incident is None and integration.reopen_within is not None:
         incident = _reopen_flapping(session, integration, event, now, integration.reopen_within)
         if incident is not None:
             result.opened.append(incident.id)
     if incident is None:
-        incident = _open(pager, session, integration, event, now)
+        incident = _open(pager, session, integration, event, now, delivery)
         result.opened.append(incident.id)
     elif incident.id not in result.opened:
-        incidents.add_timeline(session, incident.id, now, "alert", f"{event.name} joined")
+        delivery.joined.setdefault(incident.id, []).append(event.name)
         incident.updated_at = now
         _note(result.updated, incident.id)
-    session.add(
-        Alert(
-            incident_id=incident.id,
-            integration=integration.name,
-            fingerprint=event.fingerprint,
-            status="firing",
-            name=event.name[:500],
-            summary=event.summary,
-            labels=dict(event.labels),
-            annotations=dict(event.annotations),
-            starts_at=event.starts_at,
-            ends_at=event.ends_at,
-            generator_url=event.generator_url,
-            first_seen_at=now,
-            last_seen_at=now,
-        )
+    if event.group_key:
+        delivery.groups[event.group_key] = incident
+    alert = Alert(
+        incident_id=incident.id,
+        integration=integration.name,
+        fingerprint=event.fingerprint,
+        status="firing",
+        name=event.name[:500],
+        summary=event.summary,
+        labels=dict(event.labels),
+        annotations=dict(event.annotations),
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        generator_url=event.generator_url,
+        first_seen_at=now,
+        last_seen_at=now,
     )
-    session.flush()
+    session.add(alert)
+    delivery.alerts[event.fingerprint] = alert
+
+
+def _note_joined(session: Session, delivery: _Delivery, now: datetime) -> None:
+    """One timeline line per incident for the alerts that joined it in this delivery."""
+    for incident_id, names in delivery.joined.items():
+        if len(names) == 1:
+            message = f"{names[0]} joined"
+        else:
+            shown = ", ".join(dict.fromkeys(names[:_NAMES_SHOWN]))
+            more = ", ..." if len(names) > _NAMES_SHOWN else ""
+            message = f"{len(names)} alerts joined: {shown}{more}"
+        incidents.add_timeline(session, incident_id, now, "alert", message)
 
 
 def _open(
@@ -118,6 +159,7 @@ def _open(
     integration: IntegrationSettings,
     event: AlertEvent,
     now: datetime,
+    delivery: _Delivery,
 ) -> Incident:
     schedule = pager.rotations.schedule
     service = schedule.services.get(integration.service) if schedule else None
@@ -136,7 +178,7 @@ def _open(
         summary=event.summary,
         status="triggered",
         urgency=integration.urgency.get(event.labels.get("severity", ""), "high"),
-        ack_code=_fresh_code(incidents.open_codes(session)),
+        ack_code=_fresh_code(session, delivery),
         created_at=now,
         updated_at=now,
         policy=snapshot,
@@ -226,16 +268,27 @@ def _update(alert: Alert, event: AlertEvent, now: datetime) -> None:
     alert.last_seen_at = now
 
 
-def _resolve_if_done(
-    session: Session, incident: Incident, source: str, now: datetime, result: IntakeResult
+def _resolve_finished(
+    session: Session,
+    integration: IntegrationSettings,
+    delivery: _Delivery,
+    now: datetime,
+    result: IntakeResult,
 ) -> None:
-    session.flush()
-    if incidents.firing_count(session, incident.id) > 0:
-        incidents.add_timeline(session, incident.id, now, "alert", "an alert resolved")
-        _note(result.updated, incident.id)
+    """Resolve the incidents whose last firing alert resolved in this delivery."""
+    if not delivery.resolving:
         return
-    if resolve_in(session, incident, source, "all its alerts resolved", now):
-        result.resolved.append(incident.id)
+    session.flush()
+    for incident_id, count in delivery.resolving.items():
+        incident = session.get(Incident, incident_id)
+        if incident is None:
+            continue
+        if incidents.firing_count(session, incident_id) > 0:
+            message = "an alert resolved" if count == 1 else f"{count} alerts resolved"
+            incidents.add_timeline(session, incident_id, now, "alert", message)
+            _note(result.updated, incident_id)
+        elif resolve_in(session, incident, integration.name, "all its alerts resolved", now):
+            result.resolved.append(incident_id)
 
 
 def _note(ids: list[int], incident_id: int) -> None:
@@ -243,11 +296,10 @@ def _note(ids: list[int], incident_id: int) -> None:
         ids.append(incident_id)
 
 
-def _fresh_code(taken: set[str]) -> str:
-    """A 4-digit ack code, or a longer one when thousands of incidents are open at once."""
-    for digits in range(4, 9):
-        try:
-            return new_ack_code(taken, digits)
-        except ValueError:
-            continue
-    raise RuntimeError("no free ack code of up to 8 digits")  # 100 million open incidents
+def _fresh_code(session: Session, delivery: _Delivery) -> str:
+    """An ack code no open incident has: 4 digits, longer only when thousands are open."""
+    if delivery.open_incidents is None:
+        delivery.open_incidents = incidents.open_count(session)
+    digits = ack_code_digits(delivery.open_incidents)
+    delivery.open_incidents += 1
+    return draw_ack_code(digits, lambda code: incidents.code_in_use(session, code))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from pager.store.models import Alert, Incident, Notification, TimelineEntry
 
 OPEN = ("triggered", "acknowledged")
+_IN_CHUNK = 500  # values per IN (...): well under every driver's parameter limit
 
 
 def get(session: Session, incident_id: int, *, skip_locked: bool = False) -> Incident | None:
@@ -21,19 +22,24 @@ def get(session: Session, incident_id: int, *, skip_locked: bool = False) -> Inc
     return session.scalars(query).first()
 
 
-def open_alert(session: Session, integration: str, fingerprint: str) -> Alert | None:
-    """The alert with this fingerprint on an open incident, if any."""
-    query = (
-        select(Alert)
-        .join(Incident)
-        .where(
-            Alert.integration == integration,
-            Alert.fingerprint == fingerprint,
-            Incident.status.in_(OPEN),
+def open_alerts(session: Session, integration: str, fingerprints: set[str]) -> dict[str, Alert]:
+    """The alerts with these fingerprints on open incidents (the newest of each), in a few
+    queries whatever their number."""
+    found: dict[str, Alert] = {}
+    keys = sorted(fingerprints)
+    for start in range(0, len(keys), _IN_CHUNK):
+        query = (
+            select(Alert)
+            .join(Incident)
+            .where(
+                Alert.integration == integration,
+                Alert.fingerprint.in_(keys[start : start + _IN_CHUNK]),
+                Incident.status.in_(OPEN),
+            )
+            .order_by(Alert.id)
         )
-        .order_by(Alert.id.desc())
-    )
-    return session.scalars(query).first()
+        found.update((alert.fingerprint, alert) for alert in session.scalars(query))
+    return found
 
 
 def open_incident_for_group(session: Session, integration: str, group_key: str) -> Incident | None:
@@ -49,8 +55,14 @@ def open_incident_for_group(session: Session, integration: str, group_key: str) 
     return session.scalars(query).first()
 
 
-def open_codes(session: Session) -> set[str]:
-    return set(session.scalars(select(Incident.ack_code).where(Incident.status.in_(OPEN))))
+def open_count(session: Session) -> int:
+    return session.scalar(select(func.count()).where(Incident.status.in_(OPEN))) or 0
+
+
+def code_in_use(session: Session, code: str) -> bool:
+    """Whether an open incident has this ack code (one indexed lookup, not a list of codes)."""
+    query = select(Incident.id).where(Incident.status.in_(OPEN), Incident.ack_code == code)
+    return session.scalar(query.limit(1)) is not None
 
 
 def firing_count(session: Session, incident_id: int) -> int:
