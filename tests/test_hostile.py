@@ -296,13 +296,6 @@ def storm(size: int = MAX_BODY) -> tuple[bytes, int]:
     return body, count
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a 1 MiB delivery of ~25,000 alerts (one group) takes minutes, not seconds: a query "
-    "and a flush per alert in pager/flows/intake.py receive_alerts/_apply, all under the write "
-    "lock, so every other delivery waits. Batch the lookups and inserts, or cap the alerts "
-    "per delivery",
-)
 def test_it_stores_a_storm_that_fills_one_mebibyte_in_time(everything) -> None:
     pager, client = everything
     body, count = storm()
