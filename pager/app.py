@@ -19,9 +19,11 @@ from pager.store.models import SandboxMessage
 log = logging.getLogger(__name__)
 
 
-def build_pager(settings: Settings, *, migrate: bool = True) -> Pager:
-    """Open the store (migrating it), fill generated tokens, build providers, load rotations."""
-    db = Database(settings.database_url)
+def build_pager(settings: Settings, *, migrate: bool = True, durable: bool = True) -> Pager:
+    """Open the store (migrating it), fill generated tokens, build providers, load rotations.
+
+    `durable=False` for a process that answers no webhooks (`pager worker`): see `Database`."""
+    db = Database(settings.database_url, durable=durable)
     if migrate:
         db.upgrade()
     with db.transaction() as session:

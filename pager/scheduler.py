@@ -26,6 +26,9 @@ from pager.store.wakeups import Listener
 
 log = logging.getLogger(__name__)
 HEARTBEAT = 1.0  # seconds; runners.DEAD_AFTER is three beats
+# How often to look for handoffs (each look works out every rotation's shifts): handoffs
+# come hours apart and a notice is still sent up to handoffs.CATCH_UP late.
+HANDOFF_LOOK = timedelta(seconds=30)
 
 
 class Runner:
@@ -43,6 +46,7 @@ class Runner:
         self._thread = threading.Thread(target=self._loop, name="pager-runner", daemon=True)
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._listener = Listener(pager.db, self.wake)
+        self._next_handoff_look: datetime | None = None
 
     def start(self) -> None:
         host = socket.gethostname()[:200]
@@ -96,7 +100,9 @@ class Runner:
     def run_once(self, now: datetime) -> None:
         check_heartbeats(self.pager, now)
         escalate.escalate_due(self.pager, now)
-        handoffs.queue_handoff_notices(self.pager, now)
+        if self._next_handoff_look is None or now >= self._next_handoff_look:
+            handoffs.queue_handoff_notices(self.pager, now)
+            self._next_handoff_look = now + HANDOFF_LOOK
         with self._lock:
             free = self._free
         if free:
@@ -119,7 +125,7 @@ class Runner:
     def _alarm_at_next_deadline(self) -> None:
         with self._lock:
             busy = self._free == 0  # a sender finishing wakes us; no need to poll the outbox
-        with self.pager.db.transaction() as session:
+        with self.pager.db.read() as session:
             times = [incidents.next_escalation_due(session)]
             if not busy:
                 times.append(outbox.next_due(session))

@@ -107,7 +107,7 @@ def test_it_keeps_a_live_runners_send_until_its_lease_ends(pager: Pager) -> None
 
 def test_it_wakes_a_listening_worker_on_notify(pager: Pager) -> None:
     if pager.db.dialect != "postgresql":
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite workers poll")
+        pytest.skip("NOTIFY is PostgreSQL's; on SQLite a commit wakes (tests/test_store_db.py)")
     woken = threading.Event()
     listener = Listener(pager.db, woken.set)
     listener.start()

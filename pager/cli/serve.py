@@ -131,7 +131,7 @@ def web(config_path: Path | None, bind: str | None, workers: int) -> None:
 def worker(config_path: Path | None, poll: float) -> None:
     """Run only the escalation runner and senders; pair it with `pager web`."""
     _logging()
-    pager = build_pager(settings_from(config_path, None))
+    pager = build_pager(settings_from(config_path, None), durable=False)
     runner = Runner(pager, poll=poll)
     watcher = RotationWatcher(pager)
     runner.start()

@@ -1,9 +1,9 @@
 """Handoff notices: an SMS to each person coming on call, as their shift starts.
 
 A notice is an outbox notification with no incident, sent by `dispatch` like any page (limits,
-failover, STOP). Every runner looks on every wake-up; the notice's unique `dedup_key` makes
-it queued once per handoff however many runners look, and a restarted runner still sends one
-it missed by a few minutes (CATCH_UP), never news hours old.
+failover, STOP). Every runner looks every half minute (scheduler.HANDOFF_LOOK); the notice's
+unique `dedup_key` makes it queued once per handoff however many runners look, and a restarted
+runner still sends one it missed by a few minutes (CATCH_UP), never news hours old.
 """
 
 from __future__ import annotations

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,7 +15,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK_ID = 7_401_202_611  # any constant; serialises migrations across instances
 
 
-def _sqlite_engine(url: str) -> Engine:
+_READ = "pager_read"  # execution option: a transaction that only reads
+
+
+def _sqlite_engine(url: str, durable: bool) -> Engine:
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
@@ -31,8 +33,10 @@ def _sqlite_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         # FULL: a transaction that committed survives power loss, not only a process crash;
-        # we answer 2xx only after commit, so that promise needs FULL.
-        cursor.execute("PRAGMA synchronous=FULL")
+        # we answer 2xx only after commit, so that promise needs FULL. NORMAL (WAL) survives a
+        # crash of the process but may lose the last commits to a power cut: fine for a worker,
+        # whose every write the outbox turns into a step run again or a page sent again.
+        cursor.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
@@ -40,22 +44,37 @@ def _sqlite_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Take the write lock up front: a deferred transaction that later upgrades to a writer
-        # fails with SQLITE_BUSY instead of waiting.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # fails with SQLITE_BUSY instead of waiting. A read-only one (`Database.read`) takes
+        # no lock: WAL readers never wait for the writer.
+        conn.exec_driver_sql(
+            "BEGIN" if conn.get_execution_options().get(_READ) else "BEGIN IMMEDIATE"
+        )
 
     return engine
 
 
 class Database:
-    """One engine and its sessions. `transaction()` is the only way flows touch the store."""
+    """One engine and its sessions. `transaction()` (and `read()` for queries that change
+    nothing) is the only way flows touch the store.
 
-    def __init__(self, url: str) -> None:
+    `durable=False` relaxes SQLite's fsync to what a crash (not a power cut) needs: for
+    processes that never answer a 2xx for what they write (`pager worker`).
+    """
+
+    def __init__(self, url: str, *, durable: bool = True) -> None:
         self.url = url
         if url.startswith("sqlite"):
-            self.engine = _sqlite_engine(url)
+            self.engine = _sqlite_engine(url, durable)
+            # SQLite has one writer at a time: threads of this process queue here, in turn,
+            # rather than in SQLite's busy handler, which sleeps in growing steps.
+            self._writer: threading.RLock | None = threading.RLock()
         else:
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+            self._writer = None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            self.engine.execution_options(**{_READ: True}), expire_on_commit=False
+        )
 
     @property
     def dialect(self) -> str:
@@ -64,11 +83,25 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on error."""
-        with self._sessions() as session, session.begin():
+        with self._writer or nullcontext(), self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for queries only: on SQLite it neither takes nor waits for the write lock
+        (it sees the last commit). It is rolled back at the end: nothing written in it stays."""
+        with self._readers() as session:
+            session.begin()
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration; safe when several instances start at once."""
+        from alembic import command  # only here: it costs every process memory and start time
+        from alembic.config import Config
+
         with self.engine.connect() as connection:
             if self.dialect == "postgresql":
                 connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _MIGRATION_LOCK_ID})

@@ -1,8 +1,9 @@
-"""Wake runners in other processes when there is new work: PostgreSQL LISTEN/NOTIFY.
+"""Wake runners in other processes when there is new work.
 
-`pager web` commits an alert and notifies; `pager worker` listens and runs at once instead of
-waiting for its next look at the database. On SQLite there is nothing to listen to: workers
-poll (the database is on one machine, so a short poll is cheap).
+PostgreSQL: `pager web` commits an alert and notifies; `pager worker` LISTENs and runs at once
+instead of waiting for its next look at the database. SQLite has nothing to listen to, but
+`PRAGMA data_version` changes whenever another connection commits, and asking costs no disk
+read: the worker asks every few milliseconds and wakes when it changes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import text
 from pager.store.db import Database
 
 CHANNEL = "pager_wake"
+SQLITE_LOOK = 0.02  # seconds between looks at SQLite's data_version
 log = logging.getLogger(__name__)
 
 
@@ -28,7 +30,8 @@ def notify(db: Database) -> None:
 
 
 class Listener:
-    """Calls `wake` whenever another process notifies; reconnects after errors."""
+    """Calls `wake` whenever another process notifies (PostgreSQL) or another connection
+    commits (SQLite); reconnects after errors."""
 
     def __init__(self, db: Database, wake: Callable[[], None]) -> None:
         self.db = db
@@ -37,7 +40,7 @@ class Listener:
         self._thread = threading.Thread(target=self._run, name="pager-listen", daemon=True)
 
     def start(self) -> None:
-        if self.db.dialect == "postgresql":
+        if self.db.dialect in ("postgresql", "sqlite"):
             self._thread.start()
 
     def stop(self) -> None:
@@ -48,7 +51,7 @@ class Listener:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self._listen()
+                self._listen() if self.db.dialect == "postgresql" else self._watch()
             except Exception:  # a database restart must not end the listening for good
                 log.exception("event=listen_error")
                 self._stop.wait(1.0)
@@ -64,5 +67,19 @@ class Listener:
             while not self._stop.is_set():
                 for _ in connection.notifies(timeout=1.0, stop_after=1):
                     self.wake()
+        finally:
+            raw.invalidate()
+
+    def _watch(self) -> None:
+        raw = self.db.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            seen = None
+            while not self._stop.is_set():
+                version = cursor.execute("PRAGMA data_version").fetchone()[0]
+                if version != seen:
+                    seen = version
+                    self.wake()  # the first look wakes too: anything committed before it
+                self._stop.wait(SQLITE_LOOK)
         finally:
             raw.invalidate()
