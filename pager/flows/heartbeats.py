@@ -37,6 +37,11 @@ def heard(pager: Pager, beat: HeartbeatSettings, now: datetime) -> datetime:
 
 def check_heartbeats(pager: Pager, now: datetime) -> list[str]:
     """Open an incident for every heartbeat that went quiet; returns their names."""
+    if not pager.settings.heartbeats:
+        return []
+    with pager.db.read() as session:  # most wake-ups find none: then take no write lock
+        if not heartbeats.overdue(session, now):
+            return []
     with pager.db.transaction() as session:
         missed = [
             name for name in heartbeats.overdue(session, now) if name in pager.settings.heartbeats

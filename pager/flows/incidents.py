@@ -90,10 +90,7 @@ def resolve_in(session: Session, incident: Incident, by: str, via: str, now: dat
 
 
 def _cancel_pending(session: Session, incident_id: int, now: datetime) -> None:
-    for notification in outbox.active_for_incident(session, incident_id):
-        if notification.status == "pending":
-            notification.status = "cancelled"
-            notification.updated_at = now
+    outbox.cancel_pending(session, incident_id, now)
 
 
 def acknowledge(pager: Pager, incident_id: int, by: str, via: str, now: datetime) -> IncidentView:
@@ -116,6 +113,9 @@ def unacknowledge(pager: Pager, incident_id: int, by: str, now: datetime) -> Inc
 
 def expire_acknowledgements(pager: Pager, now: datetime) -> list[int]:
     """Acknowledged incidents whose ack timeout passed with no resolve escalate again."""
+    with pager.db.read() as session:  # on nearly every wake-up there is none: no write lock
+        if not incidents.acks_expired(session, now):
+            return []
     expired = []
     with pager.db.transaction() as session:
         for incident in incidents.acks_expired(session, now):
@@ -136,12 +136,12 @@ def resolve(pager: Pager, incident_id: int, by: str, via: str, now: datetime) ->
 
 
 def view(pager: Pager, incident_id: int) -> IncidentView:
-    with pager.db.transaction() as session:
+    with pager.db.read() as session:
         return _view(session, _get(session, incident_id), with_timeline=True)
 
 
 def listing(pager: Pager, status: str | None, limit: int = 100) -> list[IncidentView]:
-    with pager.db.transaction() as session:
+    with pager.db.read() as session:
         found = incidents.listing(session, status, limit)
         return [_view(session, incident, with_timeline=False) for incident in found]
 

@@ -76,7 +76,7 @@ def add_silence(
 
 
 def list_silences(pager: Pager, now: datetime) -> list[SilenceView]:
-    with pager.db.transaction() as session:
+    with pager.db.read() as session:
         return [_view(s) for s in silences.current_and_future(session, now)]
 
 
