@@ -103,17 +103,26 @@ def web(config_path: Path | None, bind: str | None, workers: int) -> None:
     settings = settings_from(config_path, bind)
     Database(settings.database_url).upgrade()  # once, before the workers fork
 
+    pager = build_pager(settings, migrate=False)
+    # The runner lives in `pager worker`: tell it about new work at once (PostgreSQL; on
+    # SQLite it sees the commit).
+    pager.wake = lambda: wakeups.notify(pager.db)
+
+    def post_fork(_server: Any, _worker: Any) -> None:
+        # Workers share the code and rotations loaded once in the master (copy on write);
+        # each needs its own database connections and its own watcher thread.
+        pager.db.engine.dispose(close=False)
+        RotationWatcher(pager).start()
+
     class _Gunicorn(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", settings.bind)
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", None)
+            self.cfg.set("preload_app", True)
+            self.cfg.set("post_fork", post_fork)
 
         def load(self) -> Any:
-            pager = build_pager(settings, migrate=False)
-            # The runner lives in `pager worker`: tell it about new work at once (PostgreSQL).
-            pager.wake = lambda: wakeups.notify(pager.db)
-            RotationWatcher(pager).start()
             return create_app(pager)
 
     _Gunicorn().run()
