@@ -131,6 +131,7 @@ def write_config(path: Path, rotations: Path, url: str, twilio_url: str, people:
         "    auth_token: ${TWILIO_AUTH_TOKEN}",
         f'    from: "{TWILIO_NUMBER}"',
         f"    api_base_url: {twilio_url}",
+        "    rate: unlimited",  # measure pager, not a long code's default 1/s
         "integrations:",
     ]
     token = '"${PAYMENTS_AM_TOKEN}"'

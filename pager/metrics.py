@@ -44,3 +44,9 @@ ROTATIONS_VALID = Gauge(
     "1 when the rotation files on disk validate, else 0",
     registry=REGISTRY,
 )
+ROTATIONS_GIT_FETCH_OK = Gauge(
+    "pager_rotations_git_fetch_ok",
+    "1 when the last fetch of the rotations git repository worked, else 0 (rotations from git)",
+    ["branch"],
+    registry=REGISTRY,
+)

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from pager.flows import dispatch, escalate, handoffs
+from pager.domain.routing import names_carriers
+from pager.flows import carriers, dispatch, escalate, handoffs
 from pager.flows.context import Pager, utcnow
 from pager.flows.heartbeats import check_heartbeats
 from pager.flows.rotations import load_rotations
@@ -58,6 +59,15 @@ class Runner:
         self.pager.wake = self.wake
         self._scheduler.add_job(self.wake, "interval", seconds=self.poll, id="poll")
         self._scheduler.add_job(self._beat, "interval", seconds=HEARTBEAT, id="heartbeat")
+        if names_carriers(self.pager.settings.routing):
+            # In a scheduler thread, not the runner's: lookups take seconds, sends don't wait.
+            self._scheduler.add_job(
+                self._refresh_carriers,
+                "interval",
+                seconds=carriers.REFRESH_EVERY.total_seconds(),
+                id="carriers",
+                next_run_time=utcnow(),
+            )
         self._scheduler.start()
         self._listener.start()
         self._thread.start()
@@ -84,6 +94,12 @@ class Runner:
         except Exception:
             log.exception("event=heartbeat_error runner=%s", self.id)
 
+    def _refresh_carriers(self) -> None:
+        try:
+            carriers.refresh_carriers(self.pager, utcnow(), lambda: not self._stop.is_set())
+        except Exception:  # a lookup never stops paging; the next refresh tries again
+            log.exception("event=carrier_refresh_error")
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._nudge.wait()
@@ -99,7 +115,7 @@ class Runner:
 
     def run_once(self, now: datetime) -> None:
         check_heartbeats(self.pager, now)
-        escalate.escalate_due(self.pager, now)
+        escalate.escalate_due(self.pager, now, rounds=1)  # then send; the next pass does more
         if self._next_handoff_look is None or now >= self._next_handoff_look:
             handoffs.queue_handoff_notices(self.pager, now)
             self._next_handoff_look = now + HANDOFF_LOOK
@@ -154,7 +170,9 @@ def _process_exists(pid: int) -> bool:
 
 
 class RotationWatcher:
-    """Reloads the rotation files when they change (and on demand: SIGHUP, the API).
+    """Reloads the rotation files when they change (and on demand: SIGHUP, the API). With a
+    git repository (`rotations: {git: ...}`) it fetches the branch every `every` instead,
+    the first time as it starts.
 
     Every process that pages or opens incidents runs one: `pager serve`, each `pager web`
     worker and `pager worker`. A set that does not validate never replaces the one in force.
@@ -163,9 +181,14 @@ class RotationWatcher:
     def __init__(self, pager: Pager, *, interval: float = 2.0) -> None:
         self.pager = pager
         self._scheduler = BackgroundScheduler(timezone="UTC")
-        self._scheduler.add_job(self.check, "interval", seconds=interval, id="rotations")
+        git = pager.settings.rotations_git
+        self.every = git.every.total_seconds() if git else interval
 
     def start(self) -> None:
+        at_once = {"next_run_time": utcnow()} if self.pager.settings.rotations_git else {}
+        self._scheduler.add_job(
+            self.check, "interval", seconds=self.every, id="rotations", **at_once
+        )
         self._scheduler.start()
 
     def stop(self) -> None:

@@ -85,8 +85,7 @@ def test_it_serves_a_rotations_calendar_with_the_calendar_token(sqlite_url: str)
             # Alice's week (Mon 23 Nov 09:00 London) and the weeks around it, bob's in between.
             assert (
                 "DTSTART:20261123T090000Z\r\nDTEND:20261130T090000Z\r\n"
-                "SUMMARY:On call: Alice Example"
-                in body
+                "SUMMARY:On call: Alice Example" in body
             )
             only_bob = client.get(url + "&person=bob").data.decode()
             assert "Alice" not in only_bob and "Bob Example" in only_bob

@@ -133,7 +133,7 @@ def test_it_refuses_an_overlapping_override_leaving_the_file_as_it_was(workdir):
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == (
-        "rotations/example.yaml:48:5: override overlaps the override at rotations/example.yaml:47 "
+        "rotations/example.yaml:57:5: override overlaps the override at rotations/example.yaml:56 "
         "on rotation 'sre-primary'\n"
         "Error: not added: the override would not validate; "
         "nothing was written to rotations/example.yaml\n"

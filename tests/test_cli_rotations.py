@@ -8,7 +8,8 @@ import pytest
 from click.testing import CliRunner
 from freezegun import freeze_time
 
-from pager.cli.rotations import check, oncall
+from pager.cli.check import check
+from pager.cli.rotations import oncall
 
 EXAMPLE = Path(__file__).parents[1] / "rotations" / "example.yaml"
 
@@ -29,6 +30,12 @@ CAROL_AT_CHRISTMAS = {
     "end": "2026-12-27T09:00:00Z",
     "override": True,
 }
+
+
+@pytest.fixture(autouse=True)
+def no_config(monkeypatch):
+    """`pager check` reads PAGER_CONFIG as `pager serve` does: these tests check rotations only."""
+    monkeypatch.delenv("PAGER_CONFIG", raising=False)
 
 
 @pytest.fixture
@@ -252,7 +259,7 @@ def test_it_reports_the_gap_before_a_rotation_starts(workdir):
     result = CliRunner().invoke(check, ["--at", "2025-12-20T00:00Z"])
 
     assert result.stdout == (
-        "rotations/example.yaml:63:3: warning: service 'payments' has nobody on call "
+        "rotations/example.yaml:74:3: warning: service 'payments' has nobody on call "
         "from Sat 2025-12-20 00:00 to Mon 2026-01-05 09:00 (Europe/London)\n"
         "ok: 3 people, 1 rotation, 1 override, 1 policy, 1 service in 1 file\n"
     )

@@ -34,8 +34,7 @@ def test_it_adds_lists_and_ends_a_maintenance_window(tmp_path: Path) -> None:
         )
         assert added.exit_code == 0, added.output
         assert (
-            added.output
-            == "silenced #1  payments  2026-11-25 03:00 -> 2026-11-25 04:30 UTC  "
+            added.output == "silenced #1  payments  2026-11-25 03:00 -> 2026-11-25 04:30 UTC  "
             "by dana: db upgrade\n"
         )
         listed = runner.invoke(main, ["silence", "list", "--config", str(config)])

@@ -319,7 +319,7 @@ def test_it_shows_rotation_problems_in_a_red_banner(signed_in, pager, rotations)
     assert state.problems and state.schedule is not None
     page = text(signed_in.get("/"))
     assert "banner-danger" in page
-    assert "The rotation files on disk are invalid" in page
+    assert "The rotation files are invalid" in page
     for problem in state.problems:
         assert str(problem) in page
     assert "team.yaml:" in page

@@ -346,6 +346,7 @@ def test_it_confirms_every_ack_even_past_the_auto_reply_limit(pager: Pager) -> N
     answers = [sms_from(pager, ALICE, f"ACK {code}", ack_at) for code in codes]
     assert all(a is not None and a.startswith("Acknowledged") for a in answers), answers
 
+
 def test_it_acts_once_on_a_replayed_inbound_message(pager: Pager) -> None:
     incident_id = open_and_page(pager)
     code = code_of(phone(pager, ALICE)[0].body)

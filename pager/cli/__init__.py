@@ -2,8 +2,9 @@
 
 import click
 
+from pager.cli.check import check
 from pager.cli.override import override
-from pager.cli.rotations import check, oncall
+from pager.cli.rotations import oncall
 from pager.cli.serve import db, serve, web, worker
 from pager.cli.silence import silence
 

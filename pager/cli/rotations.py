@@ -1,4 +1,4 @@
-"""`pager check` and `pager oncall`: the rotation files from the command line.
+"""`pager oncall`, and what every command reading the rotation files shares (see `check`).
 
 Exit codes fit CI: 0 clean (warnings allowed), 1 problems in the files, 2 usage or I/O errors.
 """
@@ -7,23 +7,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 
-from pager.domain.coverage import service_gaps
 from pager.domain.rotation_fields import unknown_name
-from pager.domain.rotation_schema import parse_schedule, read_schedule
+from pager.domain.rotation_schema import parse_schedule
 from pager.domain.rotations import BEGINNING_OF_TIME, END_OF_TIME, Schedule, Shift
 from pager.domain.yamldoc import Problem
 from pager.flows.rotations import read_files
 
 DEFAULT_DIRECTORY = "rotations/"
-COVERAGE = timedelta(weeks=4)
-FORMATS = ("text", "github")
 
 
 class UnusableInput(click.ClickException):
@@ -66,16 +63,20 @@ class Instant(click.ParamType):
 def report(
     problems: Sequence[Problem], severity: str = "error", output: str = "text", err: bool = False
 ) -> None:
-    """Print each problem on a line: `file:line:column: message` (with `warning: ` before a
-    warning's message), or as a GitHub Actions annotation when `output` is github."""
+    """Print each problem on a line: `file:line:column: message` (with `warning: ` or `note: `
+    before a warning's or a notice's message), or as a GitHub Actions annotation (error, warning
+    or notice) when `output` is github."""
     for problem in problems:
         line = _annotation(problem, severity) if output == "github" else _line(problem, severity)
         click.echo(line, err=err)
 
 
+_PREFIXES = {"warning": "warning: ", "notice": "note: "}
+
+
 def _line(problem: Problem, severity: str) -> str:
     where = problem.where
-    prefix = "warning: " if severity == "warning" else ""
+    prefix = _PREFIXES.get(severity, "")
     return f"{where.file}:{where.line}:{where.column}: {prefix}{problem.message}"
 
 
@@ -90,53 +91,6 @@ def _annotation(problem: Problem, severity: str) -> str:
 
 def _escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-@click.command()
-@click.argument("directory", default=DEFAULT_DIRECTORY, metavar="[DIR]")
-@click.option("--strict", is_flag=True, help="Coverage gaps are errors (exit 1), not warnings.")
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="text: file:line:column: message; github: GitHub Actions annotations.",
-)
-@click.option("--at", type=Instant(), help="Start of the 4-week coverage report (default: now).")
-def check(directory: str, strict: bool, output: str, at: datetime | None) -> None:
-    """Check the rotation files in DIR (default: rotations/), or one file: every problem, then
-    when each service's first escalation step pages nobody in the next 4 weeks."""
-    files = rotation_files(directory)
-    parsed = read_schedule(files)
-    if parsed.schedule is None:
-        report(parsed.problems, "error", output)
-        raise SystemExit(1)
-    start = at or datetime.now(UTC)
-    gaps = [
-        Problem(parsed.places[f"service:{gap.service}"], gap.describe())
-        for gap in service_gaps(parsed.schedule, start, start + COVERAGE)
-    ]
-    report(gaps, "error" if strict else "warning", output)
-    if strict and gaps:
-        raise SystemExit(1)
-    click.echo(f"ok: {_counts(parsed.schedule)} in {_count(len(files), 'file', 'files')}")
-
-
-def _counts(schedule: Schedule) -> str:
-    return ", ".join(
-        [
-            _count(len(schedule.people), "person", "people"),
-            _count(len(schedule.rotations), "rotation", "rotations"),
-            _count(len(schedule.overrides), "override", "overrides"),
-            _count(len(schedule.policies), "policy", "policies"),
-            _count(len(schedule.services), "service", "services"),
-        ]
-    )
-
-
-def _count(number: int, singular: str, plural: str) -> str:
-    return f"{number} {singular if number == 1 else plural}"
 
 
 def valid_schedule(directory: str) -> Schedule:
@@ -244,7 +198,7 @@ def _now_table(schedule: Schedule, shifts: list[Shift]) -> str:
                 _local_text(schedule, shift, shift.end),
             )
         )
-    return _columns(rows)
+    return columns(rows)
 
 
 def _shifts_table(schedule: Schedule, shifts: list[Shift]) -> str:
@@ -259,10 +213,10 @@ def _shifts_table(schedule: Schedule, shifts: list[Shift]) -> str:
                 _local_text(schedule, shift, shift.end),
             )
         )
-    return _columns(rows)
+    return columns(rows)
 
 
-def _columns(rows: Sequence[tuple[str, ...]]) -> str:
+def columns(rows: Sequence[tuple[str, ...]]) -> str:
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()

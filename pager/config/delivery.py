@@ -6,16 +6,26 @@ import re
 from datetime import timedelta
 
 from pager.config.base import BaseReader
-from pager.config.model import HeartbeatSettings, ProviderSettings
+from pager.config.model import PROVIDER_FLAGS, HeartbeatSettings, ProviderSettings
 from pager.domain.durations import parse_duration
 from pager.domain.limits import DEFAULT_LIMITS, Limit
-from pager.domain.yamldoc import Map, Seq
+from pager.domain.routing import carrier_key
+from pager.domain.yamldoc import Map, Seq, Where
 
 _LIMIT = re.compile(r"\s*(\d+)\s*/\s*(\S+)\s*")
 _PREFIX = re.compile(r"\+\d{1,6}")
 
 
 class DeliveryReader(BaseReader):
+    def provider_option(self, name: str, key: str, value: object, where: Where) -> str:
+        """One option of provider `name` as text; a flag (one_way) is "true" or ""."""
+        if key not in PROVIDER_FLAGS:
+            return self.text(value, where, f"provider '{name}' {key}")
+        if not isinstance(value, bool):
+            self.problem(where, f"provider '{name}' {key}: expected true or false")
+            return ""
+        return "true" if value else ""
+
     def limits(self, doc: Map) -> dict[str, tuple[Limit, ...]]:
         """`limits: {sms: [5/15m, 11/1h], voice: [3/15m]}`; a channel left out keeps its default,
         `[]` turns its limits off."""
@@ -51,7 +61,8 @@ class DeliveryReader(BaseReader):
     def routing(
         self, doc: Map, providers: tuple[ProviderSettings, ...]
     ) -> dict[str, tuple[str, ...]]:
-        """`routing: {"+1": [twilio, vonage], default: [vonage]}`: provider order by prefix."""
+        """`routing: {"carrier:Verizon Wireless": [twilio-vz], "+1": [twilio, vonage],
+        default: [vonage]}`: provider order by carrier, else by prefix."""
         if "routing" not in doc:
             return {}
         section = doc["routing"]
@@ -60,22 +71,46 @@ class DeliveryReader(BaseReader):
             return {}
         names = [p.name for p in providers]
         result = {}
-        for prefix, value in section.items():
-            where = section.at(prefix)
-            if prefix != "default" and not _PREFIX.fullmatch(prefix):
-                self.problem(where, f"routing: '{prefix}' is not a prefix like \"+44\" or default")
+        carriers: dict[tuple[str, str], str] = {}  # (prefix, carrier casefolded) -> key
+        for key, value in section.items():
+            where = section.at(key)
+            self.route_key(key, where, carriers)
             if not isinstance(value, Seq) or not value:
-                self.problem(where, f"routing {prefix}: expected a list of provider names")
+                self.problem(where, f"routing {key}: expected a list of provider names")
                 continue
-            order = [self.text(v, value.at(i), f"routing {prefix}") for i, v in enumerate(value)]
+            order = [self.text(v, value.at(i), f"routing {key}") for i, v in enumerate(value)]
             for i, name in enumerate(order):
                 if name not in names:
                     known = ", ".join(names)
                     self.problem(
-                        value.at(i), f"routing {prefix}: no provider '{name}' (known: {known})"
+                        value.at(i), f"routing {key}: no provider '{name}' (known: {known})"
                     )
-            result[prefix] = tuple(order)
+            result[key] = tuple(order)
         return result
+
+    def route_key(self, key: str, where: Where, carriers: dict[tuple[str, str], str]) -> None:
+        """A routing key: `default`, a prefix, `carrier:NAME` or `+PREFIX carrier:NAME`; two
+        keys for the same carrier (case aside) and prefix are one too many."""
+        parts = carrier_key(key)
+        if parts is None:
+            if key != "default" and not _PREFIX.fullmatch(key):
+                self.problem(
+                    where,
+                    f"routing: '{key}' is not a prefix like \"+44\", a carrier like "
+                    '"carrier:Verizon Wireless" (or "+1 carrier:Verizon Wireless"), or default',
+                )
+            return
+        prefix, carrier = parts
+        if not carrier or (prefix and not _PREFIX.fullmatch(prefix)):
+            self.problem(
+                where,
+                f"routing: '{key}' is not a carrier route like \"carrier:Verizon Wireless\" or "
+                '"+1 carrier:Verizon Wireless" (the carrier as `pager check --online` shows it)',
+            )
+            return
+        same = carriers.setdefault((prefix, carrier.casefold()), key)
+        if same != key:
+            self.problem(where, f"routing: '{key}' routes the same numbers as '{same}'")
 
     def heartbeats(self, doc: Map) -> dict[str, HeartbeatSettings]:
         """`heartbeats: {watchdog: {service: payments, interval: 5m, token: ${TOKEN}}}`."""
@@ -117,3 +152,24 @@ class DeliveryReader(BaseReader):
             self.problem(entry.at(key), f"{what} {key}: must be longer than 0s")
             return None
         return value
+
+
+def delivery_places(doc: Map) -> dict[str, Where]:
+    """Where a pager.yaml sets what `pager check` reports on: `public_url` (else `bind`, else the
+    top), `provider:<name>` and `provider:<name>:<key>`, `routing:<key>`."""
+    places = {"public_url": doc.where}
+    for key in ("bind", "public_url"):
+        if key in doc:
+            places["public_url"] = doc.at(key)
+    providers = doc.get("providers")
+    if isinstance(providers, Seq):
+        for index, entry in enumerate(providers):
+            if not isinstance(entry, Map):
+                continue
+            name = str(entry.get("name", entry.get("type", "")))
+            places[f"provider:{name}"] = providers.at(index)
+            places.update({f"provider:{name}:{key}": entry.at(key) for key in entry})
+    routing = doc.get("routing")
+    if isinstance(routing, Map):
+        places.update({f"routing:{prefix}": routing.at(prefix) for prefix in routing})
+    return places

@@ -15,10 +15,11 @@ from pager.config.model import (
     IntegrationSettings,
     SourceRules,
 )
+from pager.config.rates import ProviderRateReader
 from pager.domain.yamldoc import Map, Seq, Where
 
 
-class IntegrationReader(DeliveryReader):
+class IntegrationReader(DeliveryReader, ProviderRateReader):
     def integrations(self, doc: Map) -> dict[str, IntegrationSettings]:
         if "integrations" not in doc:
             return {}

@@ -55,7 +55,10 @@ _UNUSED_AUTH = {
 }
 PROVIDER_KEYS: dict[str, tuple[set[str], set[str]]] = {
     # type: (required keys, optional keys) besides name and type
-    "twilio": ({"account_sid", "auth_token", "from"}, {"api_base_url", "timeout"}),
+    "twilio": (
+        {"account_sid", "auth_token", "from"},
+        {"api_base_url", "lookups_base_url", "timeout", "one_way"},
+    ),
     "vonage": (
         {"api_key", "api_secret", "from"},
         {
@@ -66,6 +69,7 @@ PROVIDER_KEYS: dict[str, tuple[set[str], set[str]]] = {
             "api_host",
             "rest_host",
             "timeout",
+            "one_way",
         },
     ),
     "sns": (
@@ -74,11 +78,40 @@ PROVIDER_KEYS: dict[str, tuple[set[str], set[str]]] = {
     ),
     "sinch": (
         {"service_plan_id", "api_token", "from"},
-        {"region", "base_url", "webhook_secret", "timeout"},
+        {"region", "base_url", "webhook_secret", "timeout", "one_way"},
     ),
-    "messagebird": ({"access_key", "originator"}, {"base_url", "signing_key", "timeout"}),
+    "messagebird": (
+        {"access_key", "originator"},
+        {"base_url", "signing_key", "timeout", "one_way"},
+    ),
     "sandbox": (set(), {"from"}),
 }
+# Keys every provider entry may have besides its type's own.
+PROVIDER_COMMON_KEYS = {"name", "type", "rate"}
+# How fast each type sends when its entry names no `rate`: one long code (a plain phone number)
+# carries about 1 SMS a second in the US and Canada; a toll-free number 3/s, a short code 100/s
+# (set `rate: 3/s` or `rate: 100/s`). The sandbox has no carrier to flood.
+DEFAULT_RATES: dict[str, Limit | None] = {
+    "twilio": Limit(1, timedelta(seconds=1)),
+    "vonage": Limit(1, timedelta(seconds=1)),
+    "sns": Limit(1, timedelta(seconds=1)),
+    "sinch": Limit(1, timedelta(seconds=1)),
+    "messagebird": Limit(1, timedelta(seconds=1)),
+    "sandbox": None,
+}
+# Provider options written true/false; read as "true" or "" (an option's value is text).
+PROVIDER_FLAGS = frozenset({"one_way"})
+# Where each provider type that takes replies keeps the sender they go back to.
+SENDER_KEYS = {"twilio": "from", "vonage": "from", "sinch": "from", "messagebird": "originator"}
+# The key that verifies a provider's webhooks, where it is optional: without it they fail closed.
+SIGNING_KEYS = {
+    "vonage": "signature_secret",
+    "sinch": "webhook_secret",
+    "messagebird": "signing_key",
+}
+# Types that post delivery status, inbound SMS or keypad digits to `public_url`.
+CALLBACK_TYPES = frozenset({"twilio", "vonage", "sinch", "messagebird"})
+_TWILIO_MESSAGING_SERVICE = re.compile(r"MG[0-9a-fA-F]{32}")
 TOP_KEYS = {
     "database_url",
     "rotations",
@@ -108,6 +141,43 @@ class ProviderSettings:
     name: str
     type: str
     options: Mapping[str, str] = field(default_factory=dict)
+    # How fast this account sends: `count` at once, then one every per/count; None: no limit.
+    rate: Limit | None = None
+
+    @property
+    def channels(self) -> frozenset[str]:
+        """What it can carry: SMS, calls or both (Vonage calls need an application)."""
+        if self.type in ("sns", "sinch"):
+            return frozenset({"sms"})
+        if self.type == "vonage" and not (
+            self.options.get("application_id") and self.options.get("private_key")
+        ):
+            return frozenset({"sms"})
+        return frozenset({"sms", "voice"})
+
+    @property
+    def keypad(self) -> bool:
+        """Whether its calls take a keypad press (MessageBird's voice messages only talk)."""
+        return "voice" in self.channels and self.type != "messagebird"
+
+    @property
+    def sender(self) -> str | None:
+        """The sender its SMS show: a number, a short code or an alphanumeric sender ID."""
+        key = SENDER_KEYS.get(self.type)
+        return self.options.get(key) if key else None
+
+    def why_no_replies(self) -> str | None:
+        """Why an SMS reply to what it sends can't reach pager, or None when one can."""
+        if self.type == "sns":
+            return "SNS forwards no replies to pager"
+        if self.options.get("one_way"):
+            return "it is configured one_way"
+        sender = self.sender or ""
+        if self.type == "sandbox" or _TWILIO_MESSAGING_SERVICE.fullmatch(sender):
+            return None
+        if any(ch.isalpha() for ch in sender):
+            return f"it sends from '{sender}', an alphanumeric sender ID that cannot take replies"
+        return None
 
 
 FieldPath = tuple[str, ...]  # `$.incident.key` -> ("incident", "key")
@@ -156,9 +226,22 @@ class HeartbeatSettings:
 
 
 @dataclass(frozen=True)
+class GitRotations:
+    """`rotations:` as a branch of a git repository that the daemon fetches every `every`."""
+
+    url: str = field(repr=False)  # may hold a token from ${ENV}: print it only masked
+    branch: str
+    checkout: Path  # where the daemon keeps its own clone
+    path: str = ""  # the folder of rotation files in the repository; "" is its root
+    every: timedelta = timedelta(minutes=1)
+    timeout: timedelta = timedelta(seconds=30)  # for each git command
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///pager.db"
     rotations: Path = Path("rotations")
+    rotations_git: GitRotations | None = None  # set: the rotations come from git, not a folder
     public_url: str = "http://127.0.0.1:8080"
     bind: str = "127.0.0.1:8080"
     api_tokens: tuple[str, ...] = ()

@@ -6,11 +6,18 @@ import re
 from pathlib import Path
 
 from pager.config.integrations import IntegrationReader
-from pager.config.model import PROVIDER_KEYS, TOP_KEYS, ProviderSettings, Settings
+from pager.config.model import (
+    PROVIDER_COMMON_KEYS,
+    PROVIDER_KEYS,
+    TOP_KEYS,
+    ProviderSettings,
+    Settings,
+)
+from pager.config.rotations import RotationsReader
 from pager.domain.yamldoc import Map, Seq
 
 
-class Reader(IntegrationReader):
+class Reader(IntegrationReader, RotationsReader):
     def settings(self, doc: Map, path: Path) -> Settings:
         self.keys(doc, TOP_KEYS, "settings")
         base = Settings()
@@ -18,13 +25,13 @@ class Reader(IntegrationReader):
             self.text(doc[key], doc.at(key), key) if key in doc else default
         )
         bind = get("bind", base.bind)
-        rotations = Path(get("rotations", str(base.rotations)))
-        if not rotations.is_absolute():
-            rotations = (path.parent / rotations) if not rotations.exists() else rotations
+        database_url = get("database_url", base.database_url)
+        rotations, rotations_git = self.rotations(doc, path, database_url)
         providers = self.providers(doc) if "providers" in doc else base.providers
         return Settings(
-            database_url=get("database_url", base.database_url),
+            database_url=database_url,
             rotations=rotations,
+            rotations_git=rotations_git,
             public_url=get("public_url", f"http://{bind}").rstrip("/"),
             bind=bind,
             api_tokens=self.api_tokens(doc),
@@ -68,13 +75,14 @@ class Reader(IntegrationReader):
             if any(p.name == name for p in result):
                 self.problem(entry.at("name"), f"provider name '{name}' used twice")
             required, optional = PROVIDER_KEYS[kind]
-            self.keys(entry, required | optional | {"name", "type"}, f"provider '{name}'")
+            self.keys(entry, required | optional | PROVIDER_COMMON_KEYS, f"provider '{name}'")
             for key in sorted(required - set(entry)):
                 self.problem(entry.where, f"provider '{name}': missing '{key}'")
             options = {
-                k: self.text(v, entry.at(k), f"provider '{name}' {k}")
+                k: self.provider_option(name, k, v, entry.at(k))
                 for k, v in entry.items()
-                if k not in ("name", "type")
+                if k not in PROVIDER_COMMON_KEYS
             }
-            result.append(ProviderSettings(name, kind, options))
+            rate = self.provider_rate(entry, name, kind)
+            result.append(ProviderSettings(name, kind, options, rate=rate))
         return tuple(result)

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pager.domain.durations import parse_duration
+from pager.domain.notify_rules import CHANNELS, unknown_channel
 from pager.domain.phones import parse_e164
-from pager.domain.rotations import CHANNELS
 from pager.domain.yamldoc import Map, Problem, Seq, Where
 
 T = TypeVar("T")
@@ -193,9 +193,11 @@ class Checked:
         context: str,
         required: tuple[str, ...],
         optional: tuple[str, ...] = (),
+        shown_as: tuple[str, ...] = (),
     ) -> Map | None:
-        """`body` if it is a mapping (unknown and missing keys noted), else None."""
-        allowed = ", ".join((*required, *optional))
+        """`body` if it is a mapping (unknown and missing keys noted), else None. Messages
+        list the allowed keys as `shown_as` orders them (default: required, then optional)."""
+        allowed = ", ".join(shown_as or (*required, *optional))
         if not isinstance(body, Map):
             self.problems.append(
                 Problem(where, f"{context} must be a mapping with the keys {allowed}")
@@ -250,8 +252,7 @@ class Checked:
     def channel(self, value: Any, where: Where) -> str | None:
         if value in CHANNELS:
             return str(value)
-        message = f"unknown channel {shown(value)} (allowed: {', '.join(CHANNELS)})"
-        self.problems.append(Problem(where, message))
+        self.problems.append(Problem(where, unknown_channel(value)))
         return None
 
     def _known_id(self, value: Any, where: Where, kind: str, known: Collection[str]) -> str | None:

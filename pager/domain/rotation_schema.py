@@ -17,6 +17,8 @@ from pager.domain import rotation_fields as fields
 from pager.domain.durations import parse_duration
 from pager.domain.layer_schema import read_rotation
 from pager.domain.layers import local_to_utc
+from pager.domain.notify_rules import NotifyRules
+from pager.domain.notify_schema import read_notify
 from pager.domain.rotation_fields import Checked
 from pager.domain.rotations import (
     Maintenance,
@@ -39,6 +41,7 @@ _NOUNS = {
     "services": "service",
 }
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_STEP_KEYS = ("targets", "channels", "wait", "round_robin")  # in the order messages list them
 
 T = TypeVar("T")
 
@@ -182,7 +185,7 @@ def _gather_section(
 
 def _person(entry: _Entry, check: Checked) -> Person | None:
     context = f"person '{entry.id}'"
-    required, optional = ("name", "phone", "timezone"), ("handoff_notices",)
+    required, optional = ("name", "phone", "timezone"), ("handoff_notices", "notify")
     body = check.keys(entry.body, entry.where, context, required, optional)
     if body is None:
         return None
@@ -192,9 +195,10 @@ def _person(entry: _Entry, check: Checked) -> Person | None:
     notices = (
         check.value(body, "handoff_notices", fields.flag) if "handoff_notices" in body else True
     )
-    if name is None or phone is None or zone is None or notices is None:
+    notify = read_notify(body, context, check) if "notify" in body else NotifyRules()
+    if name is None or phone is None or zone is None or notices is None or notify is None:
         return None
-    return Person(entry.id, name, phone, zone, notices)
+    return Person(entry.id, name, phone, zone, notices, notify)
 
 
 def _override(entry: _Entry, sources: _Sources, check: Checked) -> Override | None:
@@ -286,11 +290,14 @@ def _policy(entry: _Entry, sources: _Sources, check: Checked) -> Policy | None:
 
 
 def _step(value: Any, where: Where, context: str, sources: _Sources, check: Checked) -> Step | None:
-    body = check.keys(value, where, context, ("targets", "channels", "wait"), ("round_robin",))
+    body = check.keys(
+        value, where, context, ("targets", "wait"), ("channels", "round_robin"), _STEP_KEYS
+    )
     if body is None:
         return None
     targets = check.items(body, "targets", lambda item, at: _target(item, at, sources, check))
-    channels = check.items(body, "channels", check.channel)
+    # Without channels, each person is paged by their own notification rules (`notify_rules`).
+    channels = check.items(body, "channels", check.channel) if "channels" in body else ()
     wait = check.value(body, "wait", parse_duration)
     round_robin = check.value(body, "round_robin", fields.flag) if "round_robin" in body else False
     if targets is None or channels is None or wait is None or round_robin is None:

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pager.domain.layers import Layer, uncovered
+from pager.domain.notify_rules import NotifyRules
 
-CHANNELS = ("sms", "voice")
 TARGET_KINDS = ("rotation", "members", "person", "policy")
 
 # The bounds of a "nobody on call" shift before anyone ever is, or after anyone ever will be.
@@ -31,6 +31,8 @@ class Person:
     phone: str  # E.164, e.g. +447700900101
     timezone: str
     handoff_notices: bool = True  # an SMS when their shift starts
+    # How a step without `channels` pages them, per urgency (see `notify_rules`).
+    notify: NotifyRules = NotifyRules()
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class Target:
 @dataclass(frozen=True)
 class Step:
     targets: tuple[Target, ...]
+    # Empty: each person is paged by their own notification rules (or SMS), see `notify_rules`.
     channels: tuple[str, ...]
     wait: timedelta
     # Page one of the targets per incident, taking turns across incidents, not all of them.
@@ -117,7 +120,7 @@ class Policy:
         steps = tuple(
             Step(
                 targets=tuple(Target.parse(text) for text in step["targets"]),
-                channels=tuple(step["channels"]),
+                channels=tuple(step.get("channels", ())),
                 wait=timedelta(seconds=step["wait_seconds"]),
                 round_robin=bool(step.get("round_robin", False)),
             )

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from pager.config import Settings
 from pager.domain.rotations import Schedule
+from pager.domain.routing import route
 from pager.domain.yamldoc import Problem
 from pager.providers.base import Provider
 from pager.store.db import Database
@@ -29,6 +30,14 @@ class Rotations:
     files_digest: str = ""  # of the files last read, valid or not: unchanged files are not re-read
     loaded_at: datetime | None = None  # when the set in force was loaded
 
+    @property
+    def unreachable_only(self) -> bool:
+        """Only the git repository could not be fetched: nothing in force is wrong, it may be
+        out of date."""
+        from pager.flows.rotations_git import Unreachable
+
+        return bool(self.problems) and all(isinstance(p, Unreachable) for p in self.problems)
+
 
 @dataclass
 class Pager:
@@ -44,21 +53,16 @@ class Pager:
     def provider(self, name: str) -> Provider | None:
         return next((p for p in self.providers if p.name == name), None)
 
-    def providers_for(self, channel: str, phone: str = "") -> list[Provider]:
+    def providers_for(
+        self, channel: str, phone: str = "", carrier: str | None = None
+    ) -> list[Provider]:
         """Providers that can carry `channel` to `phone`, in failover order: the `routing` entry
-        with the longest prefix of the number (else `default`), else the configured order. A
-        route whose providers can't carry the channel falls back to all that can: a page is
-        never left without a way out."""
-        able = [p for p in self.providers if channel in p.channels]
-        routing = self.settings.routing
-        prefix = max(
-            (k for k in routing if k != "default" and phone.startswith(k)), key=len, default=None
-        )
-        order = routing.get(prefix or "default")
-        if not order:
-            return able
-        routed = [p for name in order for p in able if p.name == name]
-        return routed or able
+        for the number's `carrier` when one names it, else the one with the longest prefix of
+        the number (else `default`), else the configured order. A route whose providers can't
+        carry the channel falls back to all that can: a page is never left without a way out."""
+        able = {p.name: p for p in self.providers if channel in p.channels}
+        routed = route(self.settings.routing, list(able), phone, carrier)
+        return [able[name] for name in routed]
 
     def callback_url(self, provider: str, kind: str, token: str | None = None) -> str:
         url = f"{self.settings.public_url}/providers/{quote(provider)}/{kind}"

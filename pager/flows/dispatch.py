@@ -3,12 +3,23 @@
 Each notification is claimed, its attempt recorded and committed, and only then is the provider
 called (DESIGN invariant 2). A crash after the call and before its answer is recorded re-sends
 the page when the lease expires: at least once, never zero times (invariant 3).
+
+Each provider account keeps to its send rate (`rate: 1/s`): a claim takes one of its slots, in
+the database, so runners sharing the account share the rate. When the provider whose turn it is
+has none free, the page goes through the next provider in the failover order that has one (an
+on-call engineer wants the page now, not after the queue); when none has, it waits, pending,
+until the first frees up. Nothing is dropped and waiting is no failure.
+
+An SMS whose send got no answer (a timeout) may have gone out. Where the provider can be asked
+(`FindsSms`: by our per-attempt reference, or recipient and text), it is looked up before the
+same provider is asked again: found, it is recorded as sent; not found, it is sent once more.
+A runner taking over a send whose runner died does the same. Where it can't (SNS), the page
+fails over to the next provider, and may reach the person twice.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,16 +28,23 @@ from sqlalchemy.orm import Session
 
 from pager import metrics
 from pager.domain.phones import mask
+from pager.domain.rates import describe
+from pager.domain.routing import carrier_route
+from pager.flows.carriers import known_carrier
 from pager.flows.context import Pager, utcnow
+from pager.flows.failover import fail_over, give_up_or_retry, later_status
 from pager.flows.limits import within_limits
-from pager.providers.base import Provider, ProviderError, Sent
+from pager.flows.send_rate import SendRate
+from pager.providers.base import FindsSms, Provider, ProviderError, Sent, SmsLookup
 from pager.store import contacts, incidents, outbox
 from pager.store.models import Attempt, Notification
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)  # longer than any provider call can take (timeouts are 10 s)
-RETRY_AFTER = (timedelta(seconds=30), timedelta(minutes=2))  # after every provider failed
+# After a timeout, give the provider a moment to file what it may have taken before asking.
+LOOKUP_AFTER = timedelta(seconds=5)
+NOT_FOUND = "not_found"  # error_code of an attempt the provider had no record of
 
 
 @dataclass(frozen=True)
@@ -38,17 +56,25 @@ class _Job:
     channel: str
     phone: str
     body: str
+    reference: str | None = None
+    lookup: SmsLookup | None = None  # set: find this attempt's SMS instead of sending
+    route: str | None = None  # the carrier routing key that chose the provider, if one did
 
 
 def claim_due(pager: Pager, now: datetime, limit: int, owner: str | None = None) -> list[int]:
-    """Claim up to `limit` notifications that are due for runner `owner`; each goes to `send`."""
+    """Claim up to `limit` notifications that are due for runner `owner`, oldest first, each
+    with a slot of its provider's rate; each goes to `send`."""
     claimed: list[int] = []
     recipients: set[tuple[str, str]] = set()
     with pager.db.transaction() as session:
+        rate = SendRate(session, pager.settings.providers, now)
         for notification_id, phone, channel in outbox.due(session, now, limit):
             # One at a time per number and channel: the per-number limit counts what went out,
             # and the one that goes collects the others that wait into a digest.
             if (phone, channel) in recipients:
+                continue
+            n = outbox.get(session, notification_id)
+            if n is None or not _admit(session, pager, rate, n, now):
                 continue
             if outbox.claim(session, notification_id, now, now + LEASE, owner):
                 claimed.append(notification_id)
@@ -56,15 +82,64 @@ def claim_due(pager: Pager, now: datetime, limit: int, owner: str | None = None)
     return claimed
 
 
+def _admit(session: Session, pager: Pager, rate: SendRate, n: Notification, now: datetime) -> bool:
+    """Take a send slot for `n`: of the provider whose turn it is, else of the first later one
+    in the failover order with one free. False: none free, `n` waits for the first to free."""
+    carrier = known_carrier(session, pager.settings, n.phone)
+    providers = pager.providers_for(n.channel, n.phone, carrier)
+    if n.provider_index >= len(providers) or not still_wanted(session, n):
+        return True  # nothing to send, or no one to send through: `send` settles it
+    if lookup_due(session, n, providers[n.provider_index]) is not None:
+        return True  # asking the provider what it took sends nothing
+    turn = providers[n.provider_index]
+    later = list(enumerate(providers))[n.provider_index :]
+    free = next((i for i, p in later if rate.free_at(p.name) <= now), None)
+    if free is None:  # a send taken over from a dead runner waits like any other
+        _requeue(n, min(rate.free_at(p.name) for _, p in later), now)
+        return False
+    chosen = providers[free]
+    if free != n.provider_index:
+        n.provider_index = free
+        busy = rate.rate(turn.name)
+        outbox.add_to_timeline(
+            session,
+            n,
+            now,
+            "page",
+            f"{_verb(n)} to {n.person_name}: {turn.name} is at its rate"
+            f"{f' ({describe(busy)})' if busy else ''}; sending via {chosen.name}",
+        )
+        session.flush()
+    rate.take(chosen.name)
+    return True
+
+
+def lookup_due(session: Session, n: Notification, provider: Provider) -> Attempt | None:
+    """The attempt of `n` through `provider` whose outcome we never heard (it timed out, or its
+    runner died mid-send), when `provider` can be asked for it; else None."""
+    if n.channel != "sms" or not isinstance(provider, FindsSms):
+        return None
+    last = outbox.latest_attempt(session, n.id)
+    if last is None or last.provider != provider.name or last.status not in ("sending", "unknown"):
+        return None
+    return last
+
+
 def send(pager: Pager, notification_id: int) -> None:
     """Send a claimed notification through the provider whose turn it is; record the answer."""
     job = _start_attempt(pager, notification_id, utcnow())
     if job is None:
         return
+    if job.lookup is not None:
+        _look_up(pager, job, job.lookup)
+        return
     try:
         if job.channel == "sms":
             sent = job.provider.send_sms(
-                job.phone, job.body, pager.callback_url(job.provider.name, "status", job.token)
+                job.phone,
+                job.body,
+                pager.callback_url(job.provider.name, "status", job.token),
+                reference=job.reference,
             )
         else:
             sent = job.provider.call(
@@ -74,7 +149,10 @@ def send(pager: Pager, notification_id: int) -> None:
                 pager.callback_url(job.provider.name, "status", job.token),
             )
     except ProviderError as error:
-        _record_failure(pager, job, error, utcnow())
+        if error.outcome_unknown and job.channel == "sms" and isinstance(job.provider, FindsSms):
+            _record_unknown(pager, job, error, utcnow())
+        else:
+            _record_failure(pager, job, error, utcnow())
     except Exception as error:  # a provider bug must fail over, not lose the page
         log.exception("event=provider_crashed provider=%s", job.provider.name)
         _record_failure(
@@ -102,25 +180,66 @@ def _start_attempt(pager: Pager, notification_id: int, now: datetime) -> _Job | 
                 f"sms to {n.person_name} not sent: {mask(n.phone)} replied STOP",
             )
             return None
+        carrier = known_carrier(session, pager.settings, n.phone)
+        providers = pager.providers_for(n.channel, n.phone, carrier)
+        if n.provider_index < len(providers):
+            unheard = lookup_due(session, n, providers[n.provider_index])
+            if unheard is not None:
+                return _lookup_job(session, n, providers[n.provider_index], unheard)
         limits = pager.settings.limits.get(n.channel, ())
-        if n.provider_index == 0 and n.round == 0 and not within_limits(session, n, now, limits):
+        # Only a first try is held by the per-number limits: never a failover or a retry (it
+        # may be a first try through a later provider, when the first was at its rate).
+        first_try = outbox.latest_attempt(session, n.id) is None
+        if first_try and not within_limits(session, n, now, limits):
             return None
-        providers = pager.providers_for(n.channel, n.phone)
         if n.provider_index >= len(providers):
-            _give_up_or_retry(session, n, providers, now, "no provider can carry it")
+            give_up_or_retry(session, n, providers, now, "no provider can carry it")
             return None
         provider = providers[n.provider_index]
+        # Written before the provider is called, so a runner taking over after a crash can ask
+        # the provider for it by this reference.
         attempt = Attempt(
             notification_id=n.id,
             provider=provider.name,
             token=secrets.token_urlsafe(16),
+            reference=f"pager-{secrets.token_hex(8)}",
             status="sending",
             created_at=now,
             updated_at=now,
         )
         session.add(attempt)
         session.flush()
-        return _Job(n.id, attempt.id, provider, attempt.token, n.channel, n.phone, n.body)
+        return _Job(
+            n.id,
+            attempt.id,
+            provider,
+            attempt.token,
+            n.channel,
+            n.phone,
+            n.body,
+            reference=attempt.reference,
+            route=carrier_route(pager.settings.routing, n.phone, carrier, provider.name),
+        )
+
+
+def _lookup_job(session: Session, n: Notification, provider: Provider, unheard: Attempt) -> _Job:
+    others = {
+        a.provider_message_id
+        for a in outbox.attempts_of(session, n.id)
+        if a.provider == provider.name and a.provider_message_id and a.id != unheard.id
+    }
+    lookup = SmsLookup(n.phone, n.body, unheard.reference, unheard.created_at, frozenset(others))
+    return _Job(
+        n.id,
+        unheard.id,
+        provider,
+        unheard.token,
+        n.channel,
+        n.phone,
+        n.body,
+        reference=unheard.reference,
+        lookup=lookup,
+    )
 
 
 def still_wanted(session: Session, n: Notification) -> bool:
@@ -132,7 +251,7 @@ def still_wanted(session: Session, n: Notification) -> bool:
     return incident is not None and incident.status == "triggered"
 
 
-def _record_sent(pager: Pager, job: _Job, sent: Sent, now: datetime) -> None:
+def _record_sent(pager: Pager, job: _Job, sent: Sent, now: datetime, how: str = "") -> None:
     with pager.db.transaction() as session:
         attempt = session.get(Attempt, job.attempt_id)
         n = outbox.get(session, job.notification_id)
@@ -147,13 +266,15 @@ def _record_sent(pager: Pager, job: _Job, sent: Sent, now: datetime) -> None:
             n.lease_owner = None
             n.updated_at = now
         verb = "sms" if job.channel == "sms" else "call"
+        routed = f' (routing "{job.route}")' if job.route else ""
         # Dated when the request went out: a fast delivery callback may be recorded before us.
         outbox.add_to_timeline(
             session,
             n,
             attempt.created_at,
             "page",
-            f"{verb} to {n.person_name} ({mask(n.phone)}) sent via {job.provider.name}",
+            f"{verb} to {n.person_name} ({mask(n.phone)}) sent via {job.provider.name}"
+            f"{routed}{how}",
         )
     metrics.NOTIFICATIONS_SENT.labels(job.provider.name, job.channel).inc()
     log.info(
@@ -185,80 +306,103 @@ def _record_failure(pager: Pager, job: _Job, error: ProviderError, now: datetime
     )
 
 
-def fail_over(
-    session: Session, pager: Pager, n: Notification, attempt: Attempt, now: datetime
-) -> None:
-    """Hand the notification to the next provider after `attempt` failed."""
-    metrics.NOTIFICATIONS_FAILED.labels(attempt.provider, n.channel).inc()
-    providers = pager.providers_for(n.channel, n.phone)
-    why = f"{attempt.error_code or 'error'}: {attempt.error_message or 'failed'}"
-    verb = "sms" if n.channel == "sms" else "call"
-    n.provider_index += 1
+def _look_up(pager: Pager, job: _Job, lookup: SmsLookup) -> None:
+    """Ask the provider whether it took the SMS we never heard back about, and act on it."""
+    assert isinstance(job.provider, FindsSms)
+    try:
+        found = job.provider.find_sms(lookup)
+    except ProviderError as error:
+        _record_failure(pager, job, error, utcnow())
+    except Exception as error:  # as in `send`: a provider bug fails over
+        log.exception("event=provider_crashed provider=%s", job.provider.name)
+        failure = ProviderError(f"unexpected error: {error!r}", permanent=False)
+        _record_failure(pager, job, failure, utcnow())
+    else:
+        if found is None:
+            _record_not_found(pager, job, utcnow())
+        elif found.state == "failed":
+            failure = ProviderError(
+                f"{job.provider.name} took the SMS but could not deliver it", permanent=False
+            )
+            _record_failure(pager, job, failure, utcnow())
+        else:
+            _record_sent(pager, job, found, utcnow(), " (found there after a timeout)")
+
+
+def _record_unknown(pager: Pager, job: _Job, error: ProviderError, now: datetime) -> None:
+    """No answer to the send: ask the provider about it shortly, before sending it again."""
+    with pager.db.transaction() as session:
+        attempt = session.get(Attempt, job.attempt_id)
+        n = outbox.get(session, job.notification_id)
+        assert attempt is not None and n is not None
+        heard = attempt.provider_message_id  # its delivery status came before our answer did
+        if heard is None:
+            attempt.status = "unknown"
+            attempt.error_code = error.code
+            attempt.error_message = str(error)[:1000]
+            attempt.updated_at = now
+            _requeue(n, now + LOOKUP_AFTER, now)
+            outbox.add_to_timeline(
+                session,
+                n,
+                now,
+                "page",
+                f"{_verb(n)} to {n.person_name} via {job.provider.name}: no answer in time; "
+                f"asking {job.provider.name} whether it went out before sending again",
+            )
+    if heard is not None:
+        _record_sent(pager, job, Sent(heard, "sent"), now)
+        return
+    pager.wake()
+    log.warning(
+        "event=page_unanswered notification=%d provider=%s error=%s",
+        job.notification_id,
+        job.provider.name,
+        error,
+    )
+
+
+def _record_not_found(pager: Pager, job: _Job, now: datetime) -> None:
+    """The provider never took it: send it again through the same provider, once; after that,
+    the next provider's turn."""
+    with pager.db.transaction() as session:
+        attempt = session.get(Attempt, job.attempt_id)
+        n = outbox.get(session, job.notification_id)
+        assert attempt is not None and n is not None
+        attempt.status = "failed"
+        attempt.error_code = NOT_FOUND
+        attempt.error_message = f"no answer in time, and {attempt.provider} has no record of it"
+        attempt.updated_at = now
+        again = [
+            a
+            for a in outbox.attempts_of(session, n.id)
+            if a.provider == attempt.provider and a.error_code == NOT_FOUND and a.id != attempt.id
+        ]
+        if again:
+            fail_over(session, pager, n, attempt, now)
+        else:
+            _requeue(n, now, now)
+            outbox.add_to_timeline(
+                session,
+                n,
+                now,
+                "page",
+                f"{_verb(n)} to {n.person_name}: {attempt.provider} has no record of it; "
+                "sending it again",
+            )
+    pager.wake()
+    log.warning(
+        "event=page_not_found notification=%d provider=%s", job.notification_id, job.provider.name
+    )
+
+
+def _requeue(n: Notification, due: datetime, now: datetime) -> None:
+    n.status = "pending"
+    n.next_attempt_at = due
     n.lease_until = None
+    n.lease_owner = None
     n.updated_at = now
-    if n.provider_index < len(providers):
-        n.status = "pending"
-        n.next_attempt_at = now
-        outbox.add_to_timeline(
-            session,
-            n,
-            now,
-            "failover",
-            f"{verb} to {n.person_name} via {attempt.provider} failed ({why}); "
-            f"trying {providers[n.provider_index].name}",
-        )
-        return
-    outbox.add_to_timeline(
-        session,
-        n,
-        now,
-        "failover",
-        f"{verb} to {n.person_name} via {attempt.provider} failed ({why})",
-    )
-    _give_up_or_retry(session, n, providers, now, "every provider failed")
 
 
-def _give_up_or_retry(
-    session: Session, n: Notification, providers: list[Provider], now: datetime, why: str
-) -> None:
-    verb = "sms" if n.channel == "sms" else "call"
-    if providers and n.round < len(RETRY_AFTER):
-        # Jitter, so pages that failed together don't all retry in the same instant.
-        delay = RETRY_AFTER[n.round] * random.uniform(0.8, 1.2)
-        n.round += 1
-        n.provider_index = 0
-        n.status = "pending"
-        n.next_attempt_at = now + delay
-        outbox.add_to_timeline(
-            session,
-            n,
-            now,
-            "failover",
-            f"{verb} to {n.person_name}: {why}; trying again in {int(delay.total_seconds())}s",
-        )
-        return
-    n.status = "failed"
-    n.lease_until = None
-    outbox.add_to_timeline(
-        session,
-        n,
-        now,
-        "failover",
-        f"could not reach {n.person_name} by {n.channel}: {why}",
-    )
-
-
-_ORDER = {
-    "sending": 0,
-    "queued": 1,
-    "sent": 2,
-    "delivered": 3,
-    "answered": 3,
-    "no_answer": 3,
-    "failed": 3,
-}
-
-
-def later_status(current: str, new: str) -> str:
-    """Statuses only move forward: a late `sent` never overwrites `delivered`."""
-    return new if _ORDER.get(new, 0) >= _ORDER.get(current, 0) else current
+def _verb(n: Notification) -> str:
+    return "sms" if n.channel == "sms" else "call"

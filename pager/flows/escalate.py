@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from pager.domain import messages
-from pager.domain.escalation import step_to_run, total_steps
+from pager.domain.escalation import StepToRun, step_to_run, total_steps
+from pager.domain.notify_rules import PlannedPage, describe, plan_pages
 from pager.domain.rotations import Person, Policy, Target
 from pager.domain.urgency import morning_after
 from pager.flows.context import Pager
@@ -19,16 +20,18 @@ from pager.store.models import Incident, Notification
 log = logging.getLogger(__name__)
 
 
-def escalate_due(pager: Pager, now: datetime, limit: int = 100) -> int:
-    """Run every escalation step due at `now`; returns how many steps ran.
+def escalate_due(pager: Pager, now: datetime, limit: int = 100, rounds: int = 10) -> int:
+    """Run the escalation steps due at `now`, up to `rounds` batches of `limit`; returns how
+    many steps ran, and wakes the runner when any did (their pages are to send, and more steps
+    may be due: the runner sends between batches, so a backlog never holds pages back).
 
     A step with nobody to page makes the next one due at once, so look again (a few times at
     most: a policy has few steps, and the runner comes back anyway).
     """
     expire_acknowledgements(pager, now)
     ran = 0
-    for _ in range(10):
-        with pager.db.transaction() as session:
+    for _ in range(rounds):
+        with pager.db.read() as session:
             due = incidents.due_for_escalation(session, now, limit)
         ran_now = sum(1 for incident_id in due if escalate(pager, incident_id, now))
         ran += ran_now
@@ -80,15 +83,8 @@ def escalate(pager: Pager, incident_id: int, now: datetime) -> bool:
                 session, incident.id, now, "escalation", f"{label}: no one on call for {named}"
             )
             return True
-        firing = incidents.firing_count(session, incident.id)
-        for person in people:
-            for channel in run.step.channels:
-                _page(session, incident, person, channel, run.index, firing, now)
-        names = ", ".join(p.name for p in people)
-        channels = " and ".join(run.step.channels)
-        incidents.add_timeline(
-            session, incident.id, now, "escalation", f"{label}: paging {names} by {channels}"
-        )
+        paging = _page_people(session, incident, run, people, now)
+        incidents.add_timeline(session, incident.id, now, "escalation", f"{label}: {paging}")
     log.info(
         "event=escalation_step incident=%d step=%d people=%d", incident_id, run.index, len(people)
     )
@@ -115,15 +111,34 @@ def _targets(
     return people
 
 
+def _page_people(
+    session: Session, incident: Incident, run: StepToRun, people: list[Person], now: datetime
+) -> str:
+    """Put the step's pages of `people` in the outbox, each due when the step's channels or the
+    person's rules say; returns what was scheduled, for the timeline."""
+    firing = incidents.firing_count(session, incident.id)
+    said: dict[str, list[str]] = {}
+    for person in people:
+        pages = plan_pages(run.step.channels, person.notify, person.timezone, incident.urgency, now)
+        for page in pages:
+            _page(session, incident, person, page, run.index, firing, now)
+        said.setdefault(describe(pages, now), []).append(person.name)
+    # People paged the same way share a clause: "paging Alice, Bob by sms".
+    return "paging " + "; ".join(f"{', '.join(names)} by {how}" for how, names in said.items())
+
+
 def _page(
     session: Session,
     incident: Incident,
     person: Person,
-    channel: str,
+    page: PlannedPage,
     step: int,
     firing: int,
     now: datetime,
 ) -> None:
+    """One outbox row, due at `page.at`: a later one is cancelled if the incident is
+    acknowledged or resolved before then (`incidents.acknowledge_in`, `dispatch.still_wanted`)."""
+    channel = page.channel
     facts = dict(
         number=incident.id,
         service=incident.service,
@@ -148,7 +163,7 @@ def _page(
             status="pending",
             provider_index=0,
             round=0,
-            next_attempt_at=now,
+            next_attempt_at=page.at,
             created_at=now,
             updated_at=now,
         )

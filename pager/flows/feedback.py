@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from pager.domain.phones import mask
 from pager.flows.context import Pager
-from pager.flows.dispatch import fail_over, later_status, still_wanted
+from pager.flows.dispatch import still_wanted
+from pager.flows.failover import fail_over, later_status
 from pager.flows.incidents import acknowledge_in, resolve_in
 from pager.providers.base import KeypadInput, StatusUpdate
 from pager.store import incidents, outbox
-from pager.store.models import Attempt, Incident
+from pager.store.models import Attempt, Incident, Notification
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def record_status(
             return False
         if attempt.status in _FINAL:
             return True  # a late or repeated callback changes nothing
+        unanswered = attempt.status == "unknown"  # its send timed out: we meant to ask
         attempt.status = later_status(attempt.status, update.state)
         attempt.provider_message_id = attempt.provider_message_id or update.provider_message_id
         attempt.error_code = update.error_code or attempt.error_code
@@ -49,6 +51,9 @@ def record_status(
         attempt.updated_at = now
         n = outbox.get(session, attempt.notification_id)
         assert n is not None
+        if unanswered and n.status == "pending":
+            _heard_after_timeout(session, pager, n, attempt, update, now)
+            return True
         latest = outbox.latest_attempt(session, n.id)
         if latest is None or latest.id != attempt.id or update.state not in _FINAL:
             return True
@@ -68,6 +73,34 @@ def record_status(
         }[update.state]
         outbox.add_to_timeline(session, n, now, "delivery", text)
     return True
+
+
+def _heard_after_timeout(
+    session: Session,
+    pager: Pager,
+    n: Notification,
+    attempt: Attempt,
+    update: StatusUpdate,
+    now: datetime,
+) -> None:
+    """The status of an SMS whose send timed out: the provider took it, so there is nothing to
+    look up; a failure hands it to the next provider."""
+    if update.state == "failed":
+        attempt.error_message = update.error_message or f"status {update.raw_status}"
+        fail_over(session, pager, n, attempt, now)
+        pager.wake()
+        return
+    n.status = "delivered" if update.state == "delivered" else "sent"
+    n.sent_at = n.sent_at or attempt.created_at
+    n.updated_at = now
+    outbox.add_to_timeline(
+        session,
+        n,
+        attempt.created_at,
+        "page",
+        f"sms to {n.person_name} ({mask(n.phone)}) sent via {attempt.provider} "
+        "(its status came after the send timed out)",
+    )
 
 
 def keypad(

@@ -14,6 +14,7 @@ from pager.domain.alerts import AlertEvent
 from pager.domain.codes import ack_code_digits, draw_ack_code
 from pager.flows.context import Pager
 from pager.flows.incidents import resolve_in
+from pager.sources.delivery import bounded_group_key
 from pager.store import incidents, silences
 from pager.store.models import Alert, Incident
 
@@ -74,7 +75,7 @@ def _grouped(integration: IntegrationSettings, event: AlertEvent) -> AlertEvent:
     if not integration.group_by:
         return event
     values = ",".join(f"{label}={event.labels.get(label, '')}" for label in integration.group_by)
-    return replace(event, group_key=f"{{{values}}}")
+    return replace(event, group_key=bounded_group_key(f"{{{values}}}"))
 
 
 def _apply(

@@ -13,10 +13,12 @@ from datetime import datetime
 from pathlib import Path
 
 from pager import metrics
+from pager.config.model import GitRotations
 from pager.domain.rotation_schema import parse_schedule
 from pager.domain.rotations import Schedule
 from pager.domain.yamldoc import Problem, Where
 from pager.flows.context import Pager, Rotations
+from pager.flows.rotations_git import Unreachable, read_branch
 from pager.store import rotation_sets
 
 log = logging.getLogger(__name__)
@@ -51,21 +53,65 @@ def _read(path: Path) -> tuple[list[tuple[str, str]], list[Problem]]:
 def load_rotations(pager: Pager, now: datetime, *, force: bool = True) -> Rotations:
     """Read and validate the files; put them in force if they validate, else keep the last good.
 
-    Without `force`, files that did not change since the last read are not parsed again.
+    Without `force`, files that did not change since the last read are not parsed again. With
+    a git repository (`rotations: {git: ...}`), the branch is fetched first, except by the
+    first load in a process when the clone already holds a commit: starting never waits for
+    the network then, and the watcher fetches straight after.
     """
+    git = pager.settings.rotations_git
+    if git is not None:
+        return _load_commit(pager, git, now, force=force)
     files, problems = _read(pager.settings.rotations)
     files_digest = digest_of(files) if not problems else ""
+    if not force and files_digest and files_digest == pager.rotations.files_digest:
+        return pager.rotations
+    return _validate_then_replace(pager, files, files_digest, problems, [], now)
+
+
+def _load_commit(pager: Pager, git: GitRotations, now: datetime, *, force: bool) -> Rotations:
+    started = pager.rotations.loaded_at is not None  # None only until the first load
+    commit = read_branch(git, fetch=started)
+    notes: list[Problem] = [commit.unreachable] if commit.unreachable else []
+    if not commit.sha:
+        return _keep_last_good(pager, notes, "", now)
+    files_digest = digest_of(commit.files) if not commit.problems else ""
     current = pager.rotations
     if not force and files_digest and files_digest == current.files_digest:
+        # The same files as last time: only whether the fetch worked may have changed.
+        blocking = [p for p in current.problems if not isinstance(p, Unreachable)]
+        current.problems = blocking + notes
         return current
+    return _validate_then_replace(
+        pager, commit.files, files_digest, commit.problems, notes, now, commit.sha
+    )
+
+
+def _validate_then_replace(
+    pager: Pager,
+    files: list[tuple[str, str]],
+    files_digest: str,
+    problems: list[Problem],
+    notes: list[Problem],
+    now: datetime,
+    commit: str = "",
+) -> Rotations:
+    """`notes` (a failed fetch) never block a set; they show with it."""
     schedule = None
     if not problems:
         schedule, problems = parse_schedule(files)
     if schedule is not None:
-        return _put_in_force(pager, schedule, files, files_digest, now)
+        return _put_in_force(pager, schedule, files, files_digest, notes, now, commit)
     metrics.ROTATIONS_VALID.set(0)
     for problem in problems:
         log.error("event=rotations_invalid problem=%r", str(problem))
+    return _keep_last_good(pager, problems + notes, files_digest, now)
+
+
+def _keep_last_good(
+    pager: Pager, problems: list[Problem], files_digest: str, now: datetime
+) -> Rotations:
+    """The set in force stays, else the last good one in the database comes in force."""
+    current = pager.rotations
     if current.schedule is not None:
         pager.rotations = Rotations(
             current.schedule,
@@ -87,13 +133,20 @@ def load_rotations(pager: Pager, now: datetime, *, force: bool = True) -> Rotati
 
 
 def _put_in_force(
-    pager: Pager, schedule: Schedule, files: list[tuple[str, str]], digest: str, now: datetime
+    pager: Pager,
+    schedule: Schedule,
+    files: list[tuple[str, str]],
+    digest: str,
+    notes: list[Problem],
+    now: datetime,
+    commit: str,
 ) -> Rotations:
     with pager.db.transaction() as session:
         rotation_sets.save(session, digest, files, now)
     changed = digest != pager.rotations.digest
-    pager.rotations = Rotations(schedule, [], "files", digest, digest, now)
+    pager.rotations = Rotations(schedule, notes, "files", digest, digest, now)
     metrics.ROTATIONS_VALID.set(1)
     if changed:
-        log.info("event=rotations_loaded digest=%s files=%d", digest[:12], len(files))
+        at = f" commit={commit}" if commit else ""
+        log.info("event=rotations_loaded digest=%s files=%d%s", digest[:12], len(files), at)
     return pager.rotations

@@ -9,7 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from datetime import datetime
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import requests
+from urllib3.exceptions import ProtocolError
 
 from pager.domain.phones import mask
 
@@ -30,12 +34,24 @@ DeliveryState = Literal[
 
 class ProviderError(Exception):
     """The provider could not take the message. `permanent` means retrying the same provider is
-    pointless (bad number, bad credentials); either way the caller may try another provider."""
+    pointless (bad number, bad credentials); either way the caller may try another provider.
 
-    def __init__(self, message: str, *, permanent: bool, code: str | None = None) -> None:
+    `outcome_unknown`: the request went out but no answer came back (a read timeout, a dropped
+    connection), so the provider may have sent the message all the same.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        code: str | None = None,
+        outcome_unknown: bool = False,
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.code = code
+        self.outcome_unknown = outcome_unknown
 
 
 @dataclass(frozen=True)
@@ -44,6 +60,28 @@ class Sent:
 
     provider_message_id: str
     state: DeliveryState = "queued"
+
+
+@dataclass(frozen=True)
+class SmsLookup:
+    """An SMS we asked a provider to send without hearing back, to find it at the provider."""
+
+    to: str  # E.164
+    body: str
+    reference: str | None  # our reference of that attempt, sent along where the API keeps one
+    since: datetime  # when that attempt started (our clock)
+    skip: frozenset[str] = frozenset()  # provider ids of other attempts: never this one
+
+
+@runtime_checkable
+class FindsSms(Protocol):
+    """A provider whose API can tell whether it took an SMS (by our reference, or by recipient
+    and text where it keeps no reference of ours)."""
+
+    def find_sms(self, lookup: SmsLookup) -> Sent | None:
+        """The SMS as the provider has it, or None when it never took it; raises
+        ProviderError when the provider cannot be asked."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -104,8 +142,9 @@ class Provider(Protocol):
     name: str
     channels: frozenset[str]
 
-    def send_sms(self, to: str, body: str, status_url: str) -> Sent:
-        """Send one SMS; the provider reports delivery to `status_url`."""
+    def send_sms(self, to: str, body: str, status_url: str, reference: str | None = None) -> Sent:
+        """Send one SMS; the provider reports delivery to `status_url`. `reference` is our id
+        of this attempt, sent along where the provider keeps one (see `FindsSms`)."""
         ...
 
     def call(self, to: str, speech: str, keypad_url: str, status_url: str) -> Sent:
@@ -145,3 +184,24 @@ def reply_quietly(provider: str, to: str, send: Callable[[], object]) -> None:
         send()
     except ProviderError as error:
         log.warning("event=sms_reply_failed provider=%s to=%s error=%s", provider, mask(to), error)
+
+
+def outcome_unknown(exc: BaseException) -> bool:
+    """Whether `exc` means the request reached the provider but its answer did not reach us:
+    a read timeout or a connection dropped mid-answer (a refused or timed-out connection
+    never sent anything)."""
+    if isinstance(exc, requests.ReadTimeout | requests.exceptions.ChunkedEncodingError):
+        return True
+    if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ConnectTimeout):
+        reason = exc.args[0] if exc.args else None
+        reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps it
+        return isinstance(reason, ProtocolError)
+    return False
+
+
+def get_for_lookup(failed: str, url: str, *, timeout: float, **options: Any) -> requests.Response:
+    """GET `url` to look an SMS up; no answer raises a temporary ProviderError, `failed` first."""
+    try:
+        return requests.get(url, timeout=timeout, **options)
+    except requests.RequestException as exc:
+        raise ProviderError(f"{failed}: {type(exc).__name__}: {exc}", permanent=False) from exc

@@ -33,10 +33,13 @@ from pager.providers.base import (
     KeypadInput,
     ProviderError,
     Sent,
+    SmsLookup,
     StatusUpdate,
     WebhookInvalid,
     WebRequest,
     WebResponse,
+    get_for_lookup,
+    outcome_unknown,
     reply_quietly,
 )
 
@@ -61,6 +64,7 @@ ALGORITHMS = ["HS256", "HS384", "HS512"]  # what MessageBird's own SDKs accept
 REQUIRED_CLAIMS = ["iss", "nbf", "exp", "url_hash"]
 VOICE = {"language": "en-gb", "voice": "female", "repeat": 2, "ifMachine": "hangup"}
 EMPTY = WebResponse(body="", content_type="text/plain")
+LOOKUP_PAGE = "20"  # newest messages to the number read when looking one up
 
 
 class MessageBirdProvider:
@@ -85,11 +89,33 @@ class MessageBirdProvider:
         self._base = (base_url or API_URL).rstrip("/")
         self._auth = {"Authorization": f"AccessKey {access_key}"}
 
-    def send_sms(self, to: str, body: str, status_url: str) -> Sent:
-        """Send one SMS; MessageBird reports its status to `status_url`."""
-        return self._create(
-            "sending an SMS", "messages", to, {"body": body, "reportUrl": status_url}
+    def send_sms(self, to: str, body: str, status_url: str, reference: str | None = None) -> Sent:
+        """Send one SMS; MessageBird reports its status to `status_url` and keeps `reference`
+        as the message's `reference`."""
+        fields = {"body": body, "reportUrl": status_url}
+        if reference:
+            fields["reference"] = reference
+        return self._create("sending an SMS", "messages", to, fields)
+
+    def find_sms(self, lookup: SmsLookup) -> Sent | None:
+        """The SMS MessageBird keeps under our `reference`, among the newest to `lookup.to`."""
+        if lookup.reference is None:
+            return None
+        failed = f"messagebird {self.name}: looking up an SMS failed"
+        params = {"recipient": lookup.to.lstrip("+"), "direction": "mt", "limit": LOOKUP_PAGE}
+        url = f"{self._base}/messages"
+        response = get_for_lookup(
+            failed, url, params=params, headers=self._auth, timeout=self._timeout
         )
+        answer = _json(response)
+        if not response.ok:
+            raise self._refused("looking up an SMS", lookup.to, response.status_code, answer)
+        for message in answer.get("items") or []:
+            message_id = str(message.get("id") or "") if isinstance(message, dict) else ""
+            ours = message_id and message.get("reference") == lookup.reference
+            if ours and message_id not in lookup.skip:
+                return _sent(message_id, message)
+        return None
 
     def call(self, to: str, speech: str, keypad_url: str, status_url: str) -> Sent:
         """Call `to` and read `speech` twice. No keypad: `keypad_url` is never called."""
@@ -188,6 +214,7 @@ class MessageBirdProvider:
             raise ProviderError(
                 f"messagebird {self.name}: {action} failed: {type(exc).__name__}: {exc}",
                 permanent=False,
+                outcome_unknown=outcome_unknown(exc),
             ) from exc
         answer = _json(response)
         if not response.ok:
@@ -198,8 +225,7 @@ class MessageBirdProvider:
                 f"messagebird {self.name}: the API accepted the message but returned no id",
                 permanent=False,
             )
-        items = (answer.get("recipients") or {}).get("items") or [{}]
-        return Sent(str(message_id), STATES.get(str(items[0].get("status")), "queued"))
+        return _sent(str(message_id), answer)
 
     def _refused(self, action: str, to: str, status: int, answer: dict[str, Any]) -> ProviderError:
         """The ProviderError for an error answer: 429 and 5xx may pass, other 4xx will not."""
@@ -215,6 +241,14 @@ class MessageBirdProvider:
             permanent=400 <= status < 500 and status != 429,
             code=None if code is None else str(code),
         )
+
+
+def _sent(message_id: str, message: dict[str, Any]) -> Sent:
+    """`Sent` for a message object, in the state of its (only) recipient."""
+    recipients = message.get("recipients")
+    items = (recipients.get("items") if isinstance(recipients, dict) else None) or [{}]
+    first = items[0] if isinstance(items[0], dict) else {}
+    return Sent(message_id, STATES.get(str(first.get("status")), "queued"))
 
 
 def _same_hash(data: bytes, claimed: object) -> bool:

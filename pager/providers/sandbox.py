@@ -51,7 +51,7 @@ class SandboxProvider:
         self._record(PhoneMessage(datetime.now(UTC), number, direction, channel, body, message_id))
         return message_id
 
-    def send_sms(self, to: str, body: str, status_url: str) -> Sent:
+    def send_sms(self, to: str, body: str, status_url: str, reference: str | None = None) -> Sent:
         return Sent(self._put(to, "out", "sms", body), "delivered")
 
     def call(self, to: str, speech: str, keypad_url: str, status_url: str) -> Sent:

@@ -14,14 +14,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import time
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import requests
 
+from pager.domain.jsonbody import JsonRefused, read_json_object
 from pager.domain.phones import from_msisdn
 from pager.providers.base import (
     DeliveryState,
@@ -29,10 +30,13 @@ from pager.providers.base import (
     KeypadInput,
     ProviderError,
     Sent,
+    SmsLookup,
     StatusUpdate,
     WebhookInvalid,
     WebRequest,
     WebResponse,
+    get_for_lookup,
+    outcome_unknown,
     reply_quietly,
 )
 
@@ -57,6 +61,7 @@ ALGORITHM = "HmacSHA256"
 FRESH_SECONDS = 300  # a signed callback older (or newer) than this is a replay: refused
 INBOUND_TYPE = "mo_text"
 REPORT_TYPE = "recipient_delivery_report_sms"
+CLOCK_SKEW = timedelta(seconds=30)  # between our clock and Sinch's created_at
 EMPTY = WebResponse(body="", content_type="text/plain")
 
 
@@ -85,10 +90,38 @@ class SinchProvider:
         self._batches_url = f"{base}/xms/v1/{service_plan_id}/batches"
         self._auth = {"Authorization": f"Bearer {api_token}"}
 
-    def send_sms(self, to: str, body: str, status_url: str) -> Sent:
-        """Send one SMS as a batch; Sinch posts each recipient delivery report to `status_url`."""
+    def send_sms(self, to: str, body: str, status_url: str, reference: str | None = None) -> Sent:
+        """Send one SMS as a batch; Sinch posts each recipient delivery report to `status_url`
+        and keeps `reference` as the batch's `client_reference`."""
         batch = {"delivery_report": "per_recipient", "callback_url": status_url}
+        if reference:
+            batch["client_reference"] = reference
         return Sent(provider_message_id=self._send_batch("sending an SMS", to, body, batch))
+
+    def find_sms(self, lookup: SmsLookup) -> Sent | None:
+        """The batch Sinch keeps under our `client_reference` (list batches, filtered)."""
+        if lookup.reference is None:
+            return None
+        failed = f"sinch {self.name}: looking up an SMS failed"
+        params = {
+            "client_reference": lookup.reference,
+            "start_date": (lookup.since - CLOCK_SKEW).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "page_size": "30",
+        }
+        response = get_for_lookup(
+            failed, self._batches_url, params=params, headers=self._auth, timeout=self._timeout
+        )
+        if not response.ok:
+            raise self._refused("looking up an SMS", lookup.to, response)
+        try:
+            batches = response.json().get("batches") or []
+        except (ValueError, AttributeError) as exc:
+            raise ProviderError(f"{failed}: unreadable answer", permanent=False) from exc
+        for batch in batches:
+            batch_id = str(batch.get("id") or "")
+            if batch.get("client_reference") == lookup.reference and batch_id not in lookup.skip:
+                return Sent(provider_message_id=batch_id, state="queued")
+        return None
 
     def call(self, to: str, speech: str, keypad_url: str, status_url: str) -> Sent:
         """Never: the SMS API places no calls (permanent, so routing moves on at once)."""
@@ -179,6 +212,7 @@ class SinchProvider:
             raise ProviderError(
                 f"sinch {self.name}: {action} failed: {type(exc).__name__}: {exc}",
                 permanent=False,
+                outcome_unknown=outcome_unknown(exc),
             ) from exc
         if not response.ok:
             raise self._refused(action, to, response)
@@ -223,11 +257,9 @@ def callback_signature(secret: str, body: bytes, nonce: str, timestamp: str) -> 
 def _event(request: WebRequest, kind: str) -> dict[str, Any]:
     """The callback's JSON object, which must be of type `kind`."""
     try:
-        event = json.loads(request.body)
-    except ValueError as exc:
-        raise WebhookInvalid(f"sinch webhook: body is not JSON: {exc}") from exc
-    if not isinstance(event, dict):
-        raise WebhookInvalid("sinch webhook: body is not a JSON object")
+        event = read_json_object(request.body, nul="drop")
+    except JsonRefused as exc:
+        raise WebhookInvalid(f"sinch webhook: {exc}") from exc
     if event.get("type") != kind:
         raise WebhookInvalid(f"sinch webhook: type {event.get('type')!r}, expected {kind!r}")
     return event

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ParamValidationError,
+    ReadTimeoutError,
+)
 
 from pager.providers.base import (
     InboundSms,
@@ -86,9 +92,14 @@ class SnsProvider:
             config=config,
         )
 
-    def send_sms(self, to: str, body: str, status_url: str) -> Sent:
+    def send_sms(self, to: str, body: str, status_url: str, reference: str | None = None) -> Sent:
         """Publish one transactional SMS to `to`; SNS reports no status, so `status_url` is
-        unused and the answer is final: `sent`."""
+        unused and the answer is final: `sent`.
+
+        SNS keeps no reference of ours and has no way to list what it published, so after a
+        timeout nothing can tell whether the SMS went out: the dispatch flow fails over to the
+        next provider, and a retry through SNS itself may send the page twice.
+        """
         try:
             answer = self._client.publish(
                 PhoneNumber=to, Message=body, MessageAttributes=self._attributes
@@ -104,6 +115,7 @@ class SnsProvider:
             raise ProviderError(
                 f"sns {self.name}: sending an SMS failed: {type(exc).__name__}: {exc}",
                 permanent=False,
+                outcome_unknown=isinstance(exc, ReadTimeoutError | ConnectionClosedError),
             ) from exc
         message_id = answer.get("MessageId")
         if not message_id:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 import requests
@@ -20,10 +21,12 @@ from pager.providers.base import (
     KeypadInput,
     ProviderError,
     Sent,
+    SmsLookup,
     StatusUpdate,
     WebhookInvalid,
     WebRequest,
     WebResponse,
+    outcome_unknown,
 )
 
 # Twilio's MessageStatus values. `receiving`/`received` only describe inbound messages, so a
@@ -60,6 +63,8 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 SHARED_KEY_HEADER = "X-Twilio-Webhooks-Signature-Settings"
 XML = "application/xml"
 KEYPAD_WAIT_SECONDS = 8
+LOOKUP_PAGE = 20  # newest Messages to our number read when looking one up
+CLOCK_SKEW = timedelta(seconds=30)  # between our clock and Twilio's date_created
 NO_INPUT = "No input received. Goodbye."
 
 
@@ -90,8 +95,12 @@ class TwilioProvider:
         if api_base_url:
             self._client.api.base_url = api_base_url
 
-    def send_sms(self, to: str, body: str, status_url: str) -> Sent:
-        """Send one SMS; Twilio posts its delivery status to `status_url`."""
+    def send_sms(self, to: str, body: str, status_url: str, reference: str | None = None) -> Sent:
+        """Send one SMS; Twilio posts its delivery status to `status_url`.
+
+        A Message keeps no reference of ours (`reference` is not sent): `find_sms` finds it by
+        recipient, sender and text instead.
+        """
         message = self._ask(
             "sending an SMS",
             to,
@@ -100,6 +109,26 @@ class TwilioProvider:
             ),
         )
         return self._sent(message.sid, message.status, SMS_STATES)
+
+    def find_sms(self, lookup: SmsLookup) -> Sent | None:
+        """Our SMS among the newest Messages from our number to `lookup.to`, created since the
+        attempt started: same text, and a sid no other attempt of ours has."""
+        # From a Messaging Service the sender is one of its numbers: filter by recipient only.
+        sender = {} if self._from.startswith("MG") else {"from_": self._from}
+        messages = self._ask(
+            "looking up an SMS",
+            lookup.to,
+            lambda: self._client.messages.list(
+                to=lookup.to, limit=LOOKUP_PAGE, page_size=LOOKUP_PAGE, **sender
+            ),
+        )
+        since = lookup.since - CLOCK_SKEW
+        for message in messages:
+            created = message.date_created
+            ours = message.sid not in lookup.skip and message.body == lookup.body
+            if ours and created is not None and created >= since:
+                return self._sent(message.sid, message.status, SMS_STATES)
+        return None
 
     def call(self, to: str, speech: str, keypad_url: str, status_url: str) -> Sent:
         """Call `to`, read `speech` twice and post the first digit pressed to `keypad_url`."""
@@ -211,6 +240,7 @@ class TwilioProvider:
             raise ProviderError(
                 f"twilio {self.name}: {action} failed: {type(exc).__name__}: {exc}",
                 permanent=False,
+                outcome_unknown=outcome_unknown(exc),
             ) from exc
 
     def _sent(

@@ -1,5 +1,5 @@
 """Vonage: SMS through the SMS API and calls through the Voice API, with the official SDK, and
-reading Vonage's webhooks.
+reading Vonage's webhooks (checked in vonage_webhooks).
 
 Vonage wants numbers as digits without the '+' (`447700900123`); we speak E.164 everywhere else,
 so numbers change form only in this module.
@@ -7,17 +7,15 @@ so numbers change form only in this module.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import math
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from datetime import timedelta
+from typing import TypeVar
 
-import jwt
 import pydantic
 import requests
 from vonage import Auth, HttpClientOptions, Vonage
@@ -35,12 +33,16 @@ from pager.providers.base import (
     KeypadInput,
     ProviderError,
     Sent,
+    SmsLookup,
     StatusUpdate,
     WebhookInvalid,
     WebRequest,
     WebResponse,
+    get_for_lookup,
+    outcome_unknown,
     reply_quietly,
 )
+from pager.providers.vonage_webhooks import pressed, required, signed_by_vonage, webhook_params
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -78,10 +80,10 @@ CALL_STATES: Mapping[str, DeliveryState] = {
 # SMS API `status` values worth retrying: throttled, internal error, too many binds.
 TEMPORARY_SMS_STATUSES = frozenset({"1", "5", "10"})
 SIGNATURE_METHODS = ("md5", "sha1", "sha256", "sha512")  # the HMACs the SDK computes
-MAX_WEBHOOK_AGE = 300  # seconds: a signed webhook older (or newer) than this is a replay
 KEYPAD_WAIT_SECONDS = 8
+REPORTS_HOST = "api.nexmo.com"
+CLOCK_SKEW = timedelta(seconds=30)  # between our clock and Vonage's
 NO_INPUT = "No input received. Goodbye."
-DIGITS = re.compile(r"[0-9*#]*")
 
 
 class VonageProvider:
@@ -105,6 +107,10 @@ class VonageProvider:
         self.name = name
         self._api_key = api_key
         self._from = from_number
+        # The Reports API, where `find_sms` looks up an SMS by our client-ref.
+        self._reports_url = f"https://{api_host or REPORTS_HOST}/v2/reports/records"
+        self._basic = (api_key, api_secret)
+        self._timeout = timeout
         if signature_method not in SIGNATURE_METHODS:
             raise ValueError(
                 f"vonage {name}: signature_method {signature_method!r} unknown (known: "
@@ -182,19 +188,9 @@ class VonageProvider:
         """
         if self._signatures is None:
             return False
-        now = time.time()
-        authorization = next(
-            (v for k, v in request.headers.items() if k.lower() == "authorization"), ""
+        return signed_by_vonage(
+            request, self._signatures, self._signature_secret, self._api_key, time.time()
         )
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() == "bearer" and token:
-            secret = self._signature_secret
-            return voice_token_valid(token, secret, self._api_key, request.body, now)
-        try:
-            params = webhook_params(request)
-        except WebhookInvalid:
-            return False
-        return sms_signature_valid(self._signatures, params, now)
 
     def parse_inbound(self, request: WebRequest) -> InboundSms:
         """An inbound SMS webhook (query string, form or JSON body)."""
@@ -234,14 +230,7 @@ class VonageProvider:
     def parse_keypad(self, request: WebRequest) -> KeypadInput:
         """The input webhook of a call; digits are empty when the person pressed nothing."""
         params = webhook_params(request)
-        dtmf = params.get("dtmf")
-        # Today's webhook has {"digits", "timed_out"}; the older one a plain string.
-        pressed = (dtmf.get("digits") or "") if isinstance(dtmf, dict) else dtmf
-        if not isinstance(pressed, str):
-            raise WebhookInvalid("vonage webhook: missing field 'dtmf'")
-        if not DIGITS.fullmatch(pressed):
-            raise WebhookInvalid(f"vonage webhook: 'dtmf' digits {pressed!r} are not keys")
-        return KeypadInput(provider_message_id=required(params, "uuid"), digits=pressed)
+        return KeypadInput(provider_message_id=required(params, "uuid"), digits=pressed(params))
 
     def sms_reply(self, inbound: InboundSms, text: str | None) -> WebResponse:
         """Send `text` back to the sender by the SMS API, then answer the webhook empty.
@@ -260,8 +249,11 @@ class VonageProvider:
         ncco = [{"action": "talk", "text": text}]
         return WebResponse(body=json.dumps(ncco), content_type="application/json")
 
-    def send_sms(self, to: str, body: str, status_url: str | None) -> Sent:
-        """Send one SMS; Vonage posts its delivery receipts to `status_url` when given."""
+    def send_sms(
+        self, to: str, body: str, status_url: str | None, reference: str | None = None
+    ) -> Sent:
+        """Send one SMS; Vonage posts its delivery receipts to `status_url` when given, and
+        keeps `reference` as the message's `client-ref`."""
         message = self._build(
             "sending an SMS",
             to,
@@ -270,6 +262,7 @@ class VonageProvider:
                 from_=digits(self._from),
                 text=body,
                 callback=status_url,
+                client_ref=reference,
                 # Vonage garbles what GSM-7 cannot carry unless told the text is Unicode.
                 type=None if is_gsm7(body) else "unicode",
             ),
@@ -282,6 +275,36 @@ class VonageProvider:
                 permanent=False,
             )
         return Sent(provider_message_id=message_id, state="queued")
+
+    def find_sms(self, lookup: SmsLookup) -> Sent | None:
+        """The SMS Vonage keeps under our `client-ref`, from the Reports API (synchronous
+        records; the account must have the Reports API)."""
+        if lookup.reference is None:
+            return None
+        failed = f"vonage {self.name}: looking up an SMS failed"
+        params = {
+            "account_id": self._api_key,
+            "product": "SMS",
+            "direction": "outbound",
+            "client_ref": lookup.reference,
+            "date_start": (lookup.since - CLOCK_SKEW).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        response = get_for_lookup(
+            failed, self._reports_url, params=params, auth=self._basic, timeout=self._timeout
+        )
+        if not response.ok:
+            detail = hide_number(error_detail(response), lookup.to)
+            raise ProviderError(f"{failed}: HTTP {response.status_code}: {detail}", permanent=False)
+        try:
+            records = response.json().get("records") or []
+        except (ValueError, AttributeError) as exc:
+            raise ProviderError(f"{failed}: unreadable answer", permanent=False) from exc
+        for record in records:
+            message_id = str(record.get("message_id") or "")
+            if record.get("client_ref") == lookup.reference and message_id not in lookup.skip:
+                status = str(record.get("status") or "").lower()
+                return Sent(message_id, SMS_STATES.get(status, "sent") if message_id else "sent")
+        return None
 
     def _build(self, action: str, to: str, build: Callable[[], T]) -> T:
         """A request model of the SDK; one it refuses is our mistake, so a permanent error."""
@@ -319,63 +342,12 @@ class VonageProvider:
             # No answer (requests' errors are OSErrors, like a CA bundle that is missing), or
             # one we cannot read (a ValidationError of the SDK's answer model).
             raise ProviderError(
-                f"{failed}: {type(exc).__name__}: {hide_number(str(exc), to)}", permanent=False
+                f"{failed}: {type(exc).__name__}: {hide_number(str(exc), to)}",
+                permanent=False,
+                outcome_unknown=outcome_unknown(exc),
             ) from exc
         except VonageError as exc:  # the SDK could not even sign the request
             raise ProviderError(f"{failed}: {type(exc).__name__}: {exc}", permanent=True) from exc
-
-
-def sms_signature_valid(signatures: Auth, params: Mapping[str, Any], now: float) -> bool:
-    """Whether `params` carry a `sig` the SDK computes too, over a `timestamp` close to `now`."""
-    signature = params.get("sig")
-    if not isinstance(signature, str) or not signature:
-        return False
-    try:
-        fresh = abs(now - int(params["timestamp"])) <= MAX_WEBHOOK_AGE
-        return fresh and bool(signatures.check_signature(dict(params)))
-    except (KeyError, TypeError, ValueError):  # no or a non-numeric timestamp, a non-ASCII sig
-        return False
-
-
-def voice_token_valid(token: str, secret: str, api_key: str, payload: bytes, now: float) -> bool:
-    """Whether `token` is Vonage's HS256 JWT over `payload` for our account, issued near `now`."""
-    try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=["HS256"],
-            # Time is checked below against `now`; PyJWT would read the clock itself.
-            options={"require": ["iat", "payload_hash"], "verify_exp": False, "verify_iat": False},
-        )
-    except jwt.PyJWTError:
-        return False
-    issued, claimed_hash = claims["iat"], claims["payload_hash"]
-    if not isinstance(issued, int | float) or abs(now - issued) > MAX_WEBHOOK_AGE:
-        return False
-    if claims.get("api_key", api_key) != api_key or not isinstance(claimed_hash, str):
-        return False
-    # Vonage hashes the body as compact JSON; should it ever send it spaced out, so do we.
-    bodies = [payload]
-    try:
-        compact = json.dumps(json.loads(payload), separators=(",", ":"), ensure_ascii=False)
-        bodies.append(compact.encode())
-    except ValueError:
-        pass
-    hashes = [hashlib.sha256(body).hexdigest() for body in bodies]
-    return any(hmac.compare_digest(claimed_hash.lower(), h) for h in hashes)
-
-
-def webhook_params(request: WebRequest) -> dict[str, Any]:
-    """A Vonage webhook's fields: from a JSON body, else the form, else the query string."""
-    if request.body.lstrip()[:1] == b"{":
-        try:
-            params = json.loads(request.body)
-        except ValueError as exc:
-            raise WebhookInvalid(f"vonage webhook: body is not JSON: {exc}") from None
-        if not isinstance(params, dict):
-            raise WebhookInvalid("vonage webhook: body is not a JSON object")
-        return params
-    return dict(request.form) or dict(request.query)
 
 
 def sms_status(exc: SmsError) -> tuple[str, str]:
@@ -412,11 +384,3 @@ def hide_number(text: str, number: str) -> str:
     if not number:
         return text
     return text.replace(number, "<to>").replace(digits(number), "<to>")
-
-
-def required(params: Mapping[str, Any], field: str) -> str:
-    """A non-empty webhook field as text, or WebhookInvalid naming it."""
-    value = params.get(field)
-    if value is None or value == "":
-        raise WebhookInvalid(f"vonage webhook: missing field {field!r}")
-    return str(value)

@@ -1,6 +1,7 @@
 """Prometheus Alertmanager's webhook (payload version 4).
 
-Alertmanager retries only on 5xx, so anything wrong here must end as a 4xx (SourceError).
+Alertmanager retries only on 5xx, so anything wrong here must end as a 4xx (SourceError), and
+anything right must fit the store: keys too long for their columns are bounded, not refused.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Any
 
 from pager.domain.alerts import AlertEvent, AlertStatus, fingerprint_of
 from pager.sources import fields
+from pager.sources.delivery import bounded_fingerprint, bounded_group_key
 from pager.sources.errors import SourceError
 
 
@@ -18,7 +20,7 @@ def parse(payload: Any) -> list[AlertEvent]:
     alerts = body.get("alerts")
     if not isinstance(alerts, list):
         raise SourceError("alerts", "expected a list of alerts")
-    group_key = fields.optional_text(body, "groupKey", "groupKey")
+    group_key = bounded_group_key(fields.optional_text(body, "groupKey", "groupKey"))
     common = fields.labels(body.get("commonAnnotations"), "commonAnnotations")
     return [_alert(alert, f"alerts[{i}]", group_key, common) for i, alert in enumerate(alerts)]
 
@@ -35,9 +37,8 @@ def _alert(
         **common_annotations,
         **fields.labels(alert.get("annotations"), f"{path}.annotations"),
     }
-    fingerprint = fields.optional_text(
-        alert, "fingerprint", f"{path}.fingerprint"
-    ) or fingerprint_of(labels)
+    given = fields.optional_text(alert, "fingerprint", f"{path}.fingerprint")
+    fingerprint = bounded_fingerprint(given) if given else fingerprint_of(labels)
     summary = annotations.get("summary") or annotations.get("description") or None
     as_status: AlertStatus = status
     return AlertEvent(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pager.domain.alerts import AlertEvent
 
 MAX_FINGERPRINT = 200  # the width of alerts.fingerprint
+MAX_GROUP_KEY = 1000  # the width of incidents.group_key
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,20 @@ class Received:
     acknowledge: tuple[str, ...] = ()  # fingerprints (PagerDuty's `acknowledge` action)
 
 
-def bounded_fingerprint(key: str) -> str:
-    """A sender's own alert key as a fingerprint: itself when it fits the column, else its hash."""
-    if len(key) <= MAX_FINGERPRINT:
+def bounded_key(key: str, width: int) -> str:
+    """`key` when it fits a column `width` characters wide, else a readable head of it and the
+    SHA-256 of all of it: a long key stays the same key on every delivery, and fits."""
+    if len(key) <= width:
         return key
-    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    digest = "~sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return key[: width - len(digest)] + digest
+
+
+def bounded_fingerprint(key: str) -> str:
+    """A sender's own alert key as a fingerprint (alerts.fingerprint)."""
+    return bounded_key(key, MAX_FINGERPRINT)
+
+
+def bounded_group_key(key: str | None) -> str | None:
+    """A sender's grouping key as an incident's group key (incidents.group_key)."""
+    return None if key is None else bounded_key(key, MAX_GROUP_KEY)

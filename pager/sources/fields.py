@@ -5,7 +5,7 @@ A payload that fails here answers 400 (SourceError), never 500: Alertmanager ret
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pager.sources.errors import SourceError
@@ -45,7 +45,7 @@ def required_text(body: dict[str, Any], key: str, path: str) -> str:
 
 
 def time(value: Any, path: str) -> datetime | None:
-    """An RFC 3339 time (Go's nanoseconds allowed); absent or Go's zero time is None."""
+    """An RFC 3339 time (Go's nanoseconds allowed), in UTC; absent or Go's zero time is None."""
     if value is None or value == "" or value == _ZERO_TIME:
         return None
     if not isinstance(value, str):
@@ -63,4 +63,9 @@ def time(value: Any, path: str) -> datetime | None:
             raise SourceError(path, f"not an RFC 3339 time: {value!r}") from exc
     if parsed.tzinfo is None:
         raise SourceError(path, f"time without a zone: {value!r}")
-    return None if parsed.year <= 1 else parsed
+    if parsed.year <= 1:
+        return None
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00:00-01:00 is past year 9999 in UTC
+        raise SourceError(path, f"time out of range in UTC: {value!r}") from None

@@ -13,7 +13,7 @@ from typing import Any
 from pager.config import IntegrationSettings
 from pager.domain.alerts import AlertEvent
 from pager.sources import alertmanager, auth
-from pager.sources.delivery import Delivery
+from pager.sources.delivery import Delivery, bounded_fingerprint, bounded_group_key
 from pager.sources.errors import NotAuthenticated, SourceError
 from pager.sources.signatures import MAX_CLOCK_SKEW, is_fresh
 
@@ -65,11 +65,12 @@ def _legacy(payload: dict[str, Any]) -> AlertEvent:
     if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
         raise SourceError("tags", "expected an object of string values")
     url = payload.get("ruleUrl")
+    key = f"grafana-rule-{rule if rule is not None else name}"
     return AlertEvent(
-        fingerprint=f"grafana-rule-{rule if rule is not None else name}",
+        fingerprint=bounded_fingerprint(key),
         status="firing" if status == "firing" else "resolved",
         name=name,
-        group_key=f"grafana-rule-{rule if rule is not None else name}",
+        group_key=bounded_group_key(key),
         summary=message or None,
         labels={"alertname": name, **tags},
         generator_url=url if isinstance(url, str) else None,

@@ -138,11 +138,28 @@ class Attempt(Base):
     # Unguessable id in the callback URLs we give the provider.
     token: Mapped[str] = mapped_column(String(64), unique=True)
     provider_message_id: Mapped[str | None] = mapped_column(String(100), index=True)
-    status: Mapped[str] = mapped_column(String(20))  # sending|queued|sent|delivered|failed|...
+    # Our own id of this try, sent along where the provider keeps one (Vonage client-ref, Sinch
+    # client_reference, MessageBird reference): after a timeout we ask the provider for it.
+    reference: Mapped[str | None] = mapped_column(String(40), unique=True)
+    # sending|queued|sent|delivered|failed|...; unknown: no answer in time, to be looked up
+    status: Mapped[str] = mapped_column(String(20))
     error_code: Mapped[str | None] = mapped_column(String(50))
     error_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class ProviderSlot(Base):
+    """When a provider account may send next (its rate), shared by every runner.
+
+    A token bucket kept as one instant (see `pager.domain.rates`); a runner updates it, row
+    locked, in the transaction that claims the send.
+    """
+
+    __tablename__ = "provider_slots"
+
+    provider: Mapped[str] = mapped_column(String(100), primary_key=True)
+    next_free_at: Mapped[datetime]
 
 
 class TimelineEntry(Base):
@@ -255,3 +272,17 @@ class Heartbeat(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     last_beat_at: Mapped[datetime | None]
     due_at: Mapped[datetime | None]  # None: missed, and its incident is open
+
+
+class NumberLookup(Base):
+    """What a provider's lookup last said of a paged number: its carrier routes its pages when
+    `routing:` names carriers. Refreshed by the runner, never on the send path."""
+
+    __tablename__ = "number_lookups"
+
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    carrier: Mapped[str | None] = mapped_column(String(200))
+    line_type: Mapped[str] = mapped_column(String(30))
+    valid: Mapped[bool]
+    source: Mapped[str] = mapped_column(String(100))  # the provider's name in pager.yaml
+    looked_up_at: Mapped[datetime]

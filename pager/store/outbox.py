@@ -29,7 +29,7 @@ def due(session: Session, now: datetime, limit: int) -> list[tuple[int, str, str
     query = (
         select(Notification.id, Notification.phone, Notification.channel)
         .where(_claimable(now))
-        .order_by(Notification.next_attempt_at, Notification.id)
+        .order_by(Notification.id)  # oldest first, also behind pages a provider's rate held
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -73,11 +73,33 @@ def latest_attempt(session: Session, notification_id: int) -> Attempt | None:
     return session.scalars(query).first()
 
 
+def attempts_of(session: Session, notification_id: int) -> Sequence[Attempt]:
+    query = select(Attempt).where(Attempt.notification_id == notification_id).order_by(Attempt.id)
+    return session.scalars(query).all()
+
+
 def active_for_incident(session: Session, incident_id: int) -> Sequence[Notification]:
     query = select(Notification).where(
         Notification.incident_id == incident_id, Notification.status.in_(ACTIVE)
     )
     return session.scalars(query).all()
+
+
+def cancel_pending(session: Session, incident_id: int, now: datetime) -> list[Notification]:
+    """Cancel the incident's pages still waiting to go out (it was acknowledged or resolved),
+    such as a call a person's rules put minutes after their text; the timeline names them."""
+    cancelled = [n for n in active_for_incident(session, incident_id) if n.status == "pending"]
+    for n in cancelled:
+        n.status = "cancelled"
+        n.updated_at = now
+    if cancelled:
+        listed = ", ".join(
+            f"{'sms' if n.channel == 'sms' else 'call'} to {n.person_name}"
+            f" (due {n.next_attempt_at or now:%H:%M:%S} UTC)"
+            for n in sorted(cancelled, key=lambda n: (n.next_attempt_at or now, n.id))
+        )
+        incidents.add_timeline(session, incident_id, now, "page", f"not sent: {listed}")
+    return cancelled
 
 
 def next_due(session: Session) -> datetime | None:

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from pager.domain.jsonbody import JsonRefused, read_json_object
 from pager.flows import incidents
 from pager.flows import silences as silence_flows
 from pager.flows.context import utcnow
@@ -16,10 +17,12 @@ from pager.flows.incidents import IncidentView
 from pager.flows.rotations import load_rotations
 from pager.flows.silences import SilenceView
 from pager.web.auth import presented_token, token_matches
-from pager.web.errors import ApiError, pager
+from pager.web.errors import ROW_ID, ApiError, pager
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 STATUSES = ("triggered", "acknowledged", "resolved")
+MAX_BY = 100
+MAX_SERVICE = 200  # the width of silences.service
 
 
 @blueprint.before_request
@@ -55,40 +58,56 @@ def list_incidents() -> ResponseReturnValue:
     return jsonify(incidents=[_json(view, with_timeline=False) for view in found])
 
 
-@blueprint.get("/incidents/<int:incident_id>")
+@blueprint.get(f"/incidents/<{ROW_ID}:incident_id>")
 def get_incident(incident_id: int) -> ResponseReturnValue:
     return jsonify(_json(_found(lambda: incidents.view(pager(), incident_id))))
 
 
-@blueprint.post("/incidents/<int:incident_id>/ack")
+@blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/ack")
 def acknowledge(incident_id: int) -> ResponseReturnValue:
-    by = _actor()
+    by = _actor(_body(required=False))
     return jsonify(
         _json(_found(lambda: incidents.acknowledge(pager(), incident_id, by, "api", utcnow())))
     )
 
 
-@blueprint.post("/incidents/<int:incident_id>/unack")
+@blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/unack")
 def unacknowledge(incident_id: int) -> ResponseReturnValue:
-    by = _actor()
+    by = _actor(_body(required=False))
     return jsonify(
         _json(_found(lambda: incidents.unacknowledge(pager(), incident_id, by, utcnow())))
     )
 
 
-@blueprint.post("/incidents/<int:incident_id>/resolve")
+@blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/resolve")
 def resolve(incident_id: int) -> ResponseReturnValue:
-    by = _actor()
+    by = _actor(_body(required=False))
     return jsonify(
         _json(_found(lambda: incidents.resolve(pager(), incident_id, by, "api", utcnow())))
     )
 
 
-def _actor() -> str:
-    body = request.get_json(silent=True)
-    by = body.get("by") if isinstance(body, dict) else None
-    if by is not None and (not isinstance(by, str) or not 0 < len(by) <= 100):
-        raise ApiError(400, "invalid_field", "'by' must be a name of 1 to 100 characters", "by")
+def _body(*, required: bool) -> dict[str, Any]:
+    """The request's JSON object; without a body, {} unless one is `required`.
+
+    Any body sent must be a JSON object we can store, whatever its Content-Type: an ack whose
+    body we can't read must not pass as an ack "by api".
+    """
+    raw = request.get_data(cache=False)
+    if not required and not raw.strip():
+        return {}
+    try:
+        return read_json_object(raw)
+    except JsonRefused as exc:
+        raise ApiError(400, "invalid_json", exc.message, exc.field or None) from exc
+
+
+def _actor(body: dict[str, Any]) -> str:
+    by = body.get("by")
+    if by is not None and (not isinstance(by, str) or not 0 < len(by) <= MAX_BY):
+        raise ApiError(
+            400, "invalid_field", f"'by' must be a name of 1 to {MAX_BY} characters", "by"
+        )
     return by or "api"
 
 
@@ -104,7 +123,13 @@ def _rotations_json() -> dict[str, Any]:
     rotations = pager().rotations
     schedule = rotations.schedule
     return {
-        "status": "invalid" if rotations.problems else ("ok" if schedule else "missing"),
+        "status": (
+            "unreachable"  # the git repository: the set in force stays
+            if rotations.unreachable_only
+            else "invalid"
+            if rotations.problems
+            else ("ok" if schedule else "missing")
+        ),
         "origin": rotations.origin,
         "digest": rotations.digest,
         "loaded_at": rotations.loaded_at.isoformat() if rotations.loaded_at else None,
@@ -147,7 +172,19 @@ def _instant(body: dict[str, Any], key: str, default: datetime | None = None) ->
         raise ApiError(400, "invalid_field", f"'{key}' is not an ISO 8601 time", key) from exc
     if parsed.tzinfo is None:
         raise ApiError(400, "invalid_field", f"'{key}' needs a UTC offset (or Z)", key)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise ApiError(400, "invalid_field", f"'{key}' is out of range in UTC", key) from exc
+
+
+def _ends_after(starts_at: datetime, minutes: int) -> datetime:
+    try:
+        return starts_at + timedelta(minutes=minutes)
+    except OverflowError as exc:  # past year 9999
+        raise ApiError(
+            400, "invalid_field", "'duration_minutes' ends past the year 9999", "duration_minutes"
+        ) from exc
 
 
 @blueprint.get("/silences")
@@ -161,13 +198,15 @@ def list_silences() -> ResponseReturnValue:
 def add_silence() -> ResponseReturnValue:
     """Start a maintenance window: `{"service", "ends_at" | "duration_minutes", "starts_at"?,
     "reason"?, "by"?}`."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json", "expected a JSON object")
+    body = _body(required=True)
     now = utcnow()
     service = body.get("service")
     if not isinstance(service, str) or not service:
         raise ApiError(400, "invalid_field", "'service' is required", "service")
+    if len(service) > MAX_SERVICE:
+        raise ApiError(
+            400, "invalid_field", f"'service' is over {MAX_SERVICE} characters", "service"
+        )
     starts_at = _instant(body, "starts_at", now)
     minutes = body.get("duration_minutes")
     if minutes is not None:
@@ -178,7 +217,7 @@ def add_silence() -> ResponseReturnValue:
                 "'duration_minutes' must be a positive whole number",
                 "duration_minutes",
             )
-        ends_at = starts_at + timedelta(minutes=minutes)
+        ends_at = _ends_after(starts_at, minutes)
     else:
         ends_at = _instant(body, "ends_at")
     reason = body.get("reason", "")
@@ -186,14 +225,14 @@ def add_silence() -> ResponseReturnValue:
         raise ApiError(400, "invalid_field", "'reason' must be text", "reason")
     try:
         view = silence_flows.add_silence(
-            pager(), service, starts_at, ends_at, reason, _actor(), now
+            pager(), service, starts_at, ends_at, reason, _actor(body), now
         )
     except silence_flows.SilenceRefused as exc:
         raise ApiError(400, "invalid_field", str(exc), exc.field) from exc
     return jsonify(_silence_json(view)), 201
 
 
-@blueprint.delete("/silences/<int:silence_id>")
+@blueprint.delete(f"/silences/<{ROW_ID}:silence_id>")
 def end_silence(silence_id: int) -> ResponseReturnValue:
     view = silence_flows.end_silence(pager(), silence_id, utcnow())
     if view is None:

@@ -45,7 +45,7 @@ from pager.providers.sandbox import SandboxProvider
 from pager.store import incidents as incident_store
 from pager.store.models import Alert
 from pager.web.auth import token_matches
-from pager.web.errors import pager
+from pager.web.errors import ROW_ID, pager
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("dashboard", __name__, static_folder="static", static_url_path="/assets")
@@ -247,7 +247,7 @@ def home() -> ResponseReturnValue:
     )
 
 
-@blueprint.get("/incidents/<int:incident_id>")
+@blueprint.get(f"/incidents/<{ROW_ID}:incident_id>")
 def incident(incident_id: int) -> ResponseReturnValue:
     p = pager()
     try:
@@ -258,7 +258,7 @@ def incident(incident_id: int) -> ResponseReturnValue:
     return render_template("incident.html", incident=view, alerts=alerts, alert_total=alert_total)
 
 
-@blueprint.post("/incidents/<int:incident_id>/<any(ack, unack, resolve):action>")
+@blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/<any(ack, unack, resolve):action>")
 def act(incident_id: int, action: str) -> ResponseReturnValue:
     """The buttons: the same flows as the API, `by` the signed-in name; then the timeline."""
     by = _signed_in_as() or "dashboard"

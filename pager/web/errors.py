@@ -12,6 +12,10 @@ from pager.flows.context import Pager
 
 log = logging.getLogger(__name__)
 
+# The URL converter of row ids: the id columns are int4 on PostgreSQL, so a larger id names no
+# row. Routing answers it 404, before the driver could fail on it (OverflowError, DataError).
+ROW_ID = f"int(max={2**31 - 1})"
+
 
 class ApiError(Exception):
     def __init__(self, status: int, error: str, message: str, field: str | None = None) -> None:

@@ -6,7 +6,6 @@ only checks, reads, records and answers: 401 unauthenticated, 400 unreadable, 20
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -15,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pager import metrics
 from pager.config import IntegrationSettings
+from pager.domain.jsonbody import JsonRefused, read_json
 from pager.flows.context import utcnow
 from pager.flows.external import acknowledge_alerts
 from pager.flows.intake import receive_alerts
@@ -75,9 +75,12 @@ def record(integration: IntegrationSettings, received: Received) -> dict[str, An
 
 
 def json_body(raw: bytes) -> Any:
-    if not raw.strip():
-        raise ApiError(400, "invalid_json", "empty body: expected a JSON object")
+    """The delivery's JSON, or a 400 naming what is wrong.
+
+    NUL characters are dropped, not refused: a 4xx is final for Alertmanager and the others,
+    and an alert stored without its NULs is better than an alert lost.
+    """
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "invalid_json", f"body is not valid JSON: {exc}") from exc
+        return read_json(raw, nul="drop")
+    except JsonRefused as exc:
+        raise ApiError(400, "invalid_json", exc.message, exc.field or None) from exc

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
+from pager.flows.rotations_git import Unreachable
 from pager.metrics import REGISTRY
 from pager.web.errors import pager
 
@@ -32,10 +33,11 @@ def readyz() -> ResponseReturnValue:
     if rotations.schedule is None:
         ready = False
         checks["rotations"] = "no valid rotation set: nobody can be paged"
+    elif any(not isinstance(p, Unreachable) for p in rotations.problems):
+        files = "the head commit is" if pager().settings.rotations_git else "the files on disk are"
+        checks["rotations"] = f"degraded: {files} invalid; the last good set is in force"
     elif rotations.problems:
-        checks["rotations"] = (
-            "degraded: the files on disk are invalid; the last good set is in force"
-        )
+        checks["rotations"] = "degraded: cannot fetch the repository; the set in force stays"
     else:
         checks["rotations"] = "ok"
     if rotations.problems:

@@ -6,27 +6,28 @@ of an integration with `source: pagerduty`, as the routing key.
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from pager import metrics
 from pager.config import IntegrationSettings
+from pager.domain.jsonbody import JsonRefused, read_json
 from pager.sources.pagerduty import InvalidEvent, read_event
 from pager.sources.signatures import matches_any
 from pager.web.errors import pager
 from pager.web.integrations import record
 
 blueprint = Blueprint("pagerduty", __name__)
+NOT_JSON = "Event object is not valid JSON"
 
 
 @blueprint.post("/v2/enqueue")
 def enqueue() -> ResponseReturnValue:
     try:
-        payload = json.loads(request.get_data(cache=False))
-    except (ValueError, UnicodeDecodeError):
-        return invalid_event(["Event object is not valid JSON"])
+        payload = read_json(request.get_data(cache=False), nul="drop")
+    except JsonRefused as exc:
+        # PagerDuty's own words for a body that is not JSON; ours for a field we can't store.
+        return invalid_event([f"'{exc.field}': {exc.message}" if exc.field else NOT_JSON])
     try:
         event = read_event(payload)
     except InvalidEvent as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from flask import Blueprint, Response, request
@@ -43,6 +44,13 @@ def _read(
         metrics.WEBHOOKS_REJECTED.labels(endpoint, "signature").inc()
         log.warning("event=webhook_signature_invalid provider=%s endpoint=%s", name, endpoint)
         raise ApiError(403, "invalid_signature", f"request is not signed by provider '{name}'")
+    # Checked as sent; parsed without NUL characters, which PostgreSQL text cannot hold (a
+    # reply "ACK 4821\0" still acks).
+    web_request = replace(
+        web_request,
+        form={k.replace("\0", ""): v.replace("\0", "") for k, v in web_request.form.items()},
+        query={k.replace("\0", ""): v.replace("\0", "") for k, v in web_request.query.items()},
+    )
     try:
         return provider, parse(provider, web_request)
     except WebhookInvalid as exc:

@@ -126,7 +126,7 @@ def test_it_reports_unknown_and_missing_keys_naming_the_allowed_ones():
     ) == [
         "r.yaml:2: person 'alice' is missing 'phone'",
         "r.yaml:2: unknown key 'phon' in person 'alice' "
-        "(allowed: name, phone, timezone, handoff_notices)",
+        "(allowed: name, phone, timezone, handoff_notices, notify)",
         "r.yaml:4: rotation 'r1' is missing 'shift', 'members'",
     ]
 
@@ -134,7 +134,7 @@ def test_it_reports_unknown_and_missing_keys_naming_the_allowed_ones():
 def test_it_reports_an_entry_that_is_not_a_mapping():
     assert problems_in("people:\n  alice: Alice\n") == [
         "r.yaml:2: person 'alice' must be a mapping with the keys name, phone, timezone, "
-        "handoff_notices"
+        "handoff_notices, notify"
     ]
 
 

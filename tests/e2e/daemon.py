@@ -31,6 +31,7 @@ providers:
     auth_token: ${{TWILIO_AUTH_TOKEN}}
     from: "{number}"
     api_base_url: {twilio_url}
+    rate: unlimited  # the fake has no carrier behind it; a long code's default is 1/s
   - name: sandbox
     type: sandbox
 integrations:

@@ -43,7 +43,7 @@ def delivery(group: int, alerts: int) -> dict[str, Any]:
     """Alertmanager's webhook for group `group` holding its first `alerts` alerts."""
     body = payload("alertmanager_firing.json")
     template = body["alerts"][0]
-    body["groupKey"] = f"{{}}:{{alertname=\"Storm{group}\"}}"
+    body["groupKey"] = f'{{}}:{{alertname="Storm{group}"}}'
     body["alerts"] = [
         dict(
             template,

@@ -7,6 +7,9 @@ reports itself, as MessageBird does: GET requests to the reportUrl with the repo
 It can also post inbound SMS. Every request it makes is signed with a `MessageBird-Signature-JWT`:
 an HS256 JWT (iss "MessageBird", nbf, exp, jti) whose `url_hash` is the SHA-256 of the full URL
 and whose `payload_hash` is the SHA-256 of the body when there is one.
+`GET /messages` lists the SMS, newest first, filtered by `recipient` and `direction`, with the
+`reference` each was sent with. `stall_next` takes a message but answers too late for the
+client (a timeout after the send).
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class FakeMessageBird(_LocalServer):
         self.messages: list[Message] = []  # every SMS accepted: its "id" and the JSON received
         self.calls: list[Message] = []  # every voice message accepted
         self.callbacks: list[dict[str, Any]] = []  # every report sent, and the answer
+        self._objects: list[Message] = []  # the SMS as MessageBird answers them, oldest first
         self._posting: list[threading.Thread] = []
 
     def stop(self) -> None:
@@ -142,10 +146,43 @@ class FakeMessageBird(_LocalServer):
         return self._answer(Request(environ))(environ, start_response)
 
     def _answer(self, request: Request) -> Response:
-        if request.method != "POST" or request.path not in ("/messages", "/voicemessages"):
+        listing = request.method == "GET" and request.path == "/messages"
+        creating = request.method == "POST" and request.path in ("/messages", "/voicemessages")
+        if not (listing or creating):
             return _error(404, 20, "resource not found", None)
         if request.headers.get("Authorization") != f"AccessKey {self.access_key}":
             return _error(401, 2, "Request not allowed (incorrect access_key)", "access_key")
+        if listing:
+            return self._list(request)
+        response = self._create(request)
+        if response.status_code == 201:
+            self._late("stall_next")
+        return response
+
+    def _list(self, request: Request) -> Response:
+        """List SMS, newest first, filtered by recipient and direction, `limit` of them."""
+        query = request.args.to_dict()
+        self._append(self.searches, query)
+        recipient, direction = query.get("recipient"), query.get("direction")
+        limit = int(query.get("limit") or 20)
+        with self._changed:
+            found = [
+                m
+                for m in reversed(self._objects)
+                if (not recipient or any(str(i["recipient"]) == recipient for i in _items(m)))
+                and (not direction or m.get("direction") == direction)
+            ]
+        body = {
+            "offset": 0,
+            "limit": limit,
+            "count": len(found[:limit]),
+            "totalCount": len(found),
+            "links": {"first": None, "previous": None, "next": None, "last": None},
+            "items": found[:limit],
+        }
+        return Response(json.dumps(body), status=200, content_type="application/json")
+
+    def _create(self, request: Request) -> Response:
         with self._changed:
             if self.fail_next > 0:
                 self.fail_next -= 1
@@ -191,6 +228,7 @@ class FakeMessageBird(_LocalServer):
         }
         if kind == "sms":
             message.update({"direction": "mt", "type": "sms", "datacoding": "plain", "mclass": 1})
+            self._append(self._objects, message)
         received = {"id": message_id, **fields}
         self._append(kept, received)
         response = Response(json.dumps(message), status=201, content_type="application/json")
@@ -220,6 +258,11 @@ class FakeMessageBird(_LocalServer):
             except requests.RequestException as exc:
                 record["error"] = f"{type(exc).__name__}: {exc}"
             self._append(self.callbacks, record)
+
+
+def _items(message: Message) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = message["recipients"]["items"]
+    return items
 
 
 def _error(status: int, code: int, description: str, parameter: str | None) -> Response:

@@ -6,6 +6,9 @@ For a batch with `delivery_report: per_recipient` and a `callback_url` it then p
 recipient delivery reports itself, and it can post inbound SMS (`mo_text`) callbacks. Callbacks
 are signed as Sinch signs them (x-sinch-webhook-signature, -nonce, -timestamp, -algorithm)
 when the fake has a webhook secret, and unsigned otherwise, as Sinch sends them by default.
+`GET /xms/v1/{service_plan_id}/batches` lists the batches, filtered by `client_reference` and
+`start_date`. `stall_next` takes a batch but answers too late for the client (a timeout after
+the send); `lose_next` answers too late and never takes it.
 
 `WebhookBodySink` stands in for our daemon when a test needs the raw body of a webhook.
 """
@@ -128,7 +131,7 @@ class FakeSinch(_LocalServer):
 
     def _answer(self, request: Request) -> Response:
         match = re.fullmatch(r"/xms/v1/([^/]+)/batches", request.path)
-        if request.method != "POST" or match is None:
+        if request.method not in ("GET", "POST") or match is None:
             return _error(404, "not_found", f"The resource {request.path} was not found")
         if request.headers.get("Authorization") != f"Bearer {self.api_token}":
             # Sinch's shared authentication error, not the SMS API's {"code", "text"}.
@@ -140,6 +143,10 @@ class FakeSinch(_LocalServer):
             return Response(json.dumps(body), status=401, content_type="application/json")
         if match.group(1) != self.service_plan_id:
             return _error(403, "unknown_service_plan", "Unknown service plan")
+        if request.method == "GET":
+            return self._list_batches(request)
+        if self._late("lose_next"):
+            return _error(503, "service_unavailable", "The request was lost (fake)")
         with self._changed:
             if self.fail_next > 0:
                 self.fail_next -= 1
@@ -149,7 +156,28 @@ class FakeSinch(_LocalServer):
             batch = json.loads(request.get_data())
         except ValueError:
             return _error(400, "syntax_invalid_json", "The JSON in the request is invalid")
-        return self._create_batch(batch)
+        response = self._create_batch(batch)
+        if response.status_code == 201:
+            self._late("stall_next")
+        return response
+
+    def _list_batches(self, request: Request) -> Response:
+        """List batches, newest first, filtered by client_reference and start_date (Sinch's
+        default start: 24 hours ago), one page of page_size."""
+        query = request.args.to_dict()
+        self._append(self.searches, query)
+        reference = query.get("client_reference")
+        start = query.get("start_date") or ""
+        size = int(query.get("page_size") or 30)
+        with self._changed:
+            found = [
+                b
+                for b in reversed(self.messages)
+                if (reference is None or b.get("client_reference") == reference)
+                and b["created_at"] >= start
+            ]
+        body = {"count": len(found), "page": 0, "page_size": size, "batches": found[:size]}
+        return Response(json.dumps(body), status=200, content_type="application/json")
 
     def _create_batch(self, batch: Batch) -> Response:
         recipients = batch.get("to")

@@ -5,6 +5,9 @@ The official SDK talks to it unchanged (`client.api.base_url = fake.base_url`). 
 fields in, HTTP basic auth, a JSON resource with status 201 out, Twilio's error JSON on failure.
 After accepting a message or call it posts the status callbacks itself, signed with
 X-Twilio-Signature as Twilio signs them, and it can post inbound SMS and keypad callbacks.
+`GET .../Messages.json` reads the messages it took, newest first, filtered by `To` and `From`.
+`stall_next` takes a message but answers too late for the client (a timeout after the send);
+`lose_next` answers too late and never takes it.
 
 `WebhookSink` stands in for our daemon's webhook endpoints when a test needs to see what Twilio
 would post.
@@ -98,7 +101,15 @@ class _LocalServer:
 
     def __init__(self) -> None:
         self.base_url = ""
+        # Take this many next sends, then keep the answer back for `stall_seconds`: the client
+        # times out not knowing that the provider has the message (fakes that offer it).
+        self.stall_next = 0
+        # Keep this many next sends waiting for `stall_seconds`, then drop them untaken.
+        self.lose_next = 0
+        self.stall_seconds = 5.0
+        self.searches: list[dict[str, str]] = []  # the query of every request that lists sends
         self._changed = threading.Condition()
+        self._released = threading.Event()
         self._server: BaseWSGIServer | None = None
 
     def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -110,9 +121,21 @@ class _LocalServer:
         return self
 
     def stop(self) -> None:
+        self._released.set()  # a late answer must not hold the server's shutdown
         if self._server is not None:
             stop_server(self._server)
             self._server = None
+
+    def _late(self, which: str) -> bool:
+        """Whether this answer is to come late (`stall_next` or `lose_next` says so); if it
+        is, wait for `stall_seconds` first."""
+        with self._changed:
+            late = getattr(self, which) > 0
+            if late:
+                setattr(self, which, getattr(self, which) - 1)
+        if late:
+            self._released.wait(self.stall_seconds)
+        return late
 
     def __enter__(self) -> Self:
         return self.start()
@@ -152,6 +175,7 @@ class FakeTwilio(_LocalServer):
         self.messages: list[Form] = []
         self.calls: list[Form] = []
         self.callbacks: list[dict[str, Any]] = []  # every webhook this fake posted, and answer
+        self._resources: list[dict[str, Any]] = []  # Message resources, oldest first
         self._validator = RequestValidator(auth_token)
         self._posting: list[threading.Thread] = []
 
@@ -240,7 +264,7 @@ class FakeTwilio(_LocalServer):
         match = re.fullmatch(
             rf"/{API_VERSION}/Accounts/([^/]+)/(Messages|Calls)\.json", request.path
         )
-        if request.method != "POST" or match is None:
+        if request.method not in ("GET", "POST") or match is None:
             return _error(404, 20404, f"The requested resource {request.path} was not found")
         auth = request.authorization
         if auth is None or (auth.username, auth.password) != (self.account_sid, self.auth_token):
@@ -249,6 +273,12 @@ class FakeTwilio(_LocalServer):
             return response
         if match.group(1) != self.account_sid:
             return _error(404, 20404, f"The requested resource {request.path} was not found")
+        if request.method == "GET":
+            if match.group(2) != "Messages":
+                return _error(404, 20404, f"The requested resource {request.path} was not found")
+            return self._list_messages(request)
+        if self._late("lose_next"):
+            return _error(503, 20503, "Service Unavailable (fake): the request was lost")
         with self._changed:
             if self.fail_next > 0:
                 self.fail_next -= 1
@@ -256,8 +286,38 @@ class FakeTwilio(_LocalServer):
                 return _error(status, code, "Internal Server Error (fake)")
         form: Form = {k: v[0] if len(v) == 1 else v for k, v in request.form.lists()}
         if match.group(2) == "Messages":
-            return self._create_message(form)
-        return self._create_call(form)
+            response = self._create_message(form)
+        else:
+            response = self._create_call(form)
+        if response.status_code == 201:
+            self._late("stall_next")
+        return response
+
+    def _list_messages(self, request: Request) -> Response:
+        """Read Messages, newest first, filtered by To and From, as Twilio pages them."""
+        query = request.args.to_dict()
+        self._append(self.searches, query)
+        to, from_ = query.get("To"), query.get("From")
+        size = min(int(query.get("PageSize") or 50), 1000)
+        with self._changed:
+            found = [
+                m
+                for m in reversed(self._resources)
+                if (not to or m["to"] == to) and (not from_ or m["from"] == from_)
+            ][:size]
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages.json"
+        body = {
+            "messages": found,
+            "end": max(len(found) - 1, 0),
+            "first_page_uri": f"{uri}?PageSize={size}&Page=0",
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": size,
+            "previous_page_uri": None,
+            "start": 0,
+            "uri": f"{uri}?PageSize={size}&Page=0",
+        }
+        return Response(json.dumps(body), status=200, content_type="application/json")
 
     def _create_message(self, form: Form) -> Response:
         to, body = form.get("To", ""), form.get("Body", "")
@@ -330,6 +390,8 @@ class FakeTwilio(_LocalServer):
             "uri": f"{uri}.json",
             **fields,
         }
+        if kind == "Messages":
+            self._append(self._resources, resource)
         response = Response(json.dumps(resource), status=201, content_type="application/json")
         if form.get("StatusCallback") and (self.auto_status or self.fail_status):
             # Start only once the 201 is written, as Twilio's callbacks come after its answer.

@@ -9,6 +9,9 @@ per message part) and `POST /v1/calls` (a JWT signed with the application's priv
 201). After a send it posts delivery receipts or call events itself, and it can post inbound
 SMS and keypad input: SMS webhooks signed with a `sig` parameter, voice webhooks with an HS256
 JWT in `Authorization`, both with the account's signature secret, as Vonage signs them.
+`GET /v2/reports/records` (the Reports API, synchronous) lists the SMS sent, filtered by
+`client_ref` and `date_start`. `stall_next` takes an SMS but answers too late for the client (a
+timeout after the send).
 """
 
 from __future__ import annotations
@@ -113,6 +116,7 @@ class FakeVonage(_LocalServer):
         self.messages: list[Params] = []  # SMS API requests, with the "message-ids" of parts
         self.calls: list[Params] = []  # Voice API request bodies, with the "uuid" given
         self.callbacks: list[dict[str, Any]] = []  # every webhook this fake posted, and answer
+        self._records: list[Params] = []  # Reports API records of the SMS sent, oldest first
         self.host = ""  # "127.0.0.1:PORT", for HttpClientOptions
         self.ca_bundle = ""  # the test CA's certificate (PEM file) for REQUESTS_CA_BUNDLE
         self._signer = Auth(
@@ -253,7 +257,40 @@ class FakeVonage(_LocalServer):
             return self._sms_api(request)
         if request.method == "POST" and request.path == "/v1/calls":
             return self._voice_api(request)
+        if request.method == "GET" and request.path == "/v2/reports/records":
+            return self._reports_api(request)
         return _problem(404, "Not Found", f"{request.path} was not found")
+
+    def _reports_api(self, request: Request) -> Response:
+        """Synchronous records of SMS sent: Basic auth with the API key and secret, filtered
+        by client_ref and date_start, as the Reports API answers `GET /v2/reports/records`."""
+        query = request.args.to_dict()
+        self._append(self.searches, query)
+        auth = request.authorization
+        if auth is None or (auth.username, auth.password) != (self.api_key, self.api_secret):
+            return _problem(401, "Unauthorized", "You did not provide correct credentials.")
+        if query.get("account_id") != self.api_key or query.get("product") != "SMS":
+            return _problem(400, "Bad Request", "account_id and product=SMS are required")
+        reference, start = query.get("client_ref"), query.get("date_start", "")
+        with self._changed:
+            records = [
+                r
+                for r in self._records
+                if (reference is None or r["client_ref"] == reference)
+                and r["date_received"] >= start.replace("Z", "+0000")
+            ]
+        body = {
+            "request_id": str(uuid.uuid4()),
+            "request_status": "SUCCESS",
+            "received_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            "account_id": self.api_key,
+            "product": "SMS",
+            "direction": query.get("direction", "outbound"),
+            "include_message": False,
+            "items_count": len(records),
+            "records": records,
+        }
+        return Response(json.dumps(body), content_type="application/json")
 
     def _fail_next(self) -> tuple[int, str] | None:
         with self._changed:
@@ -308,10 +345,23 @@ class FakeVonage(_LocalServer):
             for part in parts
         ]
         body = {"message-count": str(len(parts)), "messages": answers}
+        for part in parts:
+            record = {
+                "account_id": self.api_key,
+                "message_id": part,
+                "client_ref": params.get("client-ref"),
+                "direction": "outbound",
+                "from": params.get("from"),
+                "to": to,
+                "status": "submitted",
+                "date_received": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            }
+            self._append(self._records, record)
         response = Response(json.dumps(body), content_type="application/json")
         if params.get("callback") and (self.auto_status or self.fail_status):
             url = params["callback"]
             response.call_on_close(lambda: self._later(lambda: self._report_sms(url, parts)))
+        self._late("stall_next")
         return response
 
     def _voice_api(self, request: Request) -> Response:

@@ -7,6 +7,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import jwt
@@ -16,6 +17,8 @@ from pager.providers.base import (
     DeliveryState,
     InboundSms,
     ProviderError,
+    Sent,
+    SmsLookup,
     StatusUpdate,
     WebhookInvalid,
     WebRequest,
@@ -432,3 +435,49 @@ def test_it_logs_a_reply_it_could_not_send_and_still_answers_200(
     [record] = caplog.records
     assert "event=sms_reply_failed" in record.getMessage()
     assert "+44******0123" in record.getMessage() and ALICE not in record.getMessage()
+
+
+# Looking up an SMS after a timeout
+
+
+def test_it_sends_our_reference_and_finds_the_sms_by_it_after_a_timeout(
+    fake: FakeMessageBird,
+) -> None:
+    provider = MessageBirdProvider(
+        NAME, fake.access_key, OUR_NUMBER, base_url=fake.base_url, timeout=0.5
+    )
+    fake.stall_next, fake.stall_seconds = 1, 3
+    with pytest.raises(ProviderError) as raised:
+        provider.send_sms(ALICE, "Disk full", "https://p.example/s", reference="pager-5e1f")
+    assert raised.value.outcome_unknown is True
+
+    found = provider.find_sms(SmsLookup(ALICE, "Disk full", "pager-5e1f", datetime.now(UTC)))
+
+    [sms] = fake.messages
+    assert sms["reference"] == "pager-5e1f"
+    assert found == Sent(sms["id"], "sent")
+    assert fake.searches == [{"recipient": ALICE.lstrip("+"), "direction": "mt", "limit": "20"}]
+
+
+def test_it_finds_no_sms_under_another_reference_or_already_accounted_for(
+    fake: FakeMessageBird, provider: MessageBirdProvider
+) -> None:
+    sent = provider.send_sms(ALICE, "Disk full", "https://p.example/s", reference="pager-1")
+    provider.send_sms("+447700900999", "Disk full", "https://p.example/s", reference="pager-2")
+
+    def find(reference: str | None, skip: frozenset[str] = frozenset()) -> Sent | None:
+        lookup = SmsLookup(ALICE, "Disk full", reference, datetime.now(UTC), skip)
+        return provider.find_sms(lookup)
+
+    assert find("pager-1") == sent
+    assert find("pager-2") is None  # sent, but to someone else
+    assert find("pager-1", frozenset({sent.provider_message_id})) is None
+    assert find(None) is None
+
+
+def test_it_reports_a_refused_lookup_as_permanent(fake: FakeMessageBird) -> None:
+    provider = provider_for(fake, access_key="live_wrong")
+    with pytest.raises(ProviderError) as raised:
+        provider.find_sms(SmsLookup(ALICE, "Disk full", "pager-1", datetime.now(UTC)))
+    assert (raised.value.permanent, raised.value.code) == (True, "2")
+    assert "looking up an SMS failed: HTTP 401" in str(raised.value)

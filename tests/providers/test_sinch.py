@@ -16,6 +16,8 @@ from pager.providers.base import (
     DeliveryState,
     InboundSms,
     ProviderError,
+    Sent,
+    SmsLookup,
     StatusUpdate,
     WebhookInvalid,
     WebRequest,
@@ -412,3 +414,51 @@ def test_it_logs_a_reply_it_could_not_send_and_still_answers_200(
     [record] = caplog.records
     assert "event=sms_reply_failed" in record.getMessage()
     assert "+44******0123" in record.getMessage() and ALICE not in record.getMessage()
+
+
+# Looking up an SMS after a timeout
+
+
+def test_it_sends_our_reference_and_finds_the_batch_by_it_after_a_timeout(
+    fake: FakeSinch,
+) -> None:
+    provider = SinchProvider(
+        NAME, fake.service_plan_id, fake.api_token, OUR_NUMBER, base_url=fake.base_url, timeout=0.5
+    )
+    fake.stall_next, fake.stall_seconds = 1, 3
+    since = datetime.now(UTC)
+    with pytest.raises(ProviderError) as raised:
+        provider.send_sms(ALICE, "Disk full", "https://p.example/s", reference="pager-5e1f")
+    assert raised.value.outcome_unknown is True
+
+    found = provider.find_sms(SmsLookup(ALICE, "Disk full", "pager-5e1f", since))
+
+    [batch] = fake.messages
+    assert batch["client_reference"] == "pager-5e1f"
+    assert found == Sent(batch["id"], "queued")
+    [query] = fake.searches
+    assert query["client_reference"] == "pager-5e1f"
+    assert query["start_date"].endswith(".000Z")
+
+
+def test_it_finds_no_batch_under_another_reference_or_already_accounted_for(
+    fake: FakeSinch, provider: SinchProvider
+) -> None:
+    since = datetime.now(UTC)
+    sent = provider.send_sms(ALICE, "Disk full", "https://p.example/s", reference="pager-1")
+
+    def find(reference: str | None, skip: frozenset[str] = frozenset()) -> Sent | None:
+        return provider.find_sms(SmsLookup(ALICE, "Disk full", reference, since, skip))
+
+    assert find("pager-1") == sent
+    assert find("pager-2") is None
+    assert find("pager-1", frozenset({sent.provider_message_id})) is None
+    assert find(None) is None  # an attempt from before references: nothing to look up by
+
+
+def test_it_reports_a_refused_lookup_with_the_api_error(fake: FakeSinch) -> None:
+    provider = provider_for(fake, api_token="wrong-token")
+    with pytest.raises(ProviderError) as raised:
+        provider.find_sms(SmsLookup(ALICE, "Disk full", "pager-1", datetime.now(UTC)))
+    assert (raised.value.permanent, raised.value.code) == (True, "Invalid credentials")
+    assert "looking up an SMS failed: HTTP 401" in str(raised.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,6 +14,8 @@ from pager.providers.base import (
     InboundSms,
     KeypadInput,
     ProviderError,
+    Sent,
+    SmsLookup,
     StatusUpdate,
     WebhookInvalid,
     WebRequest,
@@ -26,14 +29,16 @@ ALICE = "+447700900123"
 NAME = "twilio-main"
 
 
-def provider_for(fake: FakeTwilio, auth_token: str | None = None) -> TwilioProvider:
+def provider_for(
+    fake: FakeTwilio, auth_token: str | None = None, timeout: float = 5
+) -> TwilioProvider:
     return TwilioProvider(
         NAME,
         fake.account_sid,
         auth_token or fake.auth_token,
         OUR_NUMBER,
         api_base_url=fake.base_url,
-        timeout=5,
+        timeout=timeout,
     )
 
 
@@ -205,6 +210,7 @@ def test_it_reports_an_unreachable_api_as_temporary(fake: FakeTwilio) -> None:
 
     assert (raised.value.permanent, raised.value.code) == (False, None)
     assert "ConnectionError" in str(raised.value)
+    assert raised.value.outcome_unknown is False  # refused: nothing was sent
 
 
 def test_it_reports_an_api_that_never_answers_as_temporary() -> None:
@@ -221,6 +227,52 @@ def test_it_reports_an_api_that_never_answers_as_temporary() -> None:
 
     assert raised.value.permanent is False
     assert "Timeout" in str(raised.value)
+    assert raised.value.outcome_unknown is True  # the request went out: it may have been taken
+
+
+# Looking up an SMS after a timeout
+
+
+def test_it_finds_an_sms_it_took_without_answering_in_time(fake: FakeTwilio) -> None:
+    provider = provider_for(fake, timeout=0.5)
+    fake.stall_next, fake.stall_seconds = 1, 3
+    since = datetime.now(UTC)
+    with pytest.raises(ProviderError) as raised:
+        provider.send_sms(ALICE, "Disk full", "https://pager.example/s/1", reference="pager-1")
+    assert raised.value.outcome_unknown is True
+
+    found = provider.find_sms(SmsLookup(ALICE, "Disk full", "pager-1", since))
+
+    [sms] = fake.messages
+    assert found == Sent(sms["sid"], "queued")
+    # Twilio keeps no reference of ours: the lookup is by recipient and sender, then text.
+    assert "pager-1" not in str(sms)
+    assert fake.searches == [{"To": ALICE, "From": OUR_NUMBER, "PageSize": "20"}]
+
+
+def test_it_finds_no_sms_with_other_text_sent_before_or_already_accounted_for(
+    fake: FakeTwilio, provider: TwilioProvider
+) -> None:
+    since = datetime.now(UTC)
+    earlier = provider.send_sms(ALICE, "Disk full", "https://pager.example/s/1")
+    provider.send_sms("+447700900999", "Disk full", "https://pager.example/s/2")
+
+    def find(body: str, since: datetime, skip: frozenset[str] = frozenset()) -> Sent | None:
+        return provider.find_sms(SmsLookup(ALICE, body, None, since, skip))
+
+    assert find("Disk full", since) == Sent(earlier.provider_message_id, "queued")
+    assert find("CPU hot", since) is None
+    assert find("Disk full", since + timedelta(minutes=5)) is None
+    assert find("Disk full", since, frozenset({earlier.provider_message_id})) is None
+
+
+def test_it_reports_a_lookup_it_cannot_make_as_temporary(fake: FakeTwilio) -> None:
+    provider = provider_for(fake)
+    fake.stop()
+    with pytest.raises(ProviderError) as raised:
+        provider.find_sms(SmsLookup(ALICE, "Disk full", None, datetime.now(UTC)))
+    assert raised.value.permanent is False
+    assert "looking up an SMS failed" in str(raised.value)
 
 
 # Webhook signatures

@@ -7,6 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from pager.providers.base import (
     InboundSms,
     KeypadInput,
     ProviderError,
+    Sent,
+    SmsLookup,
     StatusUpdate,
     WebhookInvalid,
     WebRequest,
@@ -553,3 +556,54 @@ def test_it_answers_a_keypad_webhook_with_an_ncco_that_speaks(provider: VonagePr
     assert provider.voice_reply("Acknowledged. Thank you.") == WebResponse(
         '[{"action": "talk", "text": "Acknowledged. Thank you."}]', "application/json"
     )
+
+
+# Looking up an SMS after a timeout
+
+
+def test_it_sends_our_reference_as_client_ref_and_finds_the_sms_by_it_after_a_timeout(
+    fake: FakeVonage,
+) -> None:
+    provider = provider_for(fake, timeout=1)
+    fake.stall_next, fake.stall_seconds = 1, 4
+    since = datetime.now(UTC)
+    with pytest.raises(ProviderError) as raised:
+        provider.send_sms(ALICE, "Disk full", STATUS_URL, reference="pager-5e1f")
+    assert raised.value.outcome_unknown is True
+
+    found = provider.find_sms(SmsLookup(ALICE, "Disk full", "pager-5e1f", since))
+
+    [sms] = fake.messages
+    assert sms["client-ref"] == "pager-5e1f"
+    assert found == Sent(sms["message-ids"][0], "sent")
+    [query] = fake.searches  # the Reports API's synchronous records
+    assert query | {"date_start": "-"} == {
+        "account_id": fake.api_key,
+        "product": "SMS",
+        "direction": "outbound",
+        "client_ref": "pager-5e1f",
+        "date_start": "-",
+    }
+
+
+def test_it_finds_no_sms_under_another_reference_or_already_accounted_for(
+    fake: FakeVonage, provider: VonageProvider
+) -> None:
+    since = datetime.now(UTC)
+    sent = provider.send_sms(ALICE, "Disk full", STATUS_URL, reference="pager-1")
+
+    def find(reference: str | None, skip: frozenset[str] = frozenset()) -> Sent | None:
+        return provider.find_sms(SmsLookup(ALICE, "Disk full", reference, since, skip))
+
+    assert find("pager-1") == Sent(sent.provider_message_id, "sent")
+    assert find("pager-2") is None
+    assert find("pager-1", frozenset({sent.provider_message_id})) is None
+    assert find(None) is None
+
+
+def test_it_reports_a_refused_lookup_as_temporary(fake: FakeVonage) -> None:
+    provider = provider_for(fake, api_secret="wrong-secret-5d1e")
+    with pytest.raises(ProviderError) as raised:
+        provider.find_sms(SmsLookup(ALICE, "Disk full", "pager-1", datetime.now(UTC)))
+    assert raised.value.permanent is False
+    assert "looking up an SMS failed: HTTP 401: Unauthorized" in str(raised.value)

@@ -98,4 +98,6 @@ def test_it_hashes_dedup_keys_longer_than_the_fingerprint_column() -> None:
     body["dedup_key"] = "x" * 255
     event = read_event(body)
     assert event.dedup_key == "x" * 255
-    assert event.received.events[0].fingerprint.startswith("sha256:")
+    fingerprint = event.received.events[0].fingerprint
+    assert len(fingerprint) == 200
+    assert fingerprint.startswith("x" * 128 + "~sha256:")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from pager.config import IntegrationSettings
 from pager.sources.auth import by_token, signature_in_header, token_in_header
-from pager.sources.delivery import Delivery, bounded_fingerprint
+from pager.sources.delivery import Delivery, bounded_fingerprint, bounded_group_key, bounded_key
 from pager.sources.errors import NotAuthenticated
 from pager.sources.signatures import hmac_sha256_hex, is_fresh, matches_any, signed_by
 
@@ -98,7 +98,19 @@ def test_it_compares_a_token_header() -> None:
 
 def test_it_keeps_long_sender_keys_within_the_fingerprint_column() -> None:
     assert bounded_fingerprint("queue/settlements") == "queue/settlements"
+    assert bounded_fingerprint("k" * 200) == "k" * 200  # fits: unchanged, as stored before
     long_key = "k" * 255
-    assert bounded_fingerprint(long_key).startswith("sha256:")
-    assert len(bounded_fingerprint(long_key)) <= 200
-    assert bounded_fingerprint(long_key) == bounded_fingerprint(long_key)
+    bounded = bounded_fingerprint(long_key)
+    digest = hashlib.sha256(long_key.encode()).hexdigest()
+    assert bounded == "k" * (200 - 72) + "~sha256:" + digest
+    assert len(bounded) == 200
+    assert bounded_fingerprint("k" * 256) != bounded  # the same head, another key
+
+
+def test_it_keeps_long_group_keys_within_the_group_key_column() -> None:
+    assert bounded_group_key(None) is None
+    assert bounded_group_key('{}:{alertname="DiskFull"}') == '{}:{alertname="DiskFull"}'
+    long_key = '{}:{job="' + "j" * 5_000 + '"}'
+    assert len(bounded_group_key(long_key) or "") == 1000
+    assert bounded_group_key(long_key) == bounded_key(long_key, 1000)
+    assert (bounded_group_key(long_key) or "").startswith('{}:{job="jjj')

@@ -1,0 +1,40 @@
+"""How fast one provider account may send (its messages per second), as a token bucket.
+
+A rate `N/W` lets up to N messages go at once after a quiet spell, then one every W/N: a long
+code at 1/s sends exactly one a second, a short code at 100/s a burst of 100 and then one every
+10 ms. The bucket is one instant per provider, `next_free_at` (the generic cell rate algorithm):
+the time the next message would be due if every message so far had gone out evenly spaced. It
+lives in the database, so every process that shares the account shares the bucket.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pager.domain.limits import Limit
+
+
+def spacing(rate: Limit) -> timedelta:
+    """The time one message uses up at `rate`."""
+    return rate.per / rate.count
+
+
+def free_at(next_free_at: datetime | None, rate: Limit, now: datetime) -> datetime:
+    """The first instant, `now` or later, at which the provider may take one more message."""
+    if next_free_at is None:
+        return now
+    burst = rate.per - spacing(rate)  # how far ahead of even spacing a burst may run
+    return max(now, next_free_at - burst)
+
+
+def take(next_free_at: datetime | None, rate: Limit, now: datetime) -> datetime:
+    """The provider's `next_free_at` once one more message went at `now` (which must be free)."""
+    start = now if next_free_at is None else max(now, next_free_at)
+    return start + spacing(rate)
+
+
+def describe(rate: Limit) -> str:
+    """`1/s`, `3/s`, `30/m` as a person reads them in the timeline."""
+    seconds = rate.per.total_seconds()
+    unit = {1: "s", 60: "m", 3600: "h"}.get(int(seconds)) if seconds.is_integer() else None
+    return f"{rate.count}/{unit}" if unit else f"{rate.count} per {seconds:g}s"

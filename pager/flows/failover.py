@@ -1,0 +1,99 @@
+"""After an attempt failed: the next provider in the failover order, a later round through all
+of them, or, after the last round, giving up with the reason on the timeline. Also the order
+delivery statuses move in, which status callbacks share."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from pager import metrics
+from pager.flows.carriers import known_carrier
+from pager.flows.context import Pager
+from pager.providers.base import Provider
+from pager.store import outbox
+from pager.store.models import Attempt, Notification
+
+RETRY_AFTER = (timedelta(seconds=30), timedelta(minutes=2))  # after every provider failed
+
+
+def fail_over(
+    session: Session, pager: Pager, n: Notification, attempt: Attempt, now: datetime
+) -> None:
+    """Hand the notification to the next provider after `attempt` failed."""
+    metrics.NOTIFICATIONS_FAILED.labels(attempt.provider, n.channel).inc()
+    carrier = known_carrier(session, pager.settings, n.phone)
+    providers = pager.providers_for(n.channel, n.phone, carrier)
+    why = f"{attempt.error_code or 'error'}: {attempt.error_message or 'failed'}"
+    verb = "sms" if n.channel == "sms" else "call"
+    n.provider_index += 1
+    n.lease_until = None
+    n.updated_at = now
+    if n.provider_index < len(providers):
+        n.status = "pending"
+        n.next_attempt_at = now
+        outbox.add_to_timeline(
+            session,
+            n,
+            now,
+            "failover",
+            f"{verb} to {n.person_name} via {attempt.provider} failed ({why}); "
+            f"trying {providers[n.provider_index].name}",
+        )
+        return
+    outbox.add_to_timeline(
+        session,
+        n,
+        now,
+        "failover",
+        f"{verb} to {n.person_name} via {attempt.provider} failed ({why})",
+    )
+    give_up_or_retry(session, n, providers, now, "every provider failed")
+
+
+def give_up_or_retry(
+    session: Session, n: Notification, providers: list[Provider], now: datetime, why: str
+) -> None:
+    verb = "sms" if n.channel == "sms" else "call"
+    if providers and n.round < len(RETRY_AFTER):
+        # Jitter, so pages that failed together don't all retry in the same instant.
+        delay = RETRY_AFTER[n.round] * random.uniform(0.8, 1.2)
+        n.round += 1
+        n.provider_index = 0
+        n.status = "pending"
+        n.next_attempt_at = now + delay
+        outbox.add_to_timeline(
+            session,
+            n,
+            now,
+            "failover",
+            f"{verb} to {n.person_name}: {why}; trying again in {int(delay.total_seconds())}s",
+        )
+        return
+    n.status = "failed"
+    n.lease_until = None
+    outbox.add_to_timeline(
+        session,
+        n,
+        now,
+        "failover",
+        f"could not reach {n.person_name} by {n.channel}: {why}",
+    )
+
+
+_ORDER = {
+    "sending": 0,
+    "queued": 1,
+    "sent": 2,
+    "delivered": 3,
+    "answered": 3,
+    "no_answer": 3,
+    "failed": 3,
+}
+
+
+def later_status(current: str, new: str) -> str:
+    """Statuses only move forward: a late `sent` never overwrites `delivered`."""
+    return new if _ORDER.get(new, 0) >= _ORDER.get(current, 0) else current
