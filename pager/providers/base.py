@@ -205,3 +205,13 @@ def get_for_lookup(failed: str, url: str, *, timeout: float, **options: Any) -> 
         return requests.get(url, timeout=timeout, **options)
     except requests.RequestException as exc:
         raise ProviderError(f"{failed}: {type(exc).__name__}: {exc}", permanent=False) from exc
+
+
+def listed(failed: str, response: requests.Response, key: str) -> list[dict[str, Any]]:
+    """The list under `key` in a lookup's JSON answer (empty when absent); an answer that is
+    not such JSON raises a temporary ProviderError, `failed` first."""
+    try:
+        items = response.json().get(key) or []
+    except (ValueError, AttributeError) as exc:
+        raise ProviderError(f"{failed}: unreadable answer", permanent=False) from exc
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []

@@ -36,6 +36,7 @@ from pager.providers.base import (
     WebRequest,
     WebResponse,
     get_for_lookup,
+    listed,
     outcome_unknown,
     reply_quietly,
 )
@@ -113,11 +114,7 @@ class SinchProvider:
         )
         if not response.ok:
             raise self._refused("looking up an SMS", lookup.to, response)
-        try:
-            batches = response.json().get("batches") or []
-        except (ValueError, AttributeError) as exc:
-            raise ProviderError(f"{failed}: unreadable answer", permanent=False) from exc
-        for batch in batches:
+        for batch in listed(failed, response, "batches"):
             batch_id = str(batch.get("id") or "")
             if batch.get("client_reference") == lookup.reference and batch_id not in lookup.skip:
                 return Sent(provider_message_id=batch_id, state="queued")

@@ -39,6 +39,7 @@ from pager.providers.base import (
     WebRequest,
     WebResponse,
     get_for_lookup,
+    listed,
     outcome_unknown,
     reply_quietly,
 )
@@ -295,11 +296,7 @@ class VonageProvider:
         if not response.ok:
             detail = hide_number(error_detail(response), lookup.to)
             raise ProviderError(f"{failed}: HTTP {response.status_code}: {detail}", permanent=False)
-        try:
-            records = response.json().get("records") or []
-        except (ValueError, AttributeError) as exc:
-            raise ProviderError(f"{failed}: unreadable answer", permanent=False) from exc
-        for record in records:
+        for record in listed(failed, response, "records"):
             message_id = str(record.get("message_id") or "")
             if record.get("client_ref") == lookup.reference and message_id not in lookup.skip:
                 status = str(record.get("status") or "").lower()
