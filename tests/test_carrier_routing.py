@@ -173,6 +173,22 @@ def test_it_looks_nothing_up_when_no_route_names_a_carrier(carrier_pager, lookup
     assert lookups.requests == []
 
 
+def test_it_says_when_no_provider_can_look_numbers_up(sqlite_url, caplog):
+    settings = make_settings(
+        sqlite_url, ProviderSettings("sandbox", "sandbox"), routing={"carrier:EE": ("sandbox",)}
+    )
+    pager = build_pager(settings)
+    try:
+        with caplog.at_level(logging.WARNING, logger="pager.flows.carriers"):
+            assert refresh_carriers(pager, T0) == 0
+    finally:
+        pager.db.dispose()
+
+    assert [r.getMessage() for r in caplog.records] == [
+        "event=carrier_lookup_impossible reason=no_provider_offers_lookups"
+    ]
+
+
 def test_two_refreshes_of_the_same_number_both_succeed(carrier_pager, lookups):
     lookups.lines[ALICE] = Line("mobile", "Vodafone UK")
     with freeze_time(T0):

@@ -72,7 +72,7 @@ def route(
     if not order:
         return list(able)
     routed = [name for name in order if name in able]
-    if not routed and carrier and key is not None and carrier_key(key) is not None:
+    if not routed and key is not None and carrier_key(key) is not None:
         return route(routing, able, phone)
     return routed or list(able)
 

@@ -22,7 +22,7 @@ from pager.domain.routing import names_carriers
 from pager.flows.context import Pager
 from pager.flows.number_check import configured_lookups, lookup_for_number
 from pager.providers.base import ProviderError
-from pager.providers.lookups import NumberFacts
+from pager.providers.lookups import NumberFacts, NumberLookup
 from pager.store import number_lookups
 
 log = logging.getLogger(__name__)
@@ -40,43 +40,45 @@ def refresh_carriers(
     schedule = pager.rotations.schedule
     if not names_carriers(settings.routing) or schedule is None:
         return 0
-    lookups = configured_lookups(settings)
     phones = sorted({person.phone for person in schedule.people.values()})
     with pager.db.read() as session:
         fresh = number_lookups.looked_up_since(session, phones, now - REFRESH_AFTER)
     due = [phone for phone in phones if phone not in fresh]
-    if not lookups:
-        if due:  # `pager check` warns of this too
-            log.warning("event=carrier_lookup_impossible reason=no_provider_offers_lookups")
-        return 0
+    lookups = configured_lookups(settings) if due else {}
+    if due and not lookups:  # `pager check` warns of this too
+        log.warning("event=carrier_lookup_impossible reason=no_provider_offers_lookups")
     done = 0
-    for phone in due:
+    for phone in due if lookups else ():
         if not keep_going():
             break
-        lookup = lookup_for_number(settings, lookups, phone)
-        try:
-            facts = lookup.look_up(phone)
-        except ProviderError as error:
-            # The provider's message may quote the number: only its code goes to the log.
-            log.warning(
-                "event=carrier_lookup_failed provider=%s to=%s code=%s permanent=%s",
-                lookup.name,
-                mask(phone),
-                error.code,
-                error.permanent,
-            )
-            continue
-        except Exception as error:  # a provider bug must not stop the other numbers
-            log.warning(
-                "event=carrier_lookup_failed provider=%s to=%s error=%s",
-                lookup.name,
-                mask(phone),
-                type(error).__name__,
-            )
-            continue
-        _keep(pager, facts, now)
-        done += 1
+        facts = _look_up(lookup_for_number(settings, lookups, phone), phone)
+        if facts is not None:
+            _keep(pager, facts, now)
+            done += 1
     return done
+
+
+def _look_up(lookup: NumberLookup, phone: str) -> NumberFacts | None:
+    """What `lookup` says of `phone`, or None (logged) when it can't say."""
+    try:
+        return lookup.look_up(phone)
+    except ProviderError as error:
+        # The provider's message may quote the number: only its code goes to the log.
+        log.warning(
+            "event=carrier_lookup_failed provider=%s to=%s code=%s permanent=%s",
+            lookup.name,
+            mask(phone),
+            error.code,
+            error.permanent,
+        )
+    except Exception as error:  # a provider bug must not stop the other numbers
+        log.warning(
+            "event=carrier_lookup_failed provider=%s to=%s error=%s",
+            lookup.name,
+            mask(phone),
+            type(error).__name__,
+        )
+    return None
 
 
 def _keep(pager: Pager, facts: NumberFacts, now: datetime) -> None:

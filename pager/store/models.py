@@ -124,7 +124,10 @@ class Notification(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
-    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notifications_due", "status", "next_attempt_at"),
+        Index("ix_notifications_phone_sent", "phone", "channel", "sent_at"),  # limits (0004)
+    )
 
 
 class Attempt(Base):
