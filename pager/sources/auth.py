@@ -18,10 +18,15 @@ Verify = Callable[[Delivery, IntegrationSettings, datetime], None]
 
 def presented_token(delivery: Delivery) -> str:
     """The token in `Authorization: Bearer ...`, else in `?token=`."""
-    scheme, _, value = delivery.header("Authorization").partition(" ")
+    return bearer_or_query(delivery.header("Authorization"), delivery.query.get("token", ""))
+
+
+def bearer_or_query(authorization: str, query_token: str) -> str:
+    """The token of an `Authorization: Bearer <token>` header, else the one in the query."""
+    scheme, _, value = authorization.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return delivery.query.get("token", "")
+    return query_token
 
 
 def by_token(delivery: Delivery, integration: IntegrationSettings, now: datetime) -> None:

@@ -1,25 +1,15 @@
-"""Bearer tokens, compared in constant time."""
+"""Bearer tokens, compared in constant time (the same rules as the integrations')."""
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Iterable
-
 from flask import request
+
+from pager.sources.auth import bearer_or_query
+from pager.sources.signatures import matches_any as token_matches
+
+__all__ = ["presented_token", "token_matches"]
 
 
 def presented_token() -> str:
     """The token in `Authorization: Bearer ...`, else in `?token=`."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return request.args.get("token", "")
-
-
-def token_matches(given: str, accepted: Iterable[str]) -> bool:
-    matched = False
-    for token in accepted:
-        # Check every token (no early exit) so timing says nothing about which one matched.
-        matched |= bool(token) and hmac.compare_digest(given.encode(), token.encode())
-    return matched
+    return bearer_or_query(request.headers.get("Authorization", ""), request.args.get("token", ""))
