@@ -22,13 +22,18 @@ def ack_code_digits(in_use: int) -> int:
 def draw_ack_code(digits: int, is_taken: Callable[[str], bool]) -> str:
     """A uniformly random code of `digits` digits for which `is_taken` (one lookup each, e.g.
     an indexed query) says no. Raises ValueError after 200 misses in a row."""
-    _check_digits(digits)
     # With at most half taken (ack_code_digits), 200 misses in a row: about 6e-61.
     for _ in range(200):
-        code = f"{secrets.randbelow(10**digits):0{digits}d}"
+        code = random_ack_code(digits)
         if not is_taken(code):
             return code
     raise ValueError(f"no free code of {digits} digits found in 200 tries: use more digits")
+
+
+def random_ack_code(digits: int) -> str:
+    """A uniformly random code of `digits` digits, taken or not."""
+    _check_digits(digits)
+    return f"{secrets.randbelow(10**digits):0{digits}d}"
 
 
 def _check_digits(digits: int) -> None:

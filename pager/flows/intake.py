@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from pager import metrics
 from pager.config import IntegrationSettings
 from pager.domain.alerts import AlertEvent
-from pager.domain.codes import ack_code_digits, draw_ack_code
+from pager.domain.codes import ack_code_digits, draw_ack_code, random_ack_code
 from pager.flows.context import Pager
 from pager.flows.incidents import resolve_in
 from pager.sources.delivery import bounded_group_key
@@ -40,6 +40,9 @@ class _Delivery:
     open_incidents: int | None = None  # for the length of new ack codes
     joined: dict[int, list[str]] = field(default_factory=dict)  # incident id -> alert names
     resolving: dict[int, int] = field(default_factory=dict)  # incident id -> alerts resolved
+    # Alerts first seen in this delivery: inserted together once every event is applied (a
+    # later event of the delivery may still change one).
+    new_alerts: list[Alert] = field(default_factory=list)
 
 
 def receive_alerts(
@@ -53,6 +56,7 @@ def receive_alerts(
         delivery = _Delivery(incidents.open_alerts(session, integration.name, fingerprints))
         for event in events:
             _apply(pager, session, integration, event, now, result, delivery)
+        incidents.add_alerts(session, delivery.new_alerts)
         _note_joined(session, delivery, now)
         _resolve_finished(session, integration, delivery, now, result)
     metrics.ALERTS_RECEIVED.labels(integration.name, integration.source).inc(len(events))
@@ -138,8 +142,8 @@ def _apply(
         first_seen_at=now,
         last_seen_at=now,
     )
-    session.add(alert)
     delivery.alerts[event.fingerprint] = alert
+    delivery.new_alerts.append(alert)
 
 
 def _note_joined(session: Session, delivery: _Delivery, now: datetime) -> None:
@@ -186,8 +190,7 @@ def _open(
         escalation_step=0,
         escalation_due_at=None if silence or planned else now,
     )
-    session.add(incident)
-    session.flush()
+    incidents.add_new(session, incident)
     incidents.add_timeline(
         session,
         incident.id,
@@ -300,7 +303,13 @@ def _note(ids: list[int], incident_id: int) -> None:
 def _fresh_code(session: Session, delivery: _Delivery) -> str:
     """An ack code no open incident has: 4 digits, longer only when thousands are open."""
     if delivery.open_incidents is None:
-        delivery.open_incidents = incidents.open_count(session)
+        # One query counts the open incidents and checks a first draw, which has the right
+        # length unless thousands are open.
+        first = random_ack_code(ack_code_digits(0))
+        delivery.open_incidents, taken = incidents.open_count_and_code_in_use(session, first)
+        if not taken and len(first) == ack_code_digits(delivery.open_incidents):
+            delivery.open_incidents += 1
+            return first
     digits = ack_code_digits(delivery.open_incidents)
     delivery.open_incidents += 1
     return draw_ack_code(digits, lambda code: incidents.code_in_use(session, code))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, bindparam, exists, func, insert, inspect, or_, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 
-from pager.store.models import Alert, Incident, Notification, TimelineEntry
+from pager.store.models import Alert, Base, Incident, Notification, TimelineEntry
 
 OPEN = ("triggered", "acknowledged")
 _IN_CHUNK = 500  # values per IN (...): well under every driver's parameter limit
@@ -22,47 +23,60 @@ def get(session: Session, incident_id: int, *, skip_locked: bool = False) -> Inc
     return session.scalars(query).first()
 
 
+# The queries of every webhook, built once: building a statement costs more than running it.
+# Open as equalities, not IN (...): SQLAlchemy renders an IN list anew at every execution.
+_IS_OPEN = or_(*(Incident.status == status for status in OPEN))
+_OPEN_ALERTS = (
+    select(Alert)
+    .join(Incident)
+    .where(
+        Alert.integration == bindparam("integration"),
+        Alert.fingerprint.in_(bindparam("fingerprints", expanding=True)),
+        _IS_OPEN,
+    )
+    .order_by(Alert.id)
+)
+_OPEN_FOR_GROUP = (
+    select(Incident)
+    .where(
+        Incident.integration == bindparam("integration"),
+        Incident.group_key == bindparam("group_key"),
+        _IS_OPEN,
+    )
+    .order_by(Incident.id.desc())
+    .limit(1)
+)
+_CODE_IN_USE = exists().where(_IS_OPEN, Incident.ack_code == bindparam("code"))
+# Two subqueries, not one pass over the open incidents: the count alone reads only an index.
+_OPEN_COUNT_AND_CODE = select(select(func.count()).where(_IS_OPEN).scalar_subquery(), _CODE_IN_USE)
+_CODE_IN_USE_ALONE = select(_CODE_IN_USE)
+
+
 def open_alerts(session: Session, integration: str, fingerprints: set[str]) -> dict[str, Alert]:
     """The alerts with these fingerprints on open incidents (the newest of each), in a few
     queries whatever their number."""
     found: dict[str, Alert] = {}
     keys = sorted(fingerprints)
     for start in range(0, len(keys), _IN_CHUNK):
-        query = (
-            select(Alert)
-            .join(Incident)
-            .where(
-                Alert.integration == integration,
-                Alert.fingerprint.in_(keys[start : start + _IN_CHUNK]),
-                Incident.status.in_(OPEN),
-            )
-            .order_by(Alert.id)
-        )
-        found.update((alert.fingerprint, alert) for alert in session.scalars(query))
+        chunk = {"integration": integration, "fingerprints": keys[start : start + _IN_CHUNK]}
+        found.update((alert.fingerprint, alert) for alert in session.scalars(_OPEN_ALERTS, chunk))
     return found
 
 
 def open_incident_for_group(session: Session, integration: str, group_key: str) -> Incident | None:
-    query = (
-        select(Incident)
-        .where(
-            Incident.integration == integration,
-            Incident.group_key == group_key,
-            Incident.status.in_(OPEN),
-        )
-        .order_by(Incident.id.desc())
-    )
-    return session.scalars(query).first()
+    found = session.scalars(_OPEN_FOR_GROUP, {"integration": integration, "group_key": group_key})
+    return found.first()
 
 
-def open_count(session: Session) -> int:
-    return session.scalar(select(func.count()).where(Incident.status.in_(OPEN))) or 0
+def open_count_and_code_in_use(session: Session, code: str) -> tuple[int, bool]:
+    """How many incidents are open, and whether one of them has this ack code (one query)."""
+    count, in_use = session.execute(_OPEN_COUNT_AND_CODE, {"code": code}).one()
+    return count, bool(in_use)
 
 
 def code_in_use(session: Session, code: str) -> bool:
     """Whether an open incident has this ack code (one indexed lookup, not a list of codes)."""
-    query = select(Incident.id).where(Incident.status.in_(OPEN), Incident.ack_code == code)
-    return session.scalar(query.limit(1)) is not None
+    return bool(session.scalar(_CODE_IN_USE_ALONE, {"code": code}))
 
 
 def firing_count(session: Session, incident_id: int) -> int:
@@ -91,7 +105,41 @@ def timeline(session: Session, incident_id: int) -> Sequence[TimelineEntry]:
 
 
 def add_timeline(session: Session, incident_id: int, at: datetime, kind: str, message: str) -> None:
-    session.add(TimelineEntry(incident_id=incident_id, at=at, kind=kind, message=message))
+    row = {"incident_id": incident_id, "at": at, "kind": kind, "message": message}
+    session.connection().execute(_INSERT_TIMELINE, row)  # no flush: see add_new
+
+
+def add_new(session: Session, incident: Incident) -> None:
+    """Insert a new incident at once and keep it in `session` as if it had been loaded.
+
+    One INSERT gives its id: a flush would too, but its unit of work costs several times the
+    INSERT, and intake inserts an incident, its alert and a timeline line per webhook.
+    """
+    incident.id = session.connection().execute(_INSERT_INCIDENT, _values(incident)).scalar_one()
+    make_transient_to_detached(incident)
+    session.add(incident)
+
+
+def add_alerts(session: Session, alerts: list[Alert]) -> None:
+    """Insert new alerts with one statement. The objects stay out of `session`: what changes
+    them afterwards must load them again."""
+    if alerts:
+        session.connection().execute(_INSERT_ALERT, [_values(alert) for alert in alerts])
+
+
+def _values(row: Base) -> dict[str, Any]:
+    """The columns set on a new (transient) row, for an INSERT."""
+    state = inspect(row)
+    return {
+        column.key: state.dict[column.key]
+        for column in state.mapper.column_attrs
+        if column.key in state.dict
+    }
+
+
+_INSERT_INCIDENT = insert(Incident).returning(Incident.id)
+_INSERT_ALERT = insert(Alert)
+_INSERT_TIMELINE = insert(TimelineEntry)
 
 
 def due_for_escalation(session: Session, now: datetime, limit: int = 100) -> list[int]:

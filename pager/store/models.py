@@ -63,6 +63,7 @@ class Incident(Base):
     __table_args__ = (
         Index("ix_incidents_open_group", "integration", "group_key", "status"),
         Index("ix_incidents_escalation_due", "status", "escalation_due_at"),
+        Index("ix_incidents_ack_code", "ack_code", "status"),  # a new code is checked (0011)
     )
 
 

@@ -5,20 +5,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from pager.store.models import Silence
 
+# Built once: every webhook that opens an incident runs it.
+_ACTIVE = (
+    select(Silence)
+    .where(
+        Silence.service == bindparam("service"),
+        Silence.starts_at <= bindparam("at"),
+        Silence.ends_at > bindparam("at"),
+    )
+    .order_by(Silence.ends_at.desc())
+    .limit(1)
+)
+
 
 def active(session: Session, service: str, at: datetime) -> Silence | None:
     """The silence covering `service` at `at`, if any (the one ending last)."""
-    query = (
-        select(Silence)
-        .where(Silence.service == service, Silence.starts_at <= at, Silence.ends_at > at)
-        .order_by(Silence.ends_at.desc())
-    )
-    return session.scalars(query).first()
+    return session.scalars(_ACTIVE, {"service": service, "at": at}).first()
 
 
 def current_and_future(session: Session, now: datetime) -> Sequence[Silence]:
