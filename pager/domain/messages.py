@@ -43,6 +43,11 @@ UCS2_SINGLE, UCS2_MULTI = 70, 67  # UTF-16 code units, likewise
 VOICE_MAX = 400  # characters a call reads before "press 1": longer and people hang up
 
 
+def channel_word(channel: str) -> str:
+    """How the timeline names a page on `channel`: "sms" or "call"."""
+    return "sms" if channel == "sms" else "call"
+
+
 def to_gsm7(text: str) -> str:
     """`text` in GSM-7 only: look-alikes mapped, accents dropped where GSM-7 lacks the letter.
 

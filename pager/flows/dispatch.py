@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from pager import metrics
+from pager.domain.messages import channel_word
 from pager.domain.phones import mask
 from pager.domain.rates import describe
 from pager.domain.routing import carrier_route
@@ -89,13 +90,13 @@ def _admit(session: Session, pager: Pager, rate: SendRate, n: Notification, now:
     providers = pager.providers_for(n.channel, n.phone, carrier)
     if n.provider_index >= len(providers) or not still_wanted(session, n):
         return True  # nothing to send, or no one to send through: `send` settles it
-    if lookup_due(session, n, providers[n.provider_index]) is not None:
-        return True  # asking the provider what it took sends nothing
     turn = providers[n.provider_index]
+    if _can_ask(n, turn) and lookup_due(n, turn, outbox.latest_attempt(session, n.id)):
+        return True  # asking the provider what it took sends nothing
     later = list(enumerate(providers))[n.provider_index :]
     free = next((i for i, p in later if rate.free_at(p.name) <= now), None)
     if free is None:  # a send taken over from a dead runner waits like any other
-        _requeue(n, min(rate.free_at(p.name) for _, p in later), now)
+        outbox.requeue(n, min(rate.free_at(p.name) for _, p in later), now)
         return False
     chosen = providers[free]
     if free != n.provider_index:
@@ -106,7 +107,7 @@ def _admit(session: Session, pager: Pager, rate: SendRate, n: Notification, now:
             n,
             now,
             "page",
-            f"{_verb(n)} to {n.person_name}: {turn.name} is at its rate"
+            f"{channel_word(n.channel)} to {n.person_name}: {turn.name} is at its rate"
             f"{f' ({describe(busy)})' if busy else ''}; sending via {chosen.name}",
         )
         session.flush()
@@ -114,15 +115,19 @@ def _admit(session: Session, pager: Pager, rate: SendRate, n: Notification, now:
     return True
 
 
-def lookup_due(session: Session, n: Notification, provider: Provider) -> Attempt | None:
-    """The attempt of `n` through `provider` whose outcome we never heard (it timed out, or its
-    runner died mid-send), when `provider` can be asked for it; else None."""
-    if n.channel != "sms" or not isinstance(provider, FindsSms):
+def lookup_due(n: Notification, provider: Provider, last: Attempt | None) -> Attempt | None:
+    """`last`, the latest attempt of `n`, when its outcome was never heard (it timed out, or
+    its runner died mid-send) and it went through `provider`, which can be asked for it."""
+    if not _can_ask(n, provider):
         return None
-    last = outbox.latest_attempt(session, n.id)
     if last is None or last.provider != provider.name or last.status not in ("sending", "unknown"):
         return None
     return last
+
+
+def _can_ask(n: Notification, provider: Provider) -> bool:
+    """Whether `provider` can be asked whether it took `n` (SMS only)."""
+    return n.channel == "sms" and isinstance(provider, FindsSms)
 
 
 def send(pager: Pager, notification_id: int) -> None:
@@ -154,10 +159,7 @@ def send(pager: Pager, notification_id: int) -> None:
         else:
             _record_failure(pager, job, error, utcnow())
     except Exception as error:  # a provider bug must fail over, not lose the page
-        log.exception("event=provider_crashed provider=%s", job.provider.name)
-        _record_failure(
-            pager, job, ProviderError(f"unexpected error: {error!r}", permanent=False), utcnow()
-        )
+        _provider_crashed(pager, job, error)
     else:
         _record_sent(pager, job, sent, utcnow())
 
@@ -182,15 +184,15 @@ def _start_attempt(pager: Pager, notification_id: int, now: datetime) -> _Job | 
             return None
         carrier = known_carrier(session, pager.settings, n.phone)
         providers = pager.providers_for(n.channel, n.phone, carrier)
+        last = outbox.latest_attempt(session, n.id)
         if n.provider_index < len(providers):
-            unheard = lookup_due(session, n, providers[n.provider_index])
+            unheard = lookup_due(n, providers[n.provider_index], last)
             if unheard is not None:
                 return _lookup_job(session, n, providers[n.provider_index], unheard)
         limits = pager.settings.limits.get(n.channel, ())
         # Only a first try is held by the per-number limits: never a failover or a retry (it
         # may be a first try through a later provider, when the first was at its rate).
-        first_try = outbox.latest_attempt(session, n.id) is None
-        if first_try and not within_limits(session, n, now, limits):
+        if last is None and not within_limits(session, n, now, limits):
             return None
         if n.provider_index >= len(providers):
             give_up_or_retry(session, n, providers, now, "no provider can carry it")
@@ -265,7 +267,7 @@ def _record_sent(pager: Pager, job: _Job, sent: Sent, now: datetime, how: str = 
             n.lease_until = None
             n.lease_owner = None
             n.updated_at = now
-        verb = "sms" if job.channel == "sms" else "call"
+        verb = channel_word(job.channel)
         routed = f' (routing "{job.route}")' if job.route else ""
         # Dated when the request went out: a fast delivery callback may be recorded before us.
         outbox.add_to_timeline(
@@ -314,9 +316,7 @@ def _look_up(pager: Pager, job: _Job, lookup: SmsLookup) -> None:
     except ProviderError as error:
         _record_failure(pager, job, error, utcnow())
     except Exception as error:  # as in `send`: a provider bug fails over
-        log.exception("event=provider_crashed provider=%s", job.provider.name)
-        failure = ProviderError(f"unexpected error: {error!r}", permanent=False)
-        _record_failure(pager, job, failure, utcnow())
+        _provider_crashed(pager, job, error)
     else:
         if found is None:
             _record_not_found(pager, job, utcnow())
@@ -327,6 +327,12 @@ def _look_up(pager: Pager, job: _Job, lookup: SmsLookup) -> None:
             _record_failure(pager, job, failure, utcnow())
         else:
             _record_sent(pager, job, found, utcnow(), " (found there after a timeout)")
+
+
+def _provider_crashed(pager: Pager, job: _Job, error: Exception) -> None:
+    log.exception("event=provider_crashed provider=%s", job.provider.name)
+    failure = ProviderError(f"unexpected error: {error!r}", permanent=False)
+    _record_failure(pager, job, failure, utcnow())
 
 
 def _record_unknown(pager: Pager, job: _Job, error: ProviderError, now: datetime) -> None:
@@ -341,14 +347,15 @@ def _record_unknown(pager: Pager, job: _Job, error: ProviderError, now: datetime
             attempt.error_code = error.code
             attempt.error_message = str(error)[:1000]
             attempt.updated_at = now
-            _requeue(n, now + LOOKUP_AFTER, now)
+            outbox.requeue(n, now + LOOKUP_AFTER, now)
             outbox.add_to_timeline(
                 session,
                 n,
                 now,
                 "page",
-                f"{_verb(n)} to {n.person_name} via {job.provider.name}: no answer in time; "
-                f"asking {job.provider.name} whether it went out before sending again",
+                f"{channel_word(n.channel)} to {n.person_name} via {job.provider.name}: "
+                f"no answer in time; asking {job.provider.name} whether it went out before "
+                "sending again",
             )
     if heard is not None:
         _record_sent(pager, job, Sent(heard, "sent"), now)
@@ -381,28 +388,16 @@ def _record_not_found(pager: Pager, job: _Job, now: datetime) -> None:
         if again:
             fail_over(session, pager, n, attempt, now)
         else:
-            _requeue(n, now, now)
+            outbox.requeue(n, now, now)
             outbox.add_to_timeline(
                 session,
                 n,
                 now,
                 "page",
-                f"{_verb(n)} to {n.person_name}: {attempt.provider} has no record of it; "
-                "sending it again",
+                f"{channel_word(n.channel)} to {n.person_name}: {attempt.provider} has no "
+                "record of it; sending it again",
             )
     pager.wake()
     log.warning(
         "event=page_not_found notification=%d provider=%s", job.notification_id, job.provider.name
     )
-
-
-def _requeue(n: Notification, due: datetime, now: datetime) -> None:
-    n.status = "pending"
-    n.next_attempt_at = due
-    n.lease_until = None
-    n.lease_owner = None
-    n.updated_at = now
-
-
-def _verb(n: Notification) -> str:
-    return "sms" if n.channel == "sms" else "call"

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from pager import metrics
+from pager.domain.messages import channel_word
 from pager.flows.carriers import known_carrier
 from pager.flows.context import Pager
 from pager.providers.base import Provider
@@ -27,13 +28,12 @@ def fail_over(
     carrier = known_carrier(session, pager.settings, n.phone)
     providers = pager.providers_for(n.channel, n.phone, carrier)
     why = f"{attempt.error_code or 'error'}: {attempt.error_message or 'failed'}"
-    verb = "sms" if n.channel == "sms" else "call"
+    verb = channel_word(n.channel)
     n.provider_index += 1
     n.lease_until = None
     n.updated_at = now
     if n.provider_index < len(providers):
-        n.status = "pending"
-        n.next_attempt_at = now
+        outbox.requeue(n, now, now)
         outbox.add_to_timeline(
             session,
             n,
@@ -56,7 +56,7 @@ def fail_over(
 def give_up_or_retry(
     session: Session, n: Notification, providers: list[Provider], now: datetime, why: str
 ) -> None:
-    verb = "sms" if n.channel == "sms" else "call"
+    verb = channel_word(n.channel)
     if providers and n.round < len(RETRY_AFTER):
         # Jitter, so pages that failed together don't all retry in the same instant.
         delay = RETRY_AFTER[n.round] * random.uniform(0.8, 1.2)

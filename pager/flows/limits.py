@@ -46,13 +46,9 @@ def within_limits(
 
 def _hold(session: Session, n: Notification, until: datetime, now: datetime) -> None:
     first_hold = n.next_attempt_at is None or n.next_attempt_at <= now
-    n.status = "pending"
-    n.next_attempt_at = until
-    n.lease_until = None
-    n.lease_owner = None
-    n.updated_at = now
+    outbox.requeue(n, until, now)
     if first_hold:
-        verb = "sms" if n.channel == "sms" else "call"
+        verb = messages.channel_word(n.channel)
         outbox.add_to_timeline(
             session,
             n,

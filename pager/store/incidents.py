@@ -160,6 +160,13 @@ def claim_step(
     The conditional UPDATE is the claim: on PostgreSQL a second runner blocks on the row lock,
     then sees the step already moved and updates nothing (DESIGN invariant 4).
     """
+    return _at_step(
+        session, incident_id, step, escalation_step=next_step, escalation_due_at=next_due
+    )
+
+
+def _at_step(session: Session, incident_id: int, step: int, **values: object) -> bool:
+    """Set `values` on the incident if it is still triggered at `step`; False if it is not."""
     result = session.execute(
         update(Incident)
         .where(
@@ -167,7 +174,7 @@ def claim_step(
             Incident.status == "triggered",
             Incident.escalation_step == step,
         )
-        .values(escalation_step=next_step, escalation_due_at=next_due)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
@@ -228,17 +235,7 @@ def recently_resolved(
 
 def postpone_step(session: Session, incident_id: int, step: int, until: datetime) -> bool:
     """Make the incident's current step due later; False when another runner moved it."""
-    result = session.execute(
-        update(Incident)
-        .where(
-            Incident.id == incident_id,
-            Incident.status == "triggered",
-            Incident.escalation_step == step,
-        )
-        .values(escalation_due_at=until)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return _at_step(session, incident_id, step, escalation_due_at=until)
 
 
 def acks_expired(session: Session, now: datetime) -> Sequence[Incident]:

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pager.domain.messages import channel_word
 from pager.store import incidents, runners
 from pager.store.models import Attempt, Notification
 
@@ -94,12 +95,21 @@ def cancel_pending(session: Session, incident_id: int, now: datetime) -> list[No
         n.updated_at = now
     if cancelled:
         listed = ", ".join(
-            f"{'sms' if n.channel == 'sms' else 'call'} to {n.person_name}"
+            f"{channel_word(n.channel)} to {n.person_name}"
             f" (due {n.next_attempt_at or now:%H:%M:%S} UTC)"
             for n in sorted(cancelled, key=lambda n: (n.next_attempt_at or now, n.id))
         )
         incidents.add_timeline(session, incident_id, now, "page", f"not sent: {listed}")
     return cancelled
+
+
+def requeue(n: Notification, due: datetime, now: datetime) -> None:
+    """Make `n` pending again, due at `due`, its claim (if any) released."""
+    n.status = "pending"
+    n.next_attempt_at = due
+    n.lease_until = None
+    n.lease_owner = None
+    n.updated_at = now
 
 
 def next_due(session: Session) -> datetime | None:
