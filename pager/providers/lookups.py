@@ -85,16 +85,10 @@ class TwilioLookup:
         base_url: str | None = None,
         timeout: float = 10.0,
     ) -> None:
-        from twilio.http.http_client import TwilioHttpClient
-        from twilio.rest import Client
+        from pager.providers.twilio import twilio_client
 
         self.name = name
-        self._client = Client(
-            account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout)
-        )
-        # TWILIO_EDGE / TWILIO_REGION in the environment would rewrite the host.
-        self._client.edge = None
-        self._client.region = None
+        self._client = twilio_client(account_sid, auth_token, timeout)
         if base_url:
             self._client.lookups.base_url = base_url
 

@@ -68,6 +68,16 @@ CLOCK_SKEW = timedelta(seconds=30)  # between our clock and Twilio's date_create
 NO_INPUT = "No input received. Goodbye."
 
 
+def twilio_client(account_sid: str, auth_token: str, timeout: float) -> Client:
+    """A Twilio SDK client whose hosts come from pager.yaml only."""
+    client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
+    # The SDK falls back to TWILIO_EDGE / TWILIO_REGION from the environment and would then
+    # rewrite every host, including a configured base URL.
+    client.edge = None
+    client.region = None
+    return client
+
+
 class TwilioProvider:
     """SMS and voice through one Twilio account."""
 
@@ -85,13 +95,7 @@ class TwilioProvider:
         self.name = name
         self._from = from_number
         self._validator = RequestValidator(auth_token)
-        self._client = Client(
-            account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout)
-        )
-        # The SDK falls back to TWILIO_EDGE / TWILIO_REGION from the environment and would then
-        # rewrite every host, including api_base_url. Settings come from pager.yaml only.
-        self._client.edge = None
-        self._client.region = None
+        self._client = twilio_client(account_sid, auth_token, timeout)
         if api_base_url:
             self._client.api.base_url = api_base_url
 
