@@ -41,6 +41,17 @@ class BaseReader:
 
         return ENV_REFERENCE.sub(substitute, str(value))
 
+    def section(self, parent: Map, key: str, expected: str) -> Map | None:
+        """`parent[key]` when it is a mapping. None when it is absent, or when it is not a
+        mapping: then with the problem `expected` at its place."""
+        if key not in parent:
+            return None
+        value = parent[key]
+        if not isinstance(value, Map):
+            self.problem(parent.at(key), expected)
+            return None
+        return value
+
     def keys(self, node: Map, allowed: set[str], what: str) -> None:
         for key in node:
             if key not in allowed:

@@ -30,11 +30,8 @@ class DeliveryReader(BaseReader):
         """`limits: {sms: [5/15m, 11/1h], voice: [3/15m]}`; a channel left out keeps its default,
         `[]` turns its limits off."""
         result = dict(DEFAULT_LIMITS)
-        if "limits" not in doc:
-            return result
-        section = doc["limits"]
-        if not isinstance(section, Map):
-            self.problem(doc.at("limits"), "limits: expected a mapping of channel to limits")
+        section = self.section(doc, "limits", "limits: expected a mapping of channel to limits")
+        if section is None:
             return result
         self.keys(section, {"sms", "voice"}, "limits")
         for channel, value in section.items():
@@ -63,11 +60,8 @@ class DeliveryReader(BaseReader):
     ) -> dict[str, tuple[str, ...]]:
         """`routing: {"carrier:Verizon Wireless": [twilio-vz], "+1": [twilio, vonage],
         default: [vonage]}`: provider order by carrier, else by prefix."""
-        if "routing" not in doc:
-            return {}
-        section = doc["routing"]
-        if not isinstance(section, Map):
-            self.problem(doc.at("routing"), "routing: expected a mapping of prefix to providers")
+        section = self.section(doc, "routing", "routing: expected a mapping of prefix to providers")
+        if section is None:
             return {}
         names = [p.name for p in providers]
         result = {}
@@ -114,11 +108,8 @@ class DeliveryReader(BaseReader):
 
     def heartbeats(self, doc: Map) -> dict[str, HeartbeatSettings]:
         """`heartbeats: {watchdog: {service: payments, interval: 5m, token: ${TOKEN}}}`."""
-        if "heartbeats" not in doc:
-            return {}
-        section = doc["heartbeats"]
-        if not isinstance(section, Map):
-            self.problem(doc.at("heartbeats"), "heartbeats: expected a mapping by name")
+        section = self.section(doc, "heartbeats", "heartbeats: expected a mapping by name")
+        if section is None:
             return {}
         result = {}
         for name, entry in section.items():

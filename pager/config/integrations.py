@@ -21,11 +21,8 @@ from pager.domain.yamldoc import Map, Seq, Where
 
 class IntegrationReader(DeliveryReader, ProviderRateReader):
     def integrations(self, doc: Map) -> dict[str, IntegrationSettings]:
-        if "integrations" not in doc:
-            return {}
-        value = doc["integrations"]
-        if not isinstance(value, Map):
-            self.problem(doc.at("integrations"), "integrations: expected a mapping by name")
+        value = self.section(doc, "integrations", "integrations: expected a mapping by name")
+        if value is None:
             return {}
         result = {}
         for name, entry in value.items():
@@ -57,7 +54,7 @@ class IntegrationReader(DeliveryReader, ProviderRateReader):
             secret=self.secret(name, entry, "secret"),
             previous_secret=self.secret(name, entry, "previous_secret"),
             branches=self.branches(name, entry),
-            mapping=self.mapping(name, entry) if "mapping" in entry else None,
+            mapping=self.mapping(name, entry),
             group_by=self.labels(name, entry),
             reopen_within=self.duration(entry, "reopen_within", f"integration '{name}'"),
             urgency=self.urgency(name, entry),
@@ -104,9 +101,8 @@ class IntegrationReader(DeliveryReader, ProviderRateReader):
 
     def mapping(self, name: str, entry: Map) -> FieldMapping | None:
         what = f"integration '{name}' mapping"
-        value = entry["mapping"]
-        if not isinstance(value, Map):
-            self.problem(entry.at("mapping"), f"{what}: expected a mapping of fields to paths")
+        value = self.section(entry, "mapping", f"{what}: expected a mapping of fields to paths")
+        if value is None:
             return None
         self.keys(value, {*MAPPING_PATHS, "firing", "resolved"}, what)
         if "title" not in value:
@@ -149,12 +145,9 @@ class IntegrationReader(DeliveryReader, ProviderRateReader):
 
     def urgency(self, name: str, entry: Map) -> dict[str, str]:
         """`urgency: {critical: high, warning: low}`: severity label -> urgency."""
-        if "urgency" not in entry:
-            return {}
-        value = entry["urgency"]
         what = f"integration '{name}' urgency"
-        if not isinstance(value, Map):
-            self.problem(entry.at("urgency"), f"{what}: expected severity: high|low pairs")
+        value = self.section(entry, "urgency", f"{what}: expected severity: high|low pairs")
+        if value is None:
             return {}
         result = {}
         for severity, level in value.items():
