@@ -307,6 +307,24 @@ def test_it_warns_of_people_no_provider_can_call(team):
     ] + [OK.strip()]
 
 
+def test_it_counts_the_calls_of_notification_rules_of_a_step_without_channels(team):
+    # The steps name no channels: alice's rules call her, so calls are paged too.
+    rules = TEAM.replace(
+        'timezone: Europe/London}', 'timezone: Europe/London, notify: [sms, voice after 2m]}', 1
+    )
+    rules = rules.replace(", channels: [sms]", "").replace(", channels: [voice]", "")
+    Path("rotations/team.yaml").write_text(rules)
+    config = f"public_url: https://pager.example.com\nproviders:\n  - {SNS}\n"
+
+    _, stdout, _ = run(config)
+
+    assert stdout.splitlines()[1:] == [
+        f"rotations/team.yaml:{line}:3: warning: person '{who}' can't be paged by voice: no "
+        "configured provider sends calls"
+        for line, who in ((2, "alice"), (3, "bob"), (4, "dev"))
+    ] + [OK.strip()]
+
+
 def test_it_warns_of_a_carrier_route_that_cannot_send_a_channel(team):
     # Line 5: the carrier route.
     config = CLEAN + f"""  - {SNS}\nrouting:\n  "carrier:Reliance Jio": [sns-in]\n"""

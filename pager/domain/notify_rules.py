@@ -100,6 +100,16 @@ class PlannedPage:
     morning_in: str | None = None
 
 
+def rules_for(
+    step_channels: Sequence[str], rules: NotifyRules, urgency: str
+) -> tuple[NotifyRule, ...]:
+    """How a step pages one person: on the step's own channels, all at once; else by the
+    person's rules for `urgency`; else by SMS."""
+    if step_channels:
+        return tuple(NotifyRule(channel) for channel in step_channels)
+    return rules.for_urgency(urgency) or (NotifyRule(DEFAULT_CHANNEL),)
+
+
 def plan_pages(
     step_channels: Sequence[str],
     rules: NotifyRules,
@@ -113,11 +123,8 @@ def plan_pages(
     Low urgency never wakes anyone: a later page that would fall in the person's night waits
     for their morning (the step itself already waited for it, see `urgency.morning_after`).
     """
-    if step_channels:
-        return tuple(PlannedPage(channel, now) for channel in step_channels)
-    chosen = rules.for_urgency(urgency) or (NotifyRule(DEFAULT_CHANNEL),)
     pages = []
-    for rule in chosen:
+    for rule in rules_for(step_channels, rules, urgency):
         at = now + rule.after
         morning = morning_after(timezone, at) if urgency == "low" and rule.after else None
         pages.append(

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from pager.config import ProviderSettings, Settings
 from pager.config.model import CALLBACK_TYPES, SIGNING_KEYS
+from pager.domain.notify_rules import URGENCIES, rules_for
 from pager.domain.rotations import Schedule
 from pager.domain.routing import carrier_key, route, route_key
 from pager.domain.yamldoc import Problem, Where
@@ -56,10 +57,18 @@ def delivery_findings(settings: Settings, schedule: Schedule, places: Places) ->
 
 
 def paged_channels(schedule: Schedule) -> set[str]:
-    """The channels some escalation step pages by."""
-    return {
-        c for policy in schedule.policies.values() for step in policy.steps for c in step.channels
-    }
+    """The channels some escalation step pages by: its own, or (a step without) those of the
+    people's notification rules, at either urgency."""
+    steps = [step for policy in schedule.policies.values() for step in policy.steps]
+    found = {channel for step in steps for channel in step.channels}
+    if any(not step.channels for step in steps):
+        found |= {
+            rule.channel
+            for person in schedule.people.values()
+            for urgency in URGENCIES
+            for rule in rules_for((), person.notify, urgency)
+        }
+    return found
 
 
 def able(settings: Settings, channel: str) -> list[str]:
