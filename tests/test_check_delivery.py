@@ -310,7 +310,7 @@ def test_it_warns_of_people_no_provider_can_call(team):
 def test_it_counts_the_calls_of_notification_rules_of_a_step_without_channels(team):
     # The steps name no channels: alice's rules call her, so calls are paged too.
     rules = TEAM.replace(
-        'timezone: Europe/London}', 'timezone: Europe/London, notify: [sms, voice after 2m]}', 1
+        "timezone: Europe/London}", "timezone: Europe/London, notify: [sms, voice after 2m]}", 1
     )
     rules = rules.replace(", channels: [sms]", "").replace(", channels: [voice]", "")
     Path("rotations/team.yaml").write_text(rules)
