@@ -45,8 +45,11 @@ def read_branch(git: GitRotations, *, fetch: bool) -> Commit:
     """Fetch the branch (if `fetch`, or if the clone holds none of it yet), then read the
     rotation files of the commit it is at."""
     repo = RotationRepo(git.url, git.branch, git.checkout, git.timeout.total_seconds())
-    unreachable = _fetch(repo, git) if fetch or repo.head() is None else None
     sha = repo.head()
+    unreachable = None
+    if fetch or sha is None:
+        unreachable = _fetch(repo, git)
+        sha = repo.head()
     if sha is None:
         return Commit("", unreachable=unreachable)
     folder = f"{sha[:12]}:{git.path}" if git.path else sha[:12]
