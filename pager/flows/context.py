@@ -11,6 +11,7 @@ from pager.config import Settings
 from pager.domain.rotations import Schedule
 from pager.domain.routing import route
 from pager.domain.yamldoc import Problem
+from pager.flows.rotations_git import Unreachable
 from pager.providers.base import Provider
 from pager.store.db import Database
 
@@ -34,9 +35,16 @@ class Rotations:
     def unreachable_only(self) -> bool:
         """Only the git repository could not be fetched: nothing in force is wrong, it may be
         out of date."""
-        from pager.flows.rotations_git import Unreachable
-
         return bool(self.problems) and all(isinstance(p, Unreachable) for p in self.problems)
+
+    @property
+    def status(self) -> str:
+        """ok, invalid (the files have problems), unreachable (the git repository), missing."""
+        if self.unreachable_only:
+            return "unreachable"
+        if self.problems:
+            return "invalid"
+        return "ok" if self.schedule else "missing"
 
 
 @dataclass

@@ -123,13 +123,7 @@ def _rotations_json() -> dict[str, Any]:
     rotations = pager().rotations
     schedule = rotations.schedule
     return {
-        "status": (
-            "unreachable"  # the git repository: the set in force stays
-            if rotations.unreachable_only
-            else "invalid"
-            if rotations.problems
-            else ("ok" if schedule else "missing")
-        ),
+        "status": rotations.status,
         "origin": rotations.origin,
         "digest": rotations.digest,
         "loaded_at": rotations.loaded_at.isoformat() if rotations.loaded_at else None,
