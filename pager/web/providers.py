@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TypeVar
 
@@ -47,14 +47,16 @@ def _read(
     # Checked as sent; parsed without NUL characters, which PostgreSQL text cannot hold (a
     # reply "ACK 4821\0" still acks).
     web_request = replace(
-        web_request,
-        form={k.replace("\0", ""): v.replace("\0", "") for k, v in web_request.form.items()},
-        query={k.replace("\0", ""): v.replace("\0", "") for k, v in web_request.query.items()},
+        web_request, form=_without_nul(web_request.form), query=_without_nul(web_request.query)
     )
     try:
         return provider, parse(provider, web_request)
     except WebhookInvalid as exc:
         raise ApiError(400, "invalid_webhook", str(exc)) from exc
+
+
+def _without_nul(fields: Mapping[str, str]) -> dict[str, str]:
+    return {k.replace("\0", ""): v.replace("\0", "") for k, v in fields.items()}
 
 
 def _answer(response: WebResponse) -> Response:
