@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,12 +82,35 @@ class Daemon:
         )
 
     def stop(self) -> None:
-        self.process.terminate()
+        stop_process(self.process)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within 15 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def free_port() -> int:
+    """A port below the ephemeral range that nothing listens on now."""
+    with bind_local_port() as sock:
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@contextmanager
+def running_daemon(workdir: Path, **options: Any) -> Iterator[Daemon]:
+    """`pager serve` against a fake Twilio that reports every message delivered."""
+    with FakeTwilio(auto_status="delivered") as twilio:
+        daemon = start_daemon(workdir, twilio, **options)
         try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            yield daemon
+        finally:
+            daemon.stop()
 
 
 def daemon_env(workdir: Path, twilio: FakeTwilio, database_url: str | None) -> dict[str, str]:
@@ -124,9 +149,7 @@ def start_daemon(
     extra_config: str = "",
 ) -> Daemon:
     """`pager serve` (or `pager web`, with `command="web"`) on a free port, ready to use."""
-    sock = bind_local_port()
-    port = sock.getsockname()[1]
-    sock.close()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     config = workdir / "pager.yaml"
     config.write_text(

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.daemon import INTEGRATION_TOKEN, Daemon, start_daemon
-from tests.fakes.twilio import FakeTwilio, bind_local_port
+from tests.e2e.daemon import INTEGRATION_TOKEN, Daemon, free_port, running_daemon, stop_process
 from tests.helpers import ALICE
 
 ALERTMANAGER = Path("/usr/bin/prometheus-alertmanager")
@@ -58,21 +57,14 @@ class Alertmanager:
         assert done.returncode == 0, f"amtool failed: {done.stdout}{done.stderr}"
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
 
 def start_alertmanager(workdir: Path, daemon_url: str) -> Alertmanager:
     """Alertmanager on 127.0.0.1 below the ephemeral ports, no gossip, a temp storage path."""
     config = workdir / "alertmanager.yml"
     config.write_text(CONFIG.format(url=daemon_url, token=INTEGRATION_TOKEN))
-    sock = bind_local_port()
-    port = sock.getsockname()[1]
-    sock.close()
+    port = free_port()
     log = workdir / "alertmanager.log"
     process = subprocess.Popen(
         [
@@ -102,12 +94,8 @@ def start_alertmanager(workdir: Path, daemon_url: str) -> Alertmanager:
 
 @pytest.fixture
 def daemon(tmp_path: Path) -> Iterator[Daemon]:
-    with FakeTwilio(auto_status="delivered") as twilio:
-        running = start_daemon(tmp_path, twilio)
-        try:
-            yield running
-        finally:
-            running.stop()
+    with running_daemon(tmp_path) as running:
+        yield running
 
 
 @pytest.fixture

@@ -11,10 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.e2e.daemon import API_TOKEN, Daemon, start_daemon
-from tests.fakes.twilio import FakeTwilio, bind_local_port
+from tests.e2e.daemon import API_TOKEN, Daemon, free_port, running_daemon
 from tests.helpers import payload
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -44,21 +42,8 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 @pytest.fixture
 def daemon(tmp_path: Path) -> Iterator[Daemon]:
-    with FakeTwilio(auto_status="delivered") as twilio:
-        running = start_daemon(tmp_path, twilio)
-        try:
-            if requests.get(f"{running.url}/login", timeout=10).status_code == 404:
-                pytest.skip("dashboard not registered yet")
-            yield running
-        finally:
-            running.stop()
-
-
-def _local_port() -> int:
-    sock = bind_local_port()
-    port: int = sock.getsockname()[1]
-    sock.close()
-    return port
+    with running_daemon(tmp_path) as running:
+        yield running
 
 
 @pytest.fixture
@@ -76,11 +61,11 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
         "--disable-component-update",
         "--disable-sync",
         f"--user-data-dir={profile}",
-        f"--remote-debugging-port={_local_port()}",  # below the ephemeral range, like ours
+        f"--remote-debugging-port={free_port()}",  # below the ephemeral range, like ours
         "--window-size=1280,1000",
     ):
         options.add_argument(argument)
-    service = Service(executable_path=str(CHROMEDRIVER), port=_local_port())
+    service = Service(executable_path=str(CHROMEDRIVER), port=free_port())
     driver = webdriver.Chrome(options=options, service=service)
     driver.set_page_load_timeout(30)
     try:

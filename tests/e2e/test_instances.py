@@ -45,10 +45,11 @@ from tests.e2e.daemon import (
     TWILIO_NUMBER,
     Daemon,
     daemon_env,
+    free_port,
     start_daemon,
     start_process,
 )
-from tests.fakes.twilio import FakeTwilio, bind_local_port
+from tests.fakes.twilio import FakeTwilio
 from tests.helpers import payload
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -228,9 +229,7 @@ class Cluster:
 
 def start_cluster(workdir: Path, twilio: PagesTwilio, database_url: str, workers: int) -> Cluster:
     """`pager web` (2 gunicorn workers) and `workers` x `pager worker`, all ready."""
-    sock = bind_local_port()
-    port = sock.getsockname()[1]
-    sock.close()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     integrations = "".join(
         f'  s{i}: {{service: s{i}, source: alertmanager, token: "${{PAYMENTS_AM_TOKEN}}"}}\n'

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.daemon import TWILIO_NUMBER, Daemon, start_daemon
+from tests.e2e.daemon import TWILIO_NUMBER, Daemon, running_daemon, start_daemon
 from tests.fakes.twilio import FakeTwilio
 from tests.helpers import ALICE, payload
 
@@ -19,12 +19,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def daemon(tmp_path: Path) -> Iterator[Daemon]:
-    with FakeTwilio(auto_status="delivered") as twilio:
-        running = start_daemon(tmp_path, twilio)
-        try:
-            yield running
-        finally:
-            running.stop()
+    with running_daemon(tmp_path) as running:
+        yield running
 
 
 def timeline(daemon: Daemon, incident_id: int) -> list[str]:

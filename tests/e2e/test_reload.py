@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from tests.e2e.daemon import API_TOKEN, ROTATIONS, Daemon, start_daemon
-from tests.fakes.twilio import FakeTwilio
+from tests.e2e.daemon import API_TOKEN, ROTATIONS, Daemon, running_daemon
 from tests.helpers import ALICE, CAROL, payload
 
 pytestmark = pytest.mark.e2e
@@ -29,12 +28,8 @@ def rotations(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def daemon(tmp_path: Path, rotations: Path) -> Iterator[Daemon]:
-    with FakeTwilio(auto_status="delivered") as twilio:
-        running = start_daemon(tmp_path, twilio, rotations=rotations)
-        try:
-            yield running
-        finally:
-            running.stop()
+    with running_daemon(tmp_path, rotations=rotations) as running:
+        yield running
 
 
 def page(daemon: Daemon, key: str) -> str:
