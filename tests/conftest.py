@@ -19,11 +19,26 @@ os.environ.pop("TWILIO_REGION", None)
 from pager.app import build_pager  # noqa: E402
 from pager.config import IntegrationSettings, ProviderSettings, Settings  # noqa: E402
 from pager.flows.context import Pager  # noqa: E402
+from tests.e2e.daemon import spawned_count, stop_spawned_since  # noqa: E402
 from tests.fakes.twilio import FakeTwilio  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROTATIONS = FIXTURES / "rotations"
 POSTGRES_URL = os.environ.get("PAGER_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(autouse=True)
+def _no_server_outlives_its_test() -> Iterator[None]:
+    """A test's daemons, workers and Alertmanagers end with it, passed or failed.
+
+    Processes a module- or session-scoped fixture started before the test are left to it."""
+    count = spawned_count()
+    yield
+    stop_spawned_since(count)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    stop_spawned_since(0)  # what a wider fixture or an interrupted run left
 
 
 def _postgres_schema_url(base: str) -> Iterator[str]:

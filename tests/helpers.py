@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pager.domain.alerts import AlertEvent
 from pager.flows import dispatch, escalate
@@ -16,6 +18,7 @@ from pager.store import sandbox
 from pager.store.models import SandboxMessage
 
 PAYLOADS = Path(__file__).parent / "fixtures" / "payloads"
+TEAM = Path(__file__).parent / "fixtures" / "rotations" / "team.yaml"
 
 
 def payload(name: str) -> dict[str, Any]:
@@ -45,3 +48,24 @@ def phone(pager: Pager, number: str) -> list[SandboxMessage]:
 ALICE = "+447700900101"
 BOB = "+447700900102"
 CAROL = "+447700900103"
+
+
+def team_with_alice_on_call_now() -> str:
+    """The fixture team with sre-primary's first shift (Alice's) started a day ago.
+
+    A daemon in a subprocess can't be frozen in time, and the fixture's weekly rotation from
+    2026-01-05 gives Bob every other week: this one puts Alice on call now and for six more
+    days, whatever the date and whatever the clock says (the CI's clock-moved runs too)."""
+    start = datetime.now(ZoneInfo("Europe/London")) - timedelta(days=1)
+    team, count = re.subn(
+        r"(?m)^(    start: ).*$", rf"\g<1>{start:%Y-%m-%dT%H:%M}", TEAM.read_text()
+    )
+    assert count == 1, "the fixture team has one rotation start"
+    return team
+
+
+def write_team_rotations(directory: Path) -> Path:
+    """A rotations directory holding `team_with_alice_on_call_now()`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "team.yaml").write_text(team_with_alice_on_call_now())
+    return directory

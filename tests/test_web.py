@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
+from freezegun import freeze_time
 
 from pager.app import build_pager
 from pager.flows.context import Pager
 from pager.web import create_app
 from tests.conftest import make_settings
 from tests.helpers import ALICE, payload, phone, run_due
+
+ALICES_WEEK = "2026-12-08T12:00:00Z"  # sre-primary's even week (tests/fixtures/rotations)
 
 AM = {"Authorization": "Bearer am-token"}
 API = {"Authorization": "Bearer api-token"}
@@ -178,11 +182,10 @@ def test_it_serves_incidents_over_the_api(web) -> None:
     assert client.get("/api/v1/incidents/99", headers=API).status_code == 404
 
 
+@freeze_time(ALICES_WEEK)  # the fixture rotates weekly: in-process, the clock is set
 def test_it_answers_sandbox_replies_and_shows_the_phones(web) -> None:
     pager, client = web
     post_alerts(client, payload("alertmanager_firing.json"))
-    from datetime import UTC, datetime
-
     run_due(pager, datetime.now(UTC))
     token = pager.providers[0].token  # type: ignore[attr-defined]
     assert client.get("/sandbox").status_code == 401

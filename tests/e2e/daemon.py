@@ -15,8 +15,8 @@ from typing import Any
 import requests
 
 from tests.fakes.twilio import FakeTwilio, bind_local_port
+from tests.helpers import write_team_rotations
 
-ROTATIONS = Path(__file__).parent.parent / "fixtures" / "rotations"
 TWILIO_NUMBER = "+15017122661"
 INTEGRATION_TOKEN = "am-secret-from-env"
 API_TOKEN = "api-secret-from-env"
@@ -128,16 +128,38 @@ def daemon_env(workdir: Path, twilio: FakeTwilio, database_url: str | None) -> d
     return env
 
 
+# Every server process a test starts, so that none outlives its test (tests/conftest.py
+# stops what a test left running, failed or not, and what is left at the end of the session).
+_spawned: list[subprocess.Popen[bytes]] = []
+
+
+def spawn(
+    argv: list[str], log: Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a server process for a test, its output in `log`."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
+    _spawned.append(process)
+    return process
+
+
+def spawned_count() -> int:
+    return len(_spawned)
+
+
+def stop_spawned_since(count: int) -> list[str]:
+    """Stop the processes started after the first `count` that still run; their commands."""
+    left = [process for process in _spawned[count:] if process.poll() is None]
+    for process in left:
+        stop_process(process)
+    del _spawned[count:]
+    return [" ".join(map(str, process.args)) for process in left]  # type: ignore[union-attr]
+
+
 def start_process(
     command: str, args: list[str], workdir: Path, env: dict[str, str], log: Path
 ) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "pager", command, *args],
-        cwd=workdir,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    return spawn([sys.executable, "-m", "pager", command, *args], log, cwd=workdir, env=env)
 
 
 def start_daemon(
@@ -145,10 +167,14 @@ def start_daemon(
     twilio: FakeTwilio,
     database_url: str | None = None,
     command: str = "serve",
-    rotations: Path = ROTATIONS,
+    rotations: Path | None = None,
     extra_config: str = "",
 ) -> Daemon:
-    """`pager serve` (or `pager web`, with `command="web"`) on a free port, ready to use."""
+    """`pager serve` (or `pager web`, with `command="web"`) on a free port, ready to use.
+
+    Without `rotations`, the fixture team with Alice on call now (`write_team_rotations`)."""
+    if rotations is None:
+        rotations = write_team_rotations(workdir / "rotations")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     config = workdir / "pager.yaml"

@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.daemon import INTEGRATION_TOKEN, Daemon, free_port, running_daemon, stop_process
+from tests.e2e.daemon import (
+    INTEGRATION_TOKEN,
+    Daemon,
+    free_port,
+    running_daemon,
+    spawn,
+    stop_process,
+)
 from tests.helpers import ALICE
 
 ALERTMANAGER = Path("/usr/bin/prometheus-alertmanager")
@@ -66,7 +73,7 @@ def start_alertmanager(workdir: Path, daemon_url: str) -> Alertmanager:
     config.write_text(CONFIG.format(url=daemon_url, token=INTEGRATION_TOKEN))
     port = free_port()
     log = workdir / "alertmanager.log"
-    process = subprocess.Popen(
+    process = spawn(
         [
             str(ALERTMANAGER),
             f"--config.file={config}",
@@ -74,8 +81,7 @@ def start_alertmanager(workdir: Path, daemon_url: str) -> Alertmanager:
             f"--web.listen-address=127.0.0.1:{port}",
             "--cluster.listen-address=",
         ],
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
+        log,
     )
     manager = Alertmanager(f"http://127.0.0.1:{port}", process, log)
     deadline = time.monotonic() + 30

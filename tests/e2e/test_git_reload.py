@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import ROTATIONS
 from tests.e2e.daemon import start_daemon
 from tests.e2e.test_reload import carol_covers_now, page
 from tests.fakes.git_host import Upstream
 from tests.fakes.twilio import FakeTwilio
-from tests.helpers import ALICE, CAROL
+from tests.helpers import ALICE, CAROL, team_with_alice_on_call_now
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +22,7 @@ def test_it_pulls_a_pushed_edit_and_refuses_a_bad_commit_while_paging_goes_on(
     tmp_path: Path,
 ) -> None:
     upstream = Upstream(tmp_path / "host")
-    team = (ROTATIONS / "team.yaml").read_text()
+    team = team_with_alice_on_call_now()
     upstream.push({"rotations/team.yaml": team}, "first rotations")
     # The `rotations:` line of the daemon's pager.yaml, as a YAML flow mapping.
     rotations = f'{{git: "{upstream.url}", path: rotations, every: 1s}}'

@@ -113,7 +113,7 @@ def test_it_fails_over_when_twilio_reports_the_sms_undelivered(daemon: Daemon) -
 
 def test_it_pages_with_web_and_worker_in_separate_processes(tmp_path: Path) -> None:
     """The Procfile's shape: `pager web` (gunicorn) takes the alert, `pager worker` pages."""
-    from tests.e2e.daemon import daemon_env, start_process
+    from tests.e2e.daemon import daemon_env, start_process, stop_process
 
     with FakeTwilio(auto_status="delivered") as twilio:
         web = start_daemon(tmp_path, twilio, command="web")
@@ -131,6 +131,5 @@ def test_it_pages_with_web_and_worker_in_separate_processes(tmp_path: Path) -> N
                 what="the delivery callback handled by the web process",
             )
         finally:
-            worker.terminate()
-            worker.wait(timeout=15)
+            stop_process(worker)
             web.stop()

@@ -3,7 +3,6 @@ the last good set keeps paging."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from tests.e2e.daemon import API_TOKEN, ROTATIONS, Daemon, running_daemon
-from tests.helpers import ALICE, CAROL, payload
+from tests.e2e.daemon import API_TOKEN, Daemon, running_daemon
+from tests.helpers import ALICE, CAROL, payload, write_team_rotations
 
 pytestmark = pytest.mark.e2e
 LONDON = ZoneInfo("Europe/London")
@@ -21,9 +20,7 @@ LONDON = ZoneInfo("Europe/London")
 
 @pytest.fixture
 def rotations(tmp_path: Path) -> Path:
-    copy = tmp_path / "rotations"
-    shutil.copytree(ROTATIONS, copy)
-    return copy
+    return write_team_rotations(tmp_path / "rotations")
 
 
 @pytest.fixture
