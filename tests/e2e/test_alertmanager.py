@@ -120,7 +120,6 @@ def rfc3339(at: datetime) -> str:
 def test_it_pages_for_an_alertmanager_alert_and_resolves_when_it_expires(
     daemon: Daemon, alertmanager: Alertmanager
 ) -> None:
-    started = datetime.now(UTC)
     alertmanager.amtool(
         "alertname=DiskFull", "severity=critical", "--annotation=summary=Disk / is full on db-1"
     )
@@ -131,11 +130,16 @@ def test_it_pages_for_an_alertmanager_alert_and_resolves_when_it_expires(
     assert (incident["status"], incident["summary"]) == ("triggered", "Disk / is full on db-1")
 
     # Expire it: the same labels with an end time in the past; Alertmanager sends "resolved".
+    # Past by Alertmanager's clock, which is not ours when the CI moves ours: its own startsAt,
+    # seconds ago by now, is the end.
+    [firing] = requests.get(f"{alertmanager.url}/api/v2/alerts", timeout=5).json()
+    assert firing["startsAt"].endswith("Z"), firing["startsAt"]
+    started = datetime.fromisoformat(firing["startsAt"][:19]).replace(tzinfo=UTC)  # "...Z"
     alertmanager.amtool(
         "alertname=DiskFull",
         "severity=critical",
         f"--start={rfc3339(started - timedelta(minutes=1))}",
-        f"--end={rfc3339(datetime.now(UTC) - timedelta(seconds=1))}",
+        f"--end={rfc3339(started)}",
     )
     try:
         daemon.wait_for(
