@@ -169,17 +169,20 @@ def test_it_pages_only_when_the_last_of_two_overlapping_windows_ends(web) -> Non
     assert_paged_from_step_1(client, incident_id)
 
 
-def test_it_pages_nobody_for_incidents_acknowledged_or_resolved_during_the_window(web) -> None:
+def test_it_pages_only_for_incidents_still_triggered_when_the_window_ends(web) -> None:
     pager, client = web
     with freeze_time(T0):
         silence(client, duration_minutes=60)
         acknowledged, resolved = alert(client, "acked"), alert(client, "resolved")
+        triggered = alert(client, "triggered")
         client.post(f"/api/v1/incidents/{acknowledged}/ack", headers=API)
         client.post(f"/api/v1/incidents/{resolved}/resolve", headers=API)
-    for minutes in (60, 61, 120):
+    for minutes in (60, 61):
         run_at(pager, T0 + timedelta(minutes=minutes))
-    assert phone(pager, ALICE) == []
+    [sms] = phone(pager, ALICE)
+    assert sms.body.startswith(f"[pager] #{triggered} ")
     assert ENDED not in timeline(client, acknowledged) + timeline(client, resolved)
+    assert_paged_from_step_1(client, triggered)
 
 
 def test_it_starts_paging_once_when_two_runners_see_the_window_end(web) -> None:
