@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from pager.cli import main
 from pager.domain.rotation_schema import parse_schedule
 from pager.flows import escalate
 from pager.flows.context import Pager
+from pager.flows.rotations import load_rotations
 from pager.store import incidents, outbox
 from pager.web import create_app
 from tests.conftest import ROTATIONS, make_settings
@@ -27,6 +29,11 @@ API = {"Authorization": "Bearer api-token"}
 AM = {"Authorization": "Bearer am-token"}
 T0 = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # Alice's week in tests/fixtures/rotations
 ENDED = "maintenance window ended: paging"
+PLANNED = (
+    "maintenance:\n"
+    "  - {service: payments, from: 2026-11-25T02:00, to: 2026-11-25T04:00,\n"
+    "     timezone: Europe/London, reason: planned db upgrade}\n"
+)
 
 
 @pytest.fixture
@@ -133,11 +140,7 @@ def test_it_pages_at_once_when_a_window_is_ended_with_the_cli(web, database_url,
 
 def test_it_pages_when_a_window_planned_in_the_rotation_files_ends(web) -> None:
     pager, client = web
-    text = (ROTATIONS / "team.yaml").read_text() + (
-        "maintenance:\n"
-        "  - {service: payments, from: 2026-11-25T02:00, to: 2026-11-25T04:00,\n"
-        "     timezone: Europe/London, reason: planned db upgrade}\n"
-    )
+    text = (ROTATIONS / "team.yaml").read_text() + PLANNED
     pager.rotations.schedule, problems = parse_schedule([("team.yaml", text)])
     assert problems == []
     with freeze_time(T0):
@@ -149,6 +152,29 @@ def test_it_pages_when_a_window_planned_in_the_rotation_files_ends(web) -> None:
     run_at(pager, end)
     assert len(phone(pager, ALICE)) == 1
     assert_paged_from_step_1(client, incident_id)
+
+
+def test_it_pages_at_once_when_new_rotation_files_end_a_planned_window(
+    database_url: str, tmp_path: Path
+) -> None:
+    team = (ROTATIONS / "team.yaml").read_text()
+    (tmp_path / "team.yaml").write_text(team + PLANNED)
+    with freeze_time(T0):
+        pager = build_pager(make_settings(database_url, rotations=tmp_path))
+    try:
+        client = create_app(pager).test_client()
+        with freeze_time(T0):
+            incident_id = alert(client, "planned")
+        edited = T0 + timedelta(minutes=20)
+        (tmp_path / "team.yaml").write_text(team)  # the upgrade was called off
+        with freeze_time(edited):
+            load_rotations(pager, edited, force=False)
+        assert next_alarm(pager) == edited
+        run_at(pager, edited)
+        assert len(phone(pager, ALICE)) == 1
+        assert_paged_from_step_1(client, incident_id)
+    finally:
+        pager.db.dispose()
 
 
 def test_it_pages_only_when_the_last_of_two_overlapping_windows_ends(web) -> None:

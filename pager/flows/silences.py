@@ -120,3 +120,12 @@ def end_silence(pager: Pager, silence_id: int, now: datetime) -> SilenceView | N
     if woken:
         pager.wake()  # the runner pages them now, or holds them for another window
     return view
+
+
+def recheck_planned_windows(pager: Pager, now: datetime) -> None:
+    """New rotation files may end or move a planned window: the silenced incidents are due
+    now, and the runner pages them or holds them for the windows that still cover them."""
+    with pager.db.transaction() as session:
+        woken = incidents.wake_silenced(session, None, now)
+    if woken:
+        pager.wake()

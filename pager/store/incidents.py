@@ -205,19 +205,19 @@ def _in_window(session: Session, incident_id: int, was: datetime, **values: obje
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def wake_silenced(session: Session, service: str, now: datetime) -> int:
-    """Make the silenced incidents of `service` due now (a window of theirs ended early): the
-    runner decides whether another window still holds them. Returns how many."""
+def wake_silenced(session: Session, service: str | None, now: datetime) -> int:
+    """Make the silenced incidents of `service` (None: of every service) due now, as a window
+    of theirs ended early or the planned ones changed: the runner decides whether a window
+    still holds them. Returns how many."""
+    query = update(Incident).where(
+        Incident.status == "triggered",
+        Incident.silenced_until.is_not(None),
+        Incident.escalation_due_at > now,
+    )
+    if service is not None:
+        query = query.where(Incident.service == service)
     result = session.execute(
-        update(Incident)
-        .where(
-            Incident.service == service,
-            Incident.status == "triggered",
-            Incident.silenced_until.is_not(None),
-            Incident.escalation_due_at > now,
-        )
-        .values(escalation_due_at=now)
-        .execution_options(synchronize_session=False)
+        query.values(escalation_due_at=now).execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
