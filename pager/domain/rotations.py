@@ -185,10 +185,9 @@ class Schedule:
     maintenance: tuple[Maintenance, ...] = ()
 
     def maintenance_at(self, service: str, at: datetime) -> Maintenance | None:
-        """The planned window covering `service` at `at`, if any."""
-        return next(
-            (m for m in self.maintenance if m.service == service and m.start <= at < m.end), None
-        )
+        """The planned window covering `service` at `at` (the one ending last), if any."""
+        covering = [m for m in self.maintenance if m.service == service and m.start <= at < m.end]
+        return max(covering, key=lambda m: m.end, default=None)
 
     def shift_at(self, rotation_id: str, at: datetime) -> Shift:
         """The shift of `rotation_id` that holds the instant `at`."""

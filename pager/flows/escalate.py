@@ -14,6 +14,7 @@ from pager.domain.rotations import Person, Policy, Target
 from pager.domain.urgency import morning_after
 from pager.flows.context import Pager
 from pager.flows.incidents import expire_acknowledgements
+from pager.flows.silences import covering
 from pager.store import incidents
 from pager.store.models import Incident, Notification
 
@@ -53,6 +54,8 @@ def escalate(pager: Pager, incident_id: int, now: datetime) -> bool:
             or incident.escalation_due_at > now
         ):
             return False
+        if incident.silenced_until is not None and not _leave_window(pager, session, incident, now):
+            return False
         if incident.policy is None:
             return _stop(session, incident, now, "no escalation policy: nobody paged")
         policy = Policy.from_snapshot(incident.policy)
@@ -87,6 +90,30 @@ def escalate(pager: Pager, incident_id: int, now: datetime) -> bool:
         incidents.add_timeline(session, incident.id, now, "escalation", f"{label}: {paging}")
     log.info(
         "event=escalation_step incident=%d step=%d people=%d", incident_id, run.index, len(people)
+    )
+    return True
+
+
+def _leave_window(pager: Pager, session: Session, incident: Incident, now: datetime) -> bool:
+    """At the end of the incident's maintenance window: take it out (True: page now, from step
+    1), or hold it while another window still covers the service (False, as when another runner
+    took it out first)."""
+    was = incident.silenced_until
+    assert was is not None
+    still = covering(pager, session, incident.service, now).end
+    if still is not None:
+        incidents.hold_in_window(session, incident.id, was, still)
+        return False
+    if not incidents.leave_window(session, incident.id, was):
+        return False
+    incidents.add_timeline(
+        session, incident.id, now, "escalation", "maintenance window ended: paging"
+    )
+    log.info(
+        "event=maintenance_window_ended incident=%d service=%s window_end=%s",
+        incident.id,
+        incident.service,
+        was.isoformat(),
     )
     return True
 

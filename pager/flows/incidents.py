@@ -52,6 +52,7 @@ def acknowledge_in(session: Session, incident: Incident, by: str, via: str, now:
     # With an ack timeout, an acknowledgement that never turns into a resolve escalates again.
     timeout = (incident.policy or {}).get("ack_timeout_seconds")
     incident.escalation_due_at = now + timedelta(seconds=timeout) if timeout else None
+    incident.silenced_until = None  # someone has it: its window's end pages nobody
     incident.updated_at = now
     _cancel_pending(session, incident.id, now)
     incidents.add_timeline(
@@ -83,6 +84,7 @@ def resolve_in(session: Session, incident: Incident, by: str, via: str, now: dat
     incident.resolved_at = now
     incident.resolved_by = by
     incident.escalation_due_at = None
+    incident.silenced_until = None
     incident.updated_at = now
     _cancel_pending(session, incident.id, now)
     incidents.add_timeline(session, incident.id, now, "resolved", f"resolved by {by} ({via})")

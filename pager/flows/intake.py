@@ -14,8 +14,9 @@ from pager.domain.alerts import AlertEvent
 from pager.domain.codes import ack_code_digits, draw_ack_code, random_ack_code
 from pager.flows.context import Pager
 from pager.flows.incidents import resolve_in
+from pager.flows.silences import covering
 from pager.sources.delivery import bounded_group_key
-from pager.store import incidents, silences
+from pager.store import incidents
 from pager.store.models import Alert, Incident
 
 log = logging.getLogger(__name__)
@@ -173,8 +174,8 @@ def _open(
         if schedule is not None and service is not None and service.policy in schedule.policies
         else None
     )
-    silence = silences.active(session, integration.service, now)
-    planned = schedule.maintenance_at(integration.service, now) if schedule else None
+    windows = covering(pager, session, integration.service, now)
+    silence, planned = windows.silence, windows.planned
     incident = Incident(
         service=integration.service,
         integration=integration.name,
@@ -188,7 +189,9 @@ def _open(
         updated_at=now,
         policy=snapshot,
         escalation_step=0,
-        escalation_due_at=None if silence or planned else now,
+        # In a window, the first step waits for its end (see flows.silences).
+        escalation_due_at=windows.end or now,
+        silenced_until=windows.end,
     )
     incidents.add_new(session, incident)
     incidents.add_timeline(

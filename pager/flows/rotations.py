@@ -19,6 +19,7 @@ from pager.domain.rotations import Schedule
 from pager.domain.yamldoc import Problem, Where
 from pager.flows.context import Pager, Rotations
 from pager.flows.rotations_git import Unreachable, read_branch
+from pager.flows.silences import recheck_planned_windows
 from pager.store import rotation_sets
 
 log = logging.getLogger(__name__)
@@ -149,4 +150,5 @@ def _put_in_force(
     if changed:
         at = f" commit={commit}" if commit else ""
         log.info("event=rotations_loaded digest=%s files=%d%s", digest[:12], len(files), at)
+        recheck_planned_windows(pager, now)  # a planned window may have ended early or moved
     return pager.rotations

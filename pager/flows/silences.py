@@ -1,13 +1,19 @@
 """Maintenance windows: while one covers a service, its alerts are stored and visible but
-page nobody. Ad hoc from the API and CLI, always with an end."""
+page nobody. Ad hoc from the API and CLI, always with an end; planned ones in the rotation
+files. An incident opened in a window waits for its end (`Incident.silenced_until`, with
+`escalation_due_at` at the same instant so the runner wakes then); at the end the runner starts
+its policy at step 1 (`flows.escalate`), unless another window still covers it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import Session
+
+from pager.domain.rotations import Maintenance
 from pager.flows.context import Pager
-from pager.store import silences
+from pager.store import incidents, silences
 from pager.store.models import Silence
 
 MAX_LENGTH = timedelta(days=30)  # a forgotten silence must not mute a service for ever
@@ -75,6 +81,28 @@ def add_silence(
         return _view(silence)
 
 
+@dataclass(frozen=True)
+class Covering:
+    """The windows covering a service at an instant: the ad hoc one ending last and the
+    planned one (from the rotation files) ending last."""
+
+    silence: Silence | None
+    planned: Maintenance | None
+
+    @property
+    def end(self) -> datetime | None:
+        """When the last of them ends; None when none covers the service."""
+        ends = [self.silence.ends_at] if self.silence is not None else []
+        ends += [self.planned.end] if self.planned is not None else []
+        return max(ends, default=None)
+
+
+def covering(pager: Pager, session: Session, service: str, at: datetime) -> Covering:
+    schedule = pager.rotations.schedule
+    planned = schedule.maintenance_at(service, at) if schedule is not None else None
+    return Covering(silences.active(session, service, at), planned)
+
+
 def list_silences(pager: Pager, now: datetime) -> list[SilenceView]:
     with pager.db.read() as session:
         return [_view(s) for s in silences.current_and_future(session, now)]
@@ -87,4 +115,17 @@ def end_silence(pager: Pager, silence_id: int, now: datetime) -> SilenceView | N
         if silence is None:
             return None
         silence.ends_at = max(min(silence.ends_at, now), silence.starts_at)
-        return _view(silence)
+        woken = incidents.wake_silenced(session, silence.service, now)
+        view = _view(silence)
+    if woken:
+        pager.wake()  # the runner pages them now, or holds them for another window
+    return view
+
+
+def recheck_planned_windows(pager: Pager, now: datetime) -> None:
+    """New rotation files may end or move a planned window: the silenced incidents are due
+    now, and the runner pages them or holds them for the windows that still cover them."""
+    with pager.db.transaction() as session:
+        woken = incidents.wake_silenced(session, None, now)
+    if woken:
+        pager.wake()

@@ -180,6 +180,48 @@ def _at_step(session: Session, incident_id: int, step: int, **values: object) ->
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+def hold_in_window(session: Session, incident_id: int, was: datetime, until: datetime) -> bool:
+    """Keep a silenced incident unpaged until `until` (another window covers it); False when
+    another runner moved it first."""
+    return _in_window(session, incident_id, was, silenced_until=until, escalation_due_at=until)
+
+
+def leave_window(session: Session, incident_id: int, was: datetime) -> bool:
+    """Take the incident out of its window: the claim that only one runner re-arms it."""
+    return _in_window(session, incident_id, was, silenced_until=None)
+
+
+def _in_window(session: Session, incident_id: int, was: datetime, **values: object) -> bool:
+    result = session.execute(
+        update(Incident)
+        .where(
+            Incident.id == incident_id,
+            Incident.status == "triggered",
+            Incident.silenced_until == was,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def wake_silenced(session: Session, service: str | None, now: datetime) -> int:
+    """Make the silenced incidents of `service` (None: of every service) due now, as a window
+    of theirs ended early or the planned ones changed: the runner decides whether a window
+    still holds them. Returns how many."""
+    query = update(Incident).where(
+        Incident.status == "triggered",
+        Incident.silenced_until.is_not(None),
+        Incident.escalation_due_at > now,
+    )
+    if service is not None:
+        query = query.where(Incident.service == service)
+    result = session.execute(
+        query.values(escalation_due_at=now).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def next_escalation_due(session: Session) -> datetime | None:
     query = select(func.min(Incident.escalation_due_at)).where(Incident.status == "triggered")
     return session.scalar(query)

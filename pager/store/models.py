@@ -57,6 +57,9 @@ class Incident(Base):
     # Index of the next step to run in the flattened (repeated) policy, and when it is due.
     escalation_step: Mapped[int] = mapped_column(Integer, default=0)
     escalation_due_at: Mapped[datetime | None]
+    # While a maintenance window holds its pages: when that window ends (`escalation_due_at`
+    # is then the same instant, so the runner wakes for it and a restart keeps it).
+    silenced_until: Mapped[datetime | None]
 
     alerts: Mapped[list[Alert]] = relationship(back_populates="incident", order_by="Alert.id")
 
