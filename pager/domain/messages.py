@@ -40,6 +40,7 @@ _LOOKALIKES = {
 
 GSM7_SINGLE, GSM7_MULTI = 160, 153  # septets in one SMS / in each part of a long one
 UCS2_SINGLE, UCS2_MULTI = 70, 67  # UTF-16 code units, likewise
+SERVICE_MAX = 60  # characters of a service name in a page: room is kept for title and code
 VOICE_MAX = 400  # characters a call reads before "press 1": longer and people hang up
 
 
@@ -124,11 +125,11 @@ def page_text(
     """The SMS that pages someone: GSM-7, at most `max_segments` segments.
 
     `[pager] #12 payments: HighErrorRate (3 firing): <summary>. Reply ACK 4821 to acknowledge,
-    RES 4821 to resolve.` Too long, the summary is shortened first, then the title; the number,
-    the service and the reply sentence never are, so only a service too long on its own makes
-    the text longer than `max_segments`.
+    RES 4821 to resolve.` Too long, the summary is shortened first, then the title; the number
+    and the reply sentence never are, and the service is cut to SERVICE_MAX characters, so
+    every page fits two segments with its code.
     """
-    service, code = _sms_line(service), _sms_line(code)
+    service, code = _bounded(_sms_line(service)), _sms_line(code)
     reply = f"Reply ACK {code} to acknowledge, RES {code} to resolve."
 
     def render(title: str, summary: str) -> str:
@@ -145,7 +146,7 @@ def page_text(
 
 def voice_text(*, number: int, service: str, title: str, firing: int, summary: str | None) -> str:
     """What a call reads aloud: plain text, at most about VOICE_MAX characters."""
-    service = _plain_line(service)
+    service = _bounded(_plain_line(service))
     ending = "Press 1 to acknowledge, 2 to resolve, 3 to escalate now."
 
     def render(title: str, summary: str) -> str:
@@ -262,9 +263,14 @@ def _shorten(text: str, fits: Callable[[str], bool]) -> str | None:
             high = middle - 1
     if not best:
         return None
-    # Prefer ending at a word if that loses only a little.
+    # Prefer ending at a word if that loses only a little (rfind is -1 when there is none).
     space = text.rfind(" ", 0, best)
-    return cut(space) if space > best - 16 and cut(space) else cut(best)
+    return cut(space) if space > max(0, best - 16) and cut(space) else cut(best)
+
+
+def _bounded(name: str) -> str:
+    """A name cut to SERVICE_MAX characters, so that it can't crowd out the rest of a text."""
+    return name if len(name) <= SERVICE_MAX else name[: SERVICE_MAX - 3].rstrip() + "..."
 
 
 def _sentence(text: str) -> str:
