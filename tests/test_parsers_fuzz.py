@@ -45,13 +45,14 @@ SECRET = "fuzz-secret-" + "5e" * 16  # 32+ bytes: JWT keys must be that long
 NOWHERE = "http://127.0.0.1:9"  # the discard port: nothing listens, so nothing leaves the host
 PUBLIC_URL = "http://127.0.0.1:8080"
 
+TWILIO_ACCOUNT = "AC" + "0" * 32
 EVERY_PROVIDER = (
     ProviderSettings("sandbox", "sandbox"),
     ProviderSettings(
         "twilio",
         "twilio",
         {
-            "account_sid": "AC" + "0" * 32,
+            "account_sid": TWILIO_ACCOUNT,
             "auth_token": SECRET,
             "from": "+15005550006",
             "api_base_url": NOWHERE,

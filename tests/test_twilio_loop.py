@@ -127,6 +127,7 @@ def test_it_takes_a_signed_sms_reply_and_answers_in_twiml(loop) -> None:
         "Body": f"RES {code}",
         "MessageSid": "SM" + "2" * 32,
         "AccountSid": fake.account_sid,
+        "NumMedia": "0",
     }
     answer = signed_post(client, fake, "http://127.0.0.1:8080/providers/twilio/inbound", params)
     assert answer.text == (

@@ -35,7 +35,7 @@ def handle_sms(pager: Pager, provider: str, sms: InboundSms, now: datetime) -> s
     phone = normalise(sms.sender) or sms.sender
     reply = parse_reply(sms.body)
     with pager.db.transaction() as session:
-        if not contacts.first_time_seen(session, provider, sms.provider_message_id, now):
+        if not contacts.first_time_seen(session, provider, _replay_keys(sms), now):
             # A provider retry, or someone replaying a signed request: act on it once only.
             log.warning("event=inbound_replayed provider=%s from=%s", provider, mask(phone))
             return None
@@ -52,6 +52,14 @@ def handle_sms(pager: Pager, provider: str, sms: InboundSms, now: datetime) -> s
             return None
         contacts.record(session, phone, "auto_reply", now)
         return text
+
+
+def _replay_keys(sms: InboundSms) -> list[str]:
+    """What makes an inbound SMS the same one again: its id, and what exactly was signed."""
+    keys = [sms.provider_message_id]
+    if sms.signed_content:
+        keys.append(f"signed:{sms.signed_content}")
+    return keys
 
 
 def _answer(

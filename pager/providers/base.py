@@ -106,6 +106,9 @@ class InboundSms:
     recipient: str  # E.164: our number
     body: str
     provider_message_id: str
+    # A digest of exactly what the provider signed, where its signature leaves field
+    # boundaries ambiguous (Twilio): a re-cut replay has a new id but the same signed content.
+    signed_content: str | None = None
 
 
 @dataclass(frozen=True)

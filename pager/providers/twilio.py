@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -66,6 +68,12 @@ KEYPAD_WAIT_SECONDS = 8
 LOOKUP_PAGE = 20  # newest Messages to our number read when looking one up
 CLOCK_SKEW = timedelta(seconds=30)  # between our clock and Twilio's date_created
 NO_INPUT = "No input received. Goodbye."
+# Fields every incoming-message webhook carries (Twilio's "Twilio's request to your incoming
+# message Webhook URL", https://www.twilio.com/docs/messaging/guides/webhook-request; a real
+# capture in tests/providers/test_twilio.py). A request without one is not Twilio's.
+INBOUND_FIELDS = ("MessageSid", "AccountSid", "From", "To", "NumMedia")
+# SM (SMS) or MM (MMS) and 32 hex digits: Twilio's Message SID.
+MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
 
 
 def twilio_client(account_sid: str, auth_token: str, timeout: float) -> Client:
@@ -94,6 +102,7 @@ class TwilioProvider:
     ) -> None:
         self.name = name
         self._from = from_number
+        self._account_sid = account_sid
         self._validator = RequestValidator(auth_token)
         self._client = twilio_client(account_sid, auth_token, timeout)
         if api_base_url:
@@ -165,14 +174,38 @@ class TwilioProvider:
         return bool(self._validator.validate(request.url, dict(request.form), signature))
 
     def parse_inbound(self, request: WebRequest) -> InboundSms:
-        """An incoming SMS webhook."""
+        """An incoming SMS webhook, refused unless it has the fields Twilio always sends.
+
+        Twilio's signature joins names and values without separators, so a captured request
+        can be re-cut (`MessageSid=SMab` + `NumMedia=0` signs like `MessageSid=SMabNumMedia0`):
+        the required fields make most re-cuts invalid and `signed_content` catches the rest.
+        """
         form = request.form
+        for field in INBOUND_FIELDS:
+            required(form, field)
+        sid = form["MessageSid"]
+        if not MESSAGE_SID.fullmatch(sid):
+            raise WebhookInvalid(f"twilio webhook: malformed MessageSid {sid[:40]!r}")
+        if form["AccountSid"] != self._account_sid:
+            raise WebhookInvalid("twilio webhook: AccountSid is not this provider's account")
+        if not form["NumMedia"].isdigit():
+            raise WebhookInvalid("twilio webhook: NumMedia is not a number")
+        self._check_recipient(form)
         return InboundSms(
-            sender=required(form, "From"),
-            recipient=required(form, "To"),
+            sender=form["From"],
+            recipient=form["To"],
             body=form.get("Body", ""),
-            provider_message_id=required(form, "MessageSid"),
+            provider_message_id=sid,
+            signed_content=signed_content(request.url, form),
         )
+
+    def _check_recipient(self, form: Mapping[str, str]) -> None:
+        """The message was sent to our number (or, with a Messaging Service, to that service)."""
+        if self._from.startswith("MG"):
+            if form.get("MessagingServiceSid") != self._from:
+                raise WebhookInvalid("twilio webhook: not sent to our Messaging Service")
+        elif form["To"] != self._from:
+            raise WebhookInvalid("twilio webhook: To is not our number")
 
     def parse_status(self, request: WebRequest) -> StatusUpdate:
         """A status callback of one of our SMS (MessageStatus) or calls (CallStatus)."""
@@ -265,6 +298,12 @@ def header(headers: Mapping[str, str], name: str) -> str:
         return value
     wanted = name.lower()
     return next((v for k, v in headers.items() if k.lower() == wanted), "")
+
+
+def signed_content(url: str, form: Mapping[str, str]) -> str:
+    """SHA-256 of the string Twilio signs: the URL, then each name and value, sorted by name."""
+    signed = url + "".join(name + form[name] for name in sorted(form))
+    return hashlib.sha256(signed.encode("utf-8")).hexdigest()
 
 
 def required(form: Mapping[str, str], field: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -34,10 +35,12 @@ def count_since(session: Session, phone: str, kind: str, since: datetime) -> int
     return session.scalar(query) or 0
 
 
-def first_time_seen(session: Session, provider: str, message_id: str, now: datetime) -> bool:
-    """Record an inbound message id; False when it was handled before (a replay)."""
-    if session.get(InboundMessage, (provider, message_id)) is not None:
-        return False
-    session.add(InboundMessage(provider=provider, message_id=message_id, at=now))
+def first_time_seen(
+    session: Session, provider: str, message_keys: Sequence[str], now: datetime
+) -> bool:
+    """Record the keys of an inbound message; False when any was handled before (a replay)."""
+    seen = any(session.get(InboundMessage, (provider, key)) is not None for key in message_keys)
+    for key in message_keys:
+        session.merge(InboundMessage(provider=provider, message_id=key, at=now))
     session.flush()
-    return True
+    return not seen

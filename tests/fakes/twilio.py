@@ -204,28 +204,7 @@ class FakeTwilio(_LocalServer):
     def send_inbound_sms(self, url: str, from_: str, to: str, body: str) -> requests.Response:
         """Post Twilio's incoming-message webhook for an SMS from `from_` to our number `to`."""
         sid = "SM" + secrets.token_hex(16)
-        params = {
-            "ToCountry": _country(to),
-            "ToState": "",
-            "SmsMessageSid": sid,
-            "NumMedia": "0",
-            "ToCity": "",
-            "FromZip": "",
-            "SmsSid": sid,
-            "FromState": "",
-            "SmsStatus": "received",
-            "FromCity": "",
-            "Body": body,
-            "FromCountry": _country(from_),
-            "To": to,
-            "ToZip": "",
-            "NumSegments": _segments(body),
-            "MessageSid": sid,
-            "AccountSid": self.account_sid,
-            "From": from_,
-            "ApiVersion": API_VERSION,
-        }
-        return self.post_signed(url, params)
+        return self.post_signed(url, inbound_sms_form(self.account_sid, sid, from_, to, body))
 
     def press_keys(self, url: str, call_sid: str, digits: str) -> requests.Response:
         """Post the <Gather> action callback of call `call_sid` with `digits` pressed."""
@@ -515,3 +494,29 @@ def _country(number: str) -> str:
         return phonenumbers.region_code_for_number(phonenumbers.parse(number)) or ""
     except phonenumbers.NumberParseException:
         return ""
+
+
+def inbound_sms_form(account_sid: str, sid: str, from_: str, to: str, body: str) -> dict[str, str]:
+    """The form of Twilio's incoming-message webhook, field for field as Twilio posts it
+    (https://www.twilio.com/docs/messaging/guides/webhook-request)."""
+    return {
+        "ToCountry": _country(to),
+        "ToState": "",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "ToCity": "",
+        "FromZip": "",
+        "SmsSid": sid,
+        "FromState": "",
+        "SmsStatus": "received",
+        "FromCity": "",
+        "Body": body,
+        "FromCountry": _country(from_),
+        "To": to,
+        "ToZip": "",
+        "NumSegments": _segments(body),
+        "MessageSid": sid,
+        "AccountSid": account_sid,
+        "From": from_,
+        "ApiVersion": API_VERSION,
+    }

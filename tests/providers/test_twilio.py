@@ -21,7 +21,7 @@ from pager.providers.base import (
     WebRequest,
     WebResponse,
 )
-from pager.providers.twilio import TwilioProvider
+from pager.providers.twilio import INBOUND_FIELDS, TwilioProvider, signed_content
 from tests.fakes.twilio import FakeTwilio, WebhookSink, bind_local_port
 
 OUR_NUMBER = "+15005550006"
@@ -342,10 +342,11 @@ def test_it_reads_an_inbound_sms(provider: TwilioProvider, inbound: WebRequest) 
         recipient=OUR_NUMBER,
         body="ACK 4821",
         provider_message_id=inbound.form["MessageSid"],
+        signed_content=signed_content(inbound.url, inbound.form),
     )
 
 
-@pytest.mark.parametrize("field", ["From", "To", "MessageSid"])
+@pytest.mark.parametrize("field", INBOUND_FIELDS)
 def test_it_refuses_an_inbound_sms_missing_a_field(
     provider: TwilioProvider, inbound: WebRequest, field: str
 ) -> None:
