@@ -53,7 +53,7 @@ class Runner:
         host = socket.gethostname()[:200]
         with self.pager.db.transaction() as session:
             gone = runners.forget_gone(session, host, _process_exists)
-            runners.register(session, self.id, host, os.getpid(), utcnow())
+            runners.register(session, self.id, host, os.getpid())
         if gone:
             log.warning("event=runners_gone runners=%s", ",".join(gone))
         self.pager.wake = self.wake
@@ -90,7 +90,7 @@ class Runner:
     def _beat(self) -> None:
         try:
             with self.pager.db.transaction() as session:
-                runners.beat(session, self.id, utcnow())
+                runners.beat(session, self.id)
         except Exception:
             log.exception("event=heartbeat_error runner=%s", self.id)
 

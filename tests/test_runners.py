@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
+from sqlalchemy import select
 
 from pager.flows import dispatch, escalate
 from pager.flows.context import Pager
@@ -32,8 +33,8 @@ def test_it_never_gives_one_notification_to_two_racing_runners(pager: Pager) -> 
     escalate.escalate_due(pager, T0)
     claimed: dict[str, list[int]] = {"a": [], "b": []}
     with pager.db.transaction() as session:
-        runners.register(session, "a", "h", 1, T0)
-        runners.register(session, "b", "h", 2, T0)
+        runners.register(session, "a", "h", 1)
+        runners.register(session, "b", "h", 2)
     start = threading.Barrier(2)
 
     def runner(name: str) -> None:
@@ -75,14 +76,16 @@ def test_it_takes_over_the_sends_of_a_runner_that_stopped_beating(pager: Pager) 
     with pager.db.transaction() as session:
         runners.register(session, "crashed", "host", 1, T0)
         runners.register(session, "alive", "host", 2, T0)
-    [taken] = dispatch.claim_due(pager, T0, 5, owner="crashed")
+    [taken] = dispatch.claim_due(pager, T0, 5, owner="crashed", clock=T0)
     # Its lease runs for a minute, but it stops beating: 3 s later the send is up for grabs.
     with pager.db.transaction() as session:
         runners.beat(session, "alive", T0 + timedelta(seconds=2))
-    assert dispatch.claim_due(pager, T0 + timedelta(seconds=2), 5, owner="alive") == []
+    assert dispatch.claim_due(pager, T0, 5, owner="alive", clock=T0 + timedelta(seconds=2)) == []
     with pager.db.transaction() as session:
         runners.beat(session, "alive", T0 + timedelta(seconds=4))
-    assert dispatch.claim_due(pager, T0 + timedelta(seconds=4), 5, owner="alive") == [taken]
+    assert dispatch.claim_due(pager, T0, 5, owner="alive", clock=T0 + timedelta(seconds=4)) == [
+        taken
+    ]
     with freeze_time(T0 + timedelta(seconds=4)):
         dispatch.send(pager, taken)
     assert len(phone(pager, ALICE)) == 1
@@ -93,16 +96,16 @@ def test_it_keeps_a_live_runners_send_until_its_lease_ends(pager: Pager) -> None
     escalate.escalate_due(pager, T0)
     with pager.db.transaction() as session:
         runners.register(session, "slow", "host", 1, T0)
-    [taken] = dispatch.claim_due(pager, T0, 5, owner="slow")
+    [taken] = dispatch.claim_due(pager, T0, 5, owner="slow", clock=T0)
     for seconds in (10, 30, 59):
         at = T0 + timedelta(seconds=seconds)
         with pager.db.transaction() as session:
             runners.beat(session, "slow", at)
-        assert dispatch.claim_due(pager, at, 5, owner="other") == []
+        assert dispatch.claim_due(pager, T0, 5, owner="other", clock=at) == []
     at = T0 + timedelta(seconds=61)
     with pager.db.transaction() as session:
         runners.beat(session, "slow", at)
-    assert dispatch.claim_due(pager, at, 5, owner="other") == [taken]
+    assert dispatch.claim_due(pager, T0, 5, owner="other", clock=at) == [taken]
 
 
 def test_it_wakes_a_listening_worker_on_notify(pager: Pager) -> None:
@@ -132,8 +135,8 @@ def test_it_sends_each_page_once_with_two_runners_sharing_the_work(pager: Pager)
                 dispatch.send(pager, notification_id)
 
     with pager.db.transaction() as session:
-        runners.register(session, "a", "h", 1, T0)
-        runners.register(session, "b", "h", 2, T0)
+        runners.register(session, "a", "h", 1)
+        runners.register(session, "b", "h", 2)
     threads = [threading.Thread(target=runner, args=(n,)) for n in ("a", "b")]
     for t in threads:
         t.start()
@@ -159,3 +162,23 @@ def test_it_forgets_runners_of_this_host_whose_process_is_gone(pager: Pager) -> 
     with pager.db.transaction() as session:
         left = {r.id for r in session.query(runners.Runner)}
     assert left == {"running", "elsewhere"}
+
+
+def test_it_keeps_each_runners_sends_when_their_clocks_disagree_by_minutes(pager: Pager) -> None:
+    """Liveness by the database's clock: a runner whose own clock is five minutes ahead sees
+    the other's fresh heartbeat and lease as fresh, and takes nothing over."""
+    open_incidents(pager, 2)
+    escalate.escalate_due(pager, T0)
+    with pager.db.transaction() as session:
+        runners.register(session, "behind", "h", 1)
+        runners.register(session, "ahead", "h", 2)
+    [first] = dispatch.claim_due(pager, T0, 1, owner="behind")
+    ahead = T0 + timedelta(minutes=5)  # its own clock, for what is due
+    with freeze_time(ahead):
+        with pager.db.transaction() as session:
+            runners.beat(session, "ahead")
+        [second] = dispatch.claim_due(pager, ahead, 5, owner="ahead")
+    assert second != first  # only the page nobody had
+    with pager.db.transaction() as session:
+        owners = {n.id: n.lease_owner for n in session.scalars(select(Notification))}
+    assert owners == {first: "behind", second: "ahead"}

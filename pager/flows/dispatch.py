@@ -37,7 +37,7 @@ from pager.flows.failover import fail_over, give_up_or_retry, later_status
 from pager.flows.limits import within_limits
 from pager.flows.send_rate import SendRate
 from pager.providers.base import FindsSms, Provider, ProviderError, Sent, SmsLookup
-from pager.store import contacts, incidents, outbox
+from pager.store import contacts, incidents, outbox, runners
 from pager.store.models import Attempt, Notification
 
 log = logging.getLogger(__name__)
@@ -62,14 +62,22 @@ class _Job:
     route: str | None = None  # the carrier routing key that chose the provider, if one did
 
 
-def claim_due(pager: Pager, now: datetime, limit: int, owner: str | None = None) -> list[int]:
+def claim_due(
+    pager: Pager,
+    now: datetime,
+    limit: int,
+    owner: str | None = None,
+    clock: datetime | None = None,
+) -> list[int]:
     """Claim up to `limit` notifications that are due for runner `owner`, oldest first, each
-    with a slot of its provider's rate; each goes to `send`."""
+    with a slot of its provider's rate; each goes to `send`. Leases are judged and given by the
+    database's clock (`clock` in tests)."""
     claimed: list[int] = []
     recipients: set[tuple[str, str]] = set()
     with pager.db.transaction() as session:
+        clock = clock or runners.database_now(session)
         rate = SendRate(session, pager.settings.providers, now)
-        for notification_id, phone, channel in outbox.due(session, now, limit):
+        for notification_id, phone, channel in outbox.due(session, now, limit, clock):
             # One at a time per number and channel: the per-number limit counts what went out,
             # and the one that goes collects the others that wait into a digest.
             if (phone, channel) in recipients:
@@ -77,7 +85,7 @@ def claim_due(pager: Pager, now: datetime, limit: int, owner: str | None = None)
             n = outbox.get(session, notification_id)
             if n is None or not _admit(session, pager, rate, n, now):
                 continue
-            if outbox.claim(session, notification_id, now, now + LEASE, owner):
+            if outbox.claim(session, notification_id, now, clock, LEASE, owner):
                 claimed.append(notification_id)
                 recipients.add((phone, channel))
     return claimed

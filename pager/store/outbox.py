@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,20 +16,24 @@ from pager.store.models import Attempt, Notification
 ACTIVE = ("pending", "sending")
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
-    """Pending and due, or being sent by a runner that died (lease over, or no heartbeat)."""
+def _claimable(now: datetime, clock: datetime) -> ColumnElement[bool]:
+    """Pending and due at `now`, or being sent by a runner that died (lease over, or no
+    heartbeat) by the database's `clock`."""
     return or_(
         and_(Notification.status == "pending", Notification.next_attempt_at <= now),
-        and_(Notification.status == "sending", runners.lease_is_dead(now)),
+        and_(Notification.status == "sending", runners.lease_is_dead(clock)),
     )
 
 
-def due(session: Session, now: datetime, limit: int) -> list[tuple[int, str, str]]:
+def due(
+    session: Session, now: datetime, limit: int, clock: datetime | None = None
+) -> list[tuple[int, str, str]]:
     """(id, phone, channel) of notifications to send now, oldest first. On PostgreSQL rows
-    another runner is claiming are skipped."""
+    another runner is claiming are skipped. `clock`: the database's time (read if not given)."""
+    clock = clock or runners.database_now(session)
     query = (
         select(Notification.id, Notification.phone, Notification.channel)
-        .where(_claimable(now))
+        .where(_claimable(now, clock))
         .order_by(Notification.id)  # oldest first, also behind pages a provider's rate held
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -38,13 +42,19 @@ def due(session: Session, now: datetime, limit: int) -> list[tuple[int, str, str
 
 
 def claim(
-    session: Session, notification_id: int, now: datetime, lease_until: datetime, owner: str | None
+    session: Session,
+    notification_id: int,
+    now: datetime,
+    clock: datetime,
+    lease: timedelta,
+    owner: str | None,
 ) -> bool:
-    """Take a due notification for sending; False when another runner has it."""
+    """Take a due notification for sending, leased for `lease` by the database's `clock`;
+    False when another runner has it."""
     result = session.execute(
         update(Notification)
-        .where(Notification.id == notification_id, _claimable(now))
-        .values(status="sending", lease_until=lease_until, lease_owner=owner, updated_at=now)
+        .where(Notification.id == notification_id, _claimable(now, clock))
+        .values(status="sending", lease_until=clock + lease, lease_owner=owner, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]

@@ -1,11 +1,17 @@
-"""Live runners: each beats every second; one silent for `DEAD_AFTER` is taken as dead."""
+"""Live runners: each beats every second; one silent for `DEAD_AFTER` is taken as dead.
+
+Liveness is judged by the database's clock, never a runner's own: heartbeats, send leases and
+the judgement of both are times read from the one server (or file) every runner shares, so two
+instances whose clocks disagree by minutes still agree on who is alive. Times in tests are given
+explicitly (`clock=`) instead.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from pager.store.models import Notification, Runner
@@ -13,7 +19,20 @@ from pager.store.models import Notification, Runner
 DEAD_AFTER = timedelta(seconds=3)
 
 
-def register(session: Session, runner_id: str, host: str, pid: int, now: datetime) -> None:
+def database_now(session: Session) -> datetime:
+    """The database's own clock, as an aware UTC datetime."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite reads the clock of the machine that holds the file all its runners share.
+        value = session.execute(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    now: datetime = session.execute(text("SELECT clock_timestamp()")).scalar_one()
+    return now.astimezone(UTC)
+
+
+def register(
+    session: Session, runner_id: str, host: str, pid: int, clock: datetime | None = None
+) -> None:
+    now = clock or database_now(session)
     session.add(Runner(id=runner_id, host=host, pid=pid, started_at=now, seen_at=now))
     # Forget runners long gone, so the table stays small.
     session.execute(delete(Runner).where(Runner.seen_at < now - timedelta(days=1)))
@@ -32,18 +51,20 @@ def forget_gone(session: Session, host: str, is_running: Callable[[int], bool]) 
     return gone
 
 
-def beat(session: Session, runner_id: str, now: datetime) -> None:
-    session.execute(update(Runner).where(Runner.id == runner_id).values(seen_at=now))
+def beat(session: Session, runner_id: str, clock: datetime | None = None) -> None:
+    seen = clock or database_now(session)
+    session.execute(update(Runner).where(Runner.id == runner_id).values(seen_at=seen))
 
 
 def unregister(session: Session, runner_id: str) -> None:
     session.execute(delete(Runner).where(Runner.id == runner_id))
 
 
-def lease_is_dead(now: datetime) -> ColumnElement[bool]:
-    """True for a notification whose sender's lease ran out or whose runner stopped beating."""
-    alive = select(Runner.id).where(Runner.seen_at >= now - DEAD_AFTER)
+def lease_is_dead(clock: datetime) -> ColumnElement[bool]:
+    """True for a notification whose sender's lease ran out or whose runner stopped beating,
+    at `clock`, the database's time (`database_now`)."""
+    alive = select(Runner.id).where(Runner.seen_at >= clock - DEAD_AFTER)
     return or_(
-        Notification.lease_until < now,
+        Notification.lease_until < clock,
         Notification.lease_owner.is_not(None) & Notification.lease_owner.not_in(alive),
     )
