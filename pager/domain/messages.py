@@ -124,40 +124,55 @@ def page_text(
     """The SMS that pages someone: GSM-7, at most `max_segments` segments.
 
     `[pager] #12 payments: HighErrorRate (3 firing): <summary>. Reply ACK 4821 to acknowledge,
-    RES 4821 to resolve.` Too long, the summary is shortened first, then the title; the number,
-    the service and the reply sentence never are, so only a service too long on its own makes
-    the text longer than `max_segments`.
+    RES 4821 to resolve.` Too long, the summary is shortened first, then the title, and a
+    service name too long on its own last; the number and the reply sentence never are.
     """
-    service, code = _sms_line(service), _sms_line(code)
+    code = _sms_line(code)
     reply = f"Reply ACK {code} to acknowledge, RES {code} to resolve."
 
-    def render(title: str, summary: str) -> str:
+    def render(service: str, title: str, summary: str) -> str:
         head = f"[pager] #{number} {service}: {title} ({firing} firing)"
         return f"{head}: {_sentence(summary)} {reply}" if summary else f"{head}. {reply}"
 
+    def fits(text: str) -> bool:
+        return segments(text) <= max_segments
+
+    service = _fitting_service(_sms_line(service), render, fits)
     return _fit(
-        render,
+        lambda title, summary: render(service, title, summary),
         _sms_line(title) or "(no title)",
         _sms_line(summary or ""),
-        fits=lambda text: segments(text) <= max_segments,
+        fits=fits,
     )
 
 
 def voice_text(*, number: int, service: str, title: str, firing: int, summary: str | None) -> str:
     """What a call reads aloud: plain text, at most about VOICE_MAX characters."""
-    service = _plain_line(service)
     ending = "Press 1 to acknowledge, 2 to resolve, 3 to escalate now."
 
-    def render(title: str, summary: str) -> str:
+    def render(service: str, title: str, summary: str) -> str:
         head = f"This is pager. Incident {number} for {service}: {title}, {firing} firing."
         return f"{head} {_sentence(summary)} {ending}" if summary else f"{head} {ending}"
 
+    def fits(text: str) -> bool:
+        return len(text) <= VOICE_MAX
+
+    service = _fitting_service(_plain_line(service), render, fits)
     return _fit(
-        render,
+        lambda title, summary: render(service, title, summary),
         _plain_line(title) or "no title",
         _plain_line(summary or ""),
-        fits=lambda text: len(text) <= VOICE_MAX,
+        fits=fits,
     )
+
+
+def _fitting_service(
+    service: str, render: Callable[[str, str, str], str], fits: Callable[[str], bool]
+) -> str:
+    """The service name, shortened only if even a text with '...' for the title can't fit."""
+    if fits(render(service, "...", "")):
+        return service
+    return _shorten(service, lambda cut: fits(render(cut, "...", ""))) or "..."
 
 
 # `{title}` and `{by}` arrive as sentences: they bring their own '.', '!' or '?'.
