@@ -1,4 +1,4 @@
-"""Every page fits 2 SMS segments with its ACK code, every call text its limit, whatever the input."""
+"""Every page fits 2 SMS segments with its ACK code, every call text its limit, for any input."""
 
 from __future__ import annotations
 
