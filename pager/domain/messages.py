@@ -169,10 +169,10 @@ def voice_text(*, number: int, service: str, title: str, firing: int, summary: s
 def _fitting_service(
     service: str, render: Callable[[str, str, str], str], fits: Callable[[str], bool]
 ) -> str:
-    """The service name, shortened only if even a text with '...' for the title can't fit."""
-    if fits(render(service, "...", "")):
+    """The service name, shortened only if even a text with the shortest title can't fit."""
+    if fits(render(service, "(no title)", "")):
         return service
-    return _shorten(service, lambda cut: fits(render(cut, "...", ""))) or "..."
+    return _shorten(service, lambda cut: fits(render(cut, "(no title)", ""))) or "..."
 
 
 # `{title}` and `{by}` arrive as sentences: they bring their own '.', '!' or '?'.
