@@ -279,7 +279,7 @@ def _shorten(text: str, fits: Callable[[str], bool]) -> str | None:
         return None
     # Prefer ending at a word if that loses only a little.
     space = text.rfind(" ", 0, best)
-    return cut(space) if space > best - 16 and cut(space) else cut(best)
+    return cut(space) if space > max(0, best - 16) and cut(space) else cut(best)
 
 
 def _sentence(text: str) -> str:
