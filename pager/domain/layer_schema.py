@@ -101,7 +101,7 @@ def _layer(
 ) -> Layer | None:
     """The layer written in `body` (a rotation's or a layer's), in `zone`, also limited by
     the rotation's `outer` restriction."""
-    shift = check.value(body, "shift", fields.positive_duration)
+    shift = check.value(body, "shift", fields.shift_length)
     first = _first_handoff(body, shift, check)
     members = check.names(body, "members", "person", people)
     windows = _windows(body, check)

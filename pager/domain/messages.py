@@ -40,7 +40,6 @@ _LOOKALIKES = {
 
 GSM7_SINGLE, GSM7_MULTI = 160, 153  # septets in one SMS / in each part of a long one
 UCS2_SINGLE, UCS2_MULTI = 70, 67  # UTF-16 code units, likewise
-SERVICE_MAX = 60  # characters of a service name in a page: room is kept for title and code
 VOICE_MAX = 400  # characters a call reads before "press 1": longer and people hang up
 
 
@@ -125,40 +124,55 @@ def page_text(
     """The SMS that pages someone: GSM-7, at most `max_segments` segments.
 
     `[pager] #12 payments: HighErrorRate (3 firing): <summary>. Reply ACK 4821 to acknowledge,
-    RES 4821 to resolve.` Too long, the summary is shortened first, then the title; the number
-    and the reply sentence never are, and the service is cut to SERVICE_MAX characters, so
-    every page fits two segments with its code.
+    RES 4821 to resolve.` Too long, the summary is shortened first, then the title, and a
+    service name too long on its own last; the number and the reply sentence never are.
     """
-    service, code = _bounded(_sms_line(service)), _sms_line(code)
+    code = _sms_line(code)
     reply = f"Reply ACK {code} to acknowledge, RES {code} to resolve."
 
-    def render(title: str, summary: str) -> str:
+    def render(service: str, title: str, summary: str) -> str:
         head = f"[pager] #{number} {service}: {title} ({firing} firing)"
         return f"{head}: {_sentence(summary)} {reply}" if summary else f"{head}. {reply}"
 
+    def fits(text: str) -> bool:
+        return segments(text) <= max_segments
+
+    service = _fitting_service(_sms_line(service), render, fits)
     return _fit(
-        render,
+        lambda title, summary: render(service, title, summary),
         _sms_line(title) or "(no title)",
         _sms_line(summary or ""),
-        fits=lambda text: segments(text) <= max_segments,
+        fits=fits,
     )
 
 
 def voice_text(*, number: int, service: str, title: str, firing: int, summary: str | None) -> str:
     """What a call reads aloud: plain text, at most about VOICE_MAX characters."""
-    service = _bounded(_plain_line(service))
     ending = "Press 1 to acknowledge, 2 to resolve, 3 to escalate now."
 
-    def render(title: str, summary: str) -> str:
+    def render(service: str, title: str, summary: str) -> str:
         head = f"This is pager. Incident {number} for {service}: {title}, {firing} firing."
         return f"{head} {_sentence(summary)} {ending}" if summary else f"{head} {ending}"
 
+    def fits(text: str) -> bool:
+        return len(text) <= VOICE_MAX
+
+    service = _fitting_service(_plain_line(service), render, fits)
     return _fit(
-        render,
+        lambda title, summary: render(service, title, summary),
         _plain_line(title) or "no title",
         _plain_line(summary or ""),
-        fits=lambda text: len(text) <= VOICE_MAX,
+        fits=fits,
     )
+
+
+def _fitting_service(
+    service: str, render: Callable[[str, str, str], str], fits: Callable[[str], bool]
+) -> str:
+    """The service name, shortened only if even a text with the shortest title can't fit."""
+    if fits(render(service, "(no title)", "")):
+        return service
+    return _shorten(service, lambda cut: fits(render(cut, "(no title)", ""))) or "..."
 
 
 # `{title}` and `{by}` arrive as sentences: they bring their own '.', '!' or '?'.
@@ -263,14 +277,9 @@ def _shorten(text: str, fits: Callable[[str], bool]) -> str | None:
             high = middle - 1
     if not best:
         return None
-    # Prefer ending at a word if that loses only a little (rfind is -1 when there is none).
+    # Prefer ending at a word if that loses only a little.
     space = text.rfind(" ", 0, best)
     return cut(space) if space > max(0, best - 16) and cut(space) else cut(best)
-
-
-def _bounded(name: str) -> str:
-    """A name cut to SERVICE_MAX characters, so that it can't crowd out the rest of a text."""
-    return name if len(name) <= SERVICE_MAX else name[: SERVICE_MAX - 3].rstrip() + "..."
 
 
 def _sentence(text: str) -> str:

@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pager.domain.durations import parse_duration
+from pager.domain.durations import format_duration, parse_duration
 from pager.domain.notify_rules import CHANNELS, unknown_channel
 from pager.domain.phones import parse_e164
 from pager.domain.yamldoc import Map, Problem, Seq, Where
@@ -139,10 +139,15 @@ def handoff(value: Any) -> tuple[int | None, time]:
     return None, clock_time(value)
 
 
-def positive_duration(value: Any) -> timedelta:
+# Handoffs, the calendar and coverage walk shifts over weeks: a 1s shift is millions of them.
+MIN_SHIFT = timedelta(hours=1)
+
+
+def shift_length(value: Any) -> timedelta:
+    """A rotation's shift: at least MIN_SHIFT."""
     delta = parse_duration(value)
-    if delta <= timedelta(0):
-        raise ValueError("must be longer than 0s, like 1d or 1w")
+    if delta < MIN_SHIFT:
+        raise ValueError(f"must be at least {format_duration(MIN_SHIFT)}, like 8h, 1d or 1w")
     return delta
 
 

@@ -52,6 +52,19 @@ class Seq(list[Any]):
         return self.item_where[index] if index < len(self.item_where) else self.where
 
 
+# A rotation set is a few thousand nodes; an alias bomb is billions once expanded. Aliases are
+# shared nodes, so the bounds are checked on the composed graph, before anything is built.
+MAX_ALIASES = 10_000
+MAX_EXPANDED_NODES = 1_000_000
+MAX_QUOTED = 80  # characters of a user's value quoted in a message
+
+
+def quoted(value: object) -> str:
+    """A user's value for a message, cut to a readable length."""
+    text = str(value)
+    return text if len(text) <= MAX_QUOTED else text[: MAX_QUOTED - 3] + "..."
+
+
 def _where(filename: str, node: yaml.Node) -> Where:
     mark = node.start_mark
     return Where(filename, mark.line + 1, mark.column + 1)
@@ -80,7 +93,7 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Map:
             raise Problem(_where(loader.filename, key_node), "mapping keys must be plain values")
         key = str(key)
         if key in result:
-            raise Problem(_where(loader.filename, key_node), f"duplicate key '{key}'")
+            raise Problem(_where(loader.filename, key_node), f"duplicate key '{quoted(key)}'")
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_where[key] = _where(loader.filename, key_node)
     return result
@@ -104,12 +117,60 @@ for _loader in (_Loader, _FastLoader):
     _loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
 
 
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def check_expansion(root: yaml.Node, filename: str) -> None:
+    """Refuse a document whose aliases expand past the bounds (or loop), in one pass over
+    its distinct nodes. Raises `Problem` at the node where a bound is crossed."""
+    sizes: dict[int, int] = {}
+    aliases = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            size = 1 + sum(sizes[id(child)] for child in _children(node))
+            if size > MAX_EXPANDED_NODES:
+                raise Problem(
+                    _where(filename, node),
+                    f"aliases expand to more than {MAX_EXPANDED_NODES} values; write it out",
+                )
+            sizes[id(node)] = size
+            continue
+        if id(node) in sizes:
+            continue
+        sizes[id(node)] = -1  # in progress: meeting it again below means a loop
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in sizes:
+                aliases += 1
+                if sizes[id(child)] < 0:
+                    raise Problem(_where(filename, child), "an alias refers to itself")
+                if aliases > MAX_ALIASES:
+                    raise Problem(_where(filename, child), f"more than {MAX_ALIASES} aliases")
+            else:
+                stack.append((child, False))
+
+
+def _bounded_data(loader: _Loader | _FastLoader, filename: str) -> Any:
+    root = loader.get_single_node()
+    if root is None:
+        return None
+    check_expansion(root, filename)
+    return loader.construct_document(root)
+
+
 def load(text: str, filename: str) -> Any:
     """Parse one YAML document; mappings become `Map`, sequences `Seq`. Raises `Problem`."""
     fast = _FastLoader(text)
     fast.filename = filename
     try:
-        return fast.get_single_data()
+        return _bounded_data(fast, filename)
     except yaml.YAMLError:
         pass  # read again below, for the clearer message
     finally:
@@ -120,7 +181,7 @@ def load(text: str, filename: str) -> Any:
 def _load(loader: _Loader, filename: str) -> Any:
     loader.filename = filename
     try:
-        return loader.get_single_data()
+        return _bounded_data(loader, filename)
     except Problem:
         raise
     except yaml.MarkedYAMLError as exc:

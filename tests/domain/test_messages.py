@@ -322,62 +322,11 @@ def test_it_names_what_a_reply_is_missing(kind, facts, message):
         reply_text(kind, **facts)
 
 
-# Long runs without a space: URLs, stack traces, base64, tokens. Before the fix a summary
-# like these was kept whole (`rfind` found no space and returned -1) and a page with a
-# 200-character title grew to 22 segments, which Twilio refuses for good (21617).
-UNBROKEN = st.text(
-    alphabet=st.sampled_from("abcxyz0189/:._-=?&%{}[]~|€^\\ÄéЖ漢😀"), min_size=80, max_size=4000
-)
-
-
+# A summary without a space near its end (a URL, a stack trace) was kept whole before
+# (`rfind` found no space and returned -1), and a page with a 200-character title grew to 22
+# segments, which Twilio refuses for good (21617). Properties: tests/domain/test_message_budget.py.
 def test_it_shortens_a_summary_with_no_space_to_the_budget():
     url = "https://grafana.example.com/d/abc?" + "&var-instance=db-1" * 180
     text = _page(url, title="T" * 200)
     assert segments(text) <= 2
     assert text.endswith(" " + REPLY_SENTENCE)
-
-
-@given(
-    service=st.text(max_size=300),
-    title=UNBROKEN | st.text(max_size=500),
-    summary=st.none() | UNBROKEN,
-    number=st.integers(min_value=1, max_value=10**9),
-    firing=st.integers(min_value=0, max_value=10**6),
-)
-def test_it_keeps_every_page_within_two_segments_with_its_code(
-    service, title, summary, number, firing
-):
-    text = page_text(
-        number=number, service=service, title=title, firing=firing, summary=summary, code="4821"
-    )
-    assert gsm7_segments(text) <= 2, (len(text), text)
-    assert text.endswith(" Reply ACK 4821 to acknowledge, RES 4821 to resolve.")
-
-
-@given(
-    service=st.text(max_size=300),
-    title=UNBROKEN | st.text(max_size=500),
-    summary=st.none() | UNBROKEN,
-    number=st.integers(min_value=1, max_value=10**9),
-    firing=st.integers(min_value=0, max_value=10**6),
-)
-def test_it_keeps_every_call_within_its_limit(service, title, summary, number, firing):
-    text = voice_text(number=number, service=service, title=title, firing=firing, summary=summary)
-    assert len(text) <= 400, (len(text), text)
-    assert text.endswith("Press 1 to acknowledge, 2 to resolve, 3 to escalate now.")
-
-
-def gsm7_segments(text: str) -> int:
-    """Segments counted here, apart from the code under test (3GPP TS 23.038): 160 septets in
-    one, 153 per part of a longer one, an escaped character (2 septets) never split."""
-    extension = set("^{}\\[]~|€")
-    assert all(ch in GSM7_BASIC or ch in extension for ch in text), "not GSM-7"
-    widths = [2 if ch in extension else 1 for ch in text]
-    if sum(widths) <= 160:
-        return 1
-    parts, used = 1, 0
-    for width in widths:
-        if used + width > 153:
-            parts, used = parts + 1, 0
-        used += width
-    return parts

@@ -198,7 +198,7 @@ def test_it_reports_bad_times_durations_and_members_in_a_rotation():
         "r.yaml:6: shift: expected a duration like 30s, 5m, 2h, 1d or 1w, got '1 week'",
         "r.yaml:6: members: must not be empty",
         "r.yaml:7: start: '2026-02-30T09:00' is not a real date and time",
-        "r.yaml:7: shift: must be longer than 0s, like 1d or 1w",
+        "r.yaml:7: shift: must be at least 1h, like 8h, 1d or 1w",
         "r.yaml:7: members: expected a list, got 'alice'",
     ]
 
@@ -328,3 +328,12 @@ def test_it_reports_every_problem_in_file_then_line_order():
         "a.yaml:6: unknown person 'bob' (known: alice)",
         "b.yaml:2: timezone: unknown time zone 'Mars/Base' (use a name like Europe/London)",
     ]
+
+
+def test_it_refuses_shifts_shorter_than_an_hour_where_they_are_written():
+    for short in ("1s", "1m", "59m"):
+        rotation = ROTATION.replace("shift: 1w", f"shift: {short}")
+        assert problems_in(PEOPLE + rotation) == [
+            "r.yaml:9: shift: must be at least 1h, like 8h, 1d or 1w"
+        ]
+    assert problems_in(PEOPLE + ROTATION.replace("shift: 1w", "shift: 1h")) == []
