@@ -129,6 +129,15 @@ def _keep_last_good(
     schedule, _ = parse_schedule(stored) if stored else (None, [])
     origin = "database" if schedule is not None else "none"
     digest = last_good.digest if last_good else ""
+    if last_good is not None and schedule is not None:
+        # Loud: paging goes on, but from files nobody can see until someone fixes theirs.
+        log.warning(
+            "event=rotations_from_database digest=%s stored_at=%s problems=%d "
+            "note='the rotation files do not validate: paging from the last good set stored'",
+            digest[:12],
+            last_good.loaded_at.isoformat(),
+            len(problems),
+        )
     pager.rotations = Rotations(schedule, problems, origin, digest, files_digest, now)
     return pager.rotations
 
