@@ -72,6 +72,26 @@ def test_it_escapes_and_folds_long_lines() -> None:
     assert summary.startswith("SUMMARY:On call: Zoë\\, the\\; very long-named")
 
 
+def test_it_lets_no_name_start_a_line_of_its_own() -> None:
+    """A name carrying CR, LF, CRLF or U+2028 (event injection) stays inside its property."""
+    injected = "Eve\rEND:VEVENT\r\nBEGIN:VEVENT\nSUMMARY:Mallory\u2028X\x00\x07"
+    eve = Person("eve", injected, "+447700900104", "Europe/London")
+    shift = Shift("sre\r", "eve", datetime(2026, 1, 5, 9, tzinfo=UTC), NOW, False)
+    ics = shifts_to_ics("sre\nX-EVIL:1", [shift], {"eve": eve}, NOW)
+    unfolded = ics.replace("\r\n ", "")
+    lines = unfolded.split("\r\n")
+    assert lines[-1] == "" and all("\r" not in line and "\n" not in line for line in lines)
+    assert [line.split(":")[0] for line in lines[:-1]] == [
+        "BEGIN", "VERSION", "PRODID", "CALSCALE", "METHOD", "X-WR-CALNAME",
+        "BEGIN", "UID", "DTSTAMP", "DTSTART", "DTEND", "SUMMARY", "DESCRIPTION", "TRANSP", "END",
+        "END",
+    ]  # fmt: skip
+    summary = next(line for line in lines if line.startswith("SUMMARY:"))
+    assert summary == (
+        "SUMMARY:On call: Eve\\nEND:VEVENT\\nBEGIN:VEVENT\\nSUMMARY:Mallory\\nX (sre\\n)"
+    )
+
+
 def test_it_serves_a_rotations_calendar_with_the_calendar_token(sqlite_url: str) -> None:
     pager = build_pager(make_settings(sqlite_url))
     client = create_app(pager).test_client()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
@@ -29,7 +31,7 @@ def shifts_to_ics(
         kind = "override" if shift.override else "shift"
         lines += [
             "BEGIN:VEVENT",
-            f"UID:{shift.rotation}-{_stamp(shift.start)}-{shift.person}@pager",
+            f"UID:{_escape(shift.rotation)}-{_stamp(shift.start)}-{_escape(shift.person)}@pager",
             f"DTSTAMP:{_stamp(now)}",
             f"DTSTART:{_stamp(shift.start)}",
             f"DTEND:{_stamp(shift.end)}",
@@ -47,7 +49,12 @@ def _stamp(at: datetime) -> str:
 
 
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    """A TEXT value (RFC 5545 3.3.11): backslash, semicolon and comma escaped, every line break
+    (CR, LF, CRLF, U+2028/9) as `\\n`, other control characters dropped, so nothing in a name
+    can end the property line and start one of its own."""
+    text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    text = re.sub("\r\n|[\r\n\u2028\u2029]", "\\\\n", text)
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
 
 
 def _fold(line: str) -> str:

@@ -8,6 +8,7 @@ into a located `Problem`, so one pass over the files finds every problem.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 import re
 from collections.abc import Callable, Collection
 from datetime import date, datetime, time, timedelta
@@ -35,9 +36,20 @@ def shown(value: Any) -> str:
     return "nothing" if value is None else repr(value)
 
 
+# Characters no name or reason needs, which would end a line or reorder text in what we
+# write from it: an ICS event, a log line, an SMS (control characters, line and paragraph
+# separators, bidirectional overrides).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"expected text, got {shown(value)}")
+    for ch in value:
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS:
+            raise ValueError(
+                f"control character U+{ord(ch):04X} in {shown(value[:40])}: write plain text"
+            )
     return value
 
 

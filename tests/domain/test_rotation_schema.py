@@ -337,3 +337,16 @@ def test_it_refuses_shifts_shorter_than_an_hour_where_they_are_written():
             "r.yaml:9: shift: must be at least 1h, like 8h, 1d or 1w"
         ]
     assert problems_in(PEOPLE + ROTATION.replace("shift: 1w", "shift: 1h")) == []
+
+
+def test_it_refuses_control_characters_in_names_where_they_are_written():
+    for bad, code in (
+        ("\\r", "000D"),
+        ("\\x1b[2J", "001B"),
+        ("\\u2028", "2028"),
+        ("\\u202e", "202E"),
+    ):
+        text = PEOPLE.replace("name: Bob Example", f'name: "Bob{bad}Example"')
+        [problem] = problems_in(text)
+        assert problem.startswith("r.yaml:3: ") and f"control character U+{code}" in problem
+    assert problems_in(PEOPLE.replace("Bob Example", "Bøb Éxample 😀")) == []
