@@ -8,8 +8,8 @@ into a located `Problem`, so one pass over the files finds every problem.
 from __future__ import annotations
 
 import difflib
-import unicodedata
 import re
+import unicodedata
 from collections.abc import Callable, Collection
 from datetime import date, datetime, time, timedelta
 from functools import cache
