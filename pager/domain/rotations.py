@@ -224,21 +224,23 @@ class Schedule:
         with someone who was not on call just before (an override of a person's own shift, or
         their next turn straight after this one, is no handoff)."""
         after, until = _as_utc(after), _as_utc(until)
-        shifts = self.shifts(rotation_id, after, until + timedelta(microseconds=1))
+        # One pass over the shifts from `after` to a horizon past `until`: each shift's end of
+        # its person's run comes from the shift after it (worked out from the last backwards).
+        shifts = self.shifts(rotation_id, after, until + HANDOFF_HORIZON)
+        run_ends: list[datetime | None] = [None] * len(shifts)
+        for i in range(len(shifts) - 2, -1, -1):
+            following = shifts[i + 1]
+            changes = following.person != shifts[i].person
+            run_ends[i] = following.start if changes else run_ends[i + 1]
         # Shifts tile time and the first holds `after`: each later one has the one before it.
         return [
-            Handoff(rotation_id, shift.person, shift.start, self._on_call_until(shift))
-            for before, shift in zip(shifts, shifts[1:], strict=False)
-            if shift.person is not None
-            and shift.person != before.person
+            Handoff(rotation_id, shift.person, shift.start, _within_horizon(shift, run_ends[i]))
+            for i, shift in enumerate(shifts)
+            if i > 0
+            and shift.person is not None
+            and shift.person != shifts[i - 1].person
             and after < shift.start <= until
         ]
-
-    def _on_call_until(self, first: Shift) -> datetime | None:
-        """When the person of `first` stops being on call: the end of the run of their shifts
-        from `first` on; None if it goes on past HANDOFF_HORIZON."""
-        ahead = self.shifts(first.rotation, first.start, first.start + HANDOFF_HORIZON)
-        return next((shift.start for shift in ahead if shift.person != first.person), None)
 
     def oncall(self, rotation_id: str, at: datetime) -> list[Person]:
         """Who is on call for `rotation_id` at `at`: one person, or nobody."""
@@ -327,6 +329,11 @@ def _layered(rotation: Rotation, start: datetime, end: datetime) -> list[Shift]:
         mine = [Shift(rotation.id, who, a, b, False) for who, a, b in layer.on_call(start, end)]
         shifts = sorted([*_outside(shifts, mine), *mine], key=_start)
     return shifts
+
+
+def _within_horizon(first: Shift, run_end: datetime | None) -> datetime | None:
+    """When the person of `first` stops being on call; None if not within HANDOFF_HORIZON."""
+    return run_end if run_end is not None and run_end < first.start + HANDOFF_HORIZON else None
 
 
 def _covered_until(rotation: Rotation, overrides: list[Shift], at: datetime) -> datetime:
