@@ -102,6 +102,16 @@ def test_it_takes_a_grafana_webhook_signed_with_the_current_or_previous_secret(w
     assert states(pager) == [(1, "resolved", "DiskAlmostFull", 1)]
 
 
+def test_it_answers_a_pending_legacy_grafana_alert_200_ignored(web) -> None:
+    pager, client = web
+    pending = dict(payload("grafana_legacy_alerting.json"), state="pending")
+    data, headers = signed("gf-secret", pending, "X-Grafana-Alerting-Signature")
+    answer = post(client, "signed-grafana", data, headers)
+    assert (answer.status_code, answer.json["status"]) == (200, "ignored")
+    assert "state 'pending'" in answer.json["reason"]
+    assert states(pager) == []
+
+
 def test_it_takes_grafanas_timestamp_variant_and_refuses_a_replay(web) -> None:
     _, client = web
     body = json.dumps(payload("grafana_firing.json")).encode()

@@ -14,7 +14,7 @@ from pager.config import IntegrationSettings
 from pager.domain.alerts import AlertEvent
 from pager.sources import alertmanager, auth
 from pager.sources.delivery import Delivery, bounded_fingerprint, bounded_group_key
-from pager.sources.errors import NotAuthenticated, SourceError
+from pager.sources.errors import Ignored, NotAuthenticated, SourceError
 from pager.sources.signatures import MAX_CLOCK_SKEW, is_fresh
 
 # Grafana's docs name the first; its code falls back to the second when the Header field is
@@ -48,10 +48,16 @@ def parse(payload: Any) -> list[AlertEvent]:
 def _legacy(payload: dict[str, Any]) -> AlertEvent:
     """Grafana's legacy (pre-unified alerting) webhook: one rule, state alerting/ok/no_data."""
     state = payload.get("state")
-    status = _LEGACY_FIRING.get(state) if isinstance(state, str) else None
+    if not isinstance(state, str) or not state:
+        raise SourceError("state", "expected the rule's state, like alerting or ok")
+    status = _LEGACY_FIRING.get(state)
     if status is None:
-        known = ", ".join(sorted(_LEGACY_FIRING))
-        raise SourceError("state", f"expected one of {known} (paused and pending are not alerts)")
+        # Grafana's legacy states also include pending, paused and unknown: genuine, but
+        # nothing to page for (a 4xx would make Grafana log an error on every evaluation).
+        raise Ignored(
+            f"state '{state[:40]}' is not one pager pages for "
+            "(alerting and no_data page, ok resolves)"
+        )
     name = payload.get("ruleName")
     if not isinstance(name, str) or not name:
         raise SourceError("ruleName", "expected the rule's name")

@@ -103,13 +103,20 @@ def test_it_reads_grafanas_legacy_webhook_and_its_ok_state() -> None:
     assert (ok.fingerprint, ok.status) == ("grafana-rule-12", "resolved")
 
 
-def test_it_refuses_a_legacy_state_that_is_not_an_alert() -> None:
+def test_it_ignores_legacy_states_it_does_not_page_for() -> None:
+    """Grafana's legacy alerting has the states ok, paused, alerting, pending, no_data and
+    unknown (grafana/grafana v8, pkg/models/alert.go: AlertStateOK ... AlertStateUnknown);
+    the body is Grafana's legacy webhook example (grafana.com/docs/grafana/v8.5/alerting/
+    old-alerting/notifications/#webhook), as tests/fixtures/payloads/grafana_legacy_alerting.json."""
     import pytest
 
     from pager.sources import grafana
-    from pager.sources.errors import SourceError
+    from pager.sources.errors import Ignored, SourceError
     from tests.helpers import payload
 
+    for state in ("pending", "paused", "unknown"):
+        with pytest.raises(Ignored, match=f"state '{state}' is not one pager pages for"):
+            grafana.parse(dict(payload("grafana_legacy_alerting.json"), state=state))
     with pytest.raises(SourceError) as caught:
-        grafana.parse(dict(payload("grafana_legacy_alerting.json"), state="paused"))
+        grafana.parse(dict(payload("grafana_legacy_alerting.json"), state=7))
     assert caught.value.field == "state"
