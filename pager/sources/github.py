@@ -64,12 +64,27 @@ def read(payload: Any, delivery: Delivery, integration: IntegrationSettings) -> 
         conclusion=str(conclusion),
         status=ci.outcome(conclusion, FAILING, PASSING, "conclusion"),
     )
-    return reader(item, finished)
+    return reader(item, finished, body)
 
 
-def _workflow_run(run: dict[str, Any], done: Finished) -> Received:
+def _workflow_name(run: dict[str, Any], body: dict[str, Any]) -> str:
+    """The run's name; when GitHub sends it empty (a workflow file without `name:` run by some
+    triggers), the workflow's name, then the workflow file's path."""
+    workflow = fields.mapping(body.get("workflow") or {}, "workflow")
+    for where, key, label in (
+        (run, "name", "workflow_run.name"),
+        (workflow, "name", "workflow.name"),
+        (run, "path", "workflow_run.path"),
+        (workflow, "path", "workflow.path"),
+    ):
+        if found := fields.optional_text(where, key, label):
+            return found
+    raise SourceError("workflow_run.name", "expected the workflow's name (or workflow.name)")
+
+
+def _workflow_run(run: dict[str, Any], done: Finished, body: dict[str, Any]) -> Received:
     repo, branch = done.repo, done.branch
-    workflow = fields.required_text(run, "name", "workflow_run.name")
+    workflow = _workflow_name(run, body)
     title = fields.optional_text(run, "display_title", "workflow_run.display_title")
     number = run.get("run_number")
     summary = f"{repo.full_name}: {workflow} run #{number} {done.conclusion} on {branch}"
@@ -92,7 +107,7 @@ def _workflow_run(run: dict[str, Any], done: Finished) -> Received:
     )
 
 
-def _check_suite(suite: dict[str, Any], done: Finished) -> Received:
+def _check_suite(suite: dict[str, Any], done: Finished, _body: dict[str, Any]) -> Received:
     repo, branch = done.repo, done.branch
     app = fields.mapping(suite.get("app") or {}, "check_suite.app")
     app_name = fields.optional_text(app, "name", "check_suite.app.name") or "checks"
@@ -123,7 +138,7 @@ def _repository(body: dict[str, Any]) -> Repository:
     )
 
 
-_READERS: dict[str, Callable[[dict[str, Any], Finished], Received]] = {
+_READERS: dict[str, Callable[[dict[str, Any], Finished, dict[str, Any]], Received]] = {
     "check_suite": _check_suite,
     "workflow_run": _workflow_run,
 }

@@ -7,6 +7,7 @@ only checks, reads, records and answers: 401 unauthenticated, 400 unreadable, 20
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs
 
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -22,6 +23,8 @@ from pager.sources import REGISTRY, Delivery, Ignored, NotAuthenticated, Receive
 from pager.web.errors import ApiError, pager
 
 blueprint = Blueprint("integrations", __name__)
+
+FORM = "application/x-www-form-urlencoded"
 
 
 @blueprint.post("/integrations/<name>")
@@ -40,7 +43,7 @@ def receive(name: str) -> ResponseReturnValue:
         metrics.WEBHOOKS_REJECTED.labels("integration", "unauthenticated").inc()
         raise ApiError(401, "unauthorized", str(exc)) from exc
     try:
-        received = source.read(json_body(delivery.body), delivery, integration)
+        received = source.read(delivery_json(delivery), delivery, integration)
     except Ignored as exc:
         return jsonify(status="ignored", reason=str(exc))
     except SourceError as exc:
@@ -72,6 +75,22 @@ def record(integration: IntegrationSettings, received: Received) -> dict[str, An
     if acknowledged is not None:
         answer["acknowledged"] = acknowledged
     return answer
+
+
+def delivery_json(delivery: Delivery) -> Any:
+    """The JSON a delivery carries: its body, or, form-encoded, its `payload` field (GitHub's
+    default content type, `application/x-www-form-urlencoded`; signed over the raw body, which
+    was checked before this)."""
+    if not delivery.header("Content-Type").lower().startswith(FORM):
+        return json_body(delivery.body)
+    try:
+        form = parse_qs(delivery.body.decode("utf-8"), strict_parsing=True)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(400, "invalid_form", f"the form body can't be read: {exc}") from exc
+    payload = form.get("payload")
+    if payload is None or len(payload) != 1:
+        raise ApiError(400, "invalid_form", "a form body needs one 'payload' field of JSON")
+    return json_body(payload[0].encode())
 
 
 def json_body(raw: bytes) -> Any:

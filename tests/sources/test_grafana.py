@@ -105,9 +105,7 @@ def test_it_reads_grafanas_legacy_webhook_and_its_ok_state() -> None:
 
 def test_it_ignores_legacy_states_it_does_not_page_for() -> None:
     """Grafana's legacy alerting has the states ok, paused, alerting, pending, no_data and
-    unknown (grafana/grafana v8, pkg/models/alert.go: AlertStateOK ... AlertStateUnknown);
-    the body is Grafana's legacy webhook example (grafana.com/docs/grafana/v8.5/alerting/
-    old-alerting/notifications/#webhook), as tests/fixtures/payloads/grafana_legacy_alerting.json."""
+    unknown (grafana/grafana v8, pkg/models/alert.go: AlertStateOK ... AlertStateUnknown)."""
     import pytest
 
     from pager.sources import grafana
