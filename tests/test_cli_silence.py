@@ -50,6 +50,12 @@ def test_it_adds_lists_and_ends_a_maintenance_window(tmp_path: Path) -> None:
         refused = runner.invoke(
             main, ["silence", "add", "nope", "--for", "1h", "--config", str(config)]
         )
-        assert refused.exit_code == 1 and "no service named 'nope'" in refused.output
+        assert refused.exit_code == 1
+        assert refused.output.startswith("Error: SERVICE: no service named 'nope'"), refused.output
+        past = runner.invoke(
+            main,
+            ["silence", "add", "payments", "--until", "2001-01-01T00:00", "--config", str(config)],
+        )
+        assert past.output.startswith("Error: --for/--until: "), past.output
         both = runner.invoke(main, ["silence", "add", "payments", "--config", str(config)])
         assert both.exit_code == 2 and "give exactly one of --for and --until" in both.output

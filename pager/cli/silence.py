@@ -36,6 +36,10 @@ def silence() -> None:
     """Maintenance windows: alerts are kept and shown, nobody is paged."""
 
 
+# Which part of the command line a refused field came from.
+_WHERE_GIVEN = {"service": "SERVICE", "starts_at": "--from", "ends_at": "--for/--until"}
+
+
 @silence.command("add")
 @click.argument("service")
 @click.option("--for", "length", help="How long, like 30m or 2h.")
@@ -66,7 +70,7 @@ def add(
     try:
         view = silences.add_silence(pager, service, starts_at, ends_at, reason, by, now)
     except silences.SilenceRefused as exc:
-        raise click.ClickException(f"--{exc.field.replace('_at', '')}: {exc}") from exc
+        raise click.ClickException(f"{_WHERE_GIVEN[exc.field]}: {exc}") from exc
     finally:
         pager.db.dispose()
     click.echo(f"silenced {_show(view)}")
