@@ -10,7 +10,7 @@ from pager.cli.silence import silence
 
 
 @click.group()
-@click.version_option(package_name="pager", message="%(prog)s %(version)s")
+@click.version_option(package_name="pager", prog_name="pager", message="%(prog)s %(version)s")
 def main() -> None:
     """pager: self-hosted on-call paging."""
 
