@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from freezegun import freeze_time
 
+from pager.domain.messages import reply_text
 from pager.flows import incidents, replies
 from pager.flows.context import Pager
 from pager.providers.base import InboundSms
@@ -142,6 +143,19 @@ def test_it_accepts_an_ack_only_from_a_number_that_was_paged(pager: Pager) -> No
     code = code_of(phone(pager, ALICE)[0].body)
     # Bob is in the rotation but was not paged for this incident; a stranger is unknown.
     assert sms_from(pager, "+447700900999", f"ACK {code}", T0) is None
+    assert incidents.view(pager, incident_id).status == "triggered"
+
+
+def test_it_answers_help_to_someone_in_the_rotations_never_paged_but_takes_no_ack(
+    pager: Pager,
+) -> None:
+    incident_id = open_and_page(pager)
+    code = code_of(phone(pager, ALICE)[0].body)
+    assert phone(pager, BOB) == []  # in the rotation, never paged
+    assert sms_from(pager, BOB, "HELP", T0) == reply_text("help")
+    assert sms_from(pager, BOB, f"ACK {code}", T0 + timedelta(seconds=1)) == (
+        f"No open page with code {code} for this number. Reply HELP for help."
+    )
     assert incidents.view(pager, incident_id).status == "triggered"
 
 

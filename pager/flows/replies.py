@@ -1,6 +1,7 @@
 """SMS replies from people: ACK/RES with a code, HELP, STOP/START.
 
-STOP/START/HELP come first (carrier rules), then the sender must be a number we paged
+Only numbers we paged or people in the rotations get an answer; STOP/START/HELP come first
+(carrier rules), then an ack counts only for an incident the number was paged for
 (DESIGN invariant 7); wrong codes lock the sender for a while (invariant 8), and auto-replies
 are limited so that two robots can't loop.
 """
@@ -39,8 +40,10 @@ def handle_sms(pager: Pager, provider: str, sms: InboundSms, now: datetime) -> s
             # A provider retry, or someone replaying a signed request: act on it once only.
             log.warning("event=inbound_replayed provider=%s from=%s", provider, mask(phone))
             return None
-        if not incidents.ever_paged(session, phone):
+        if not incidents.ever_paged(session, phone) and not _in_rotations(pager, phone):
             # A stranger changes nothing and gets no answer (we would be an SMS relay for spam).
+            # Someone in the rotations, paged or not yet, gets HELP, STOP and START answered;
+            # acks still count only for incidents their number was paged for.
             log.info("event=reply_from_unknown from=%s", mask(phone))
             return None
         text, changed = _answer(session, phone, reply, sms.body, now)
@@ -52,6 +55,11 @@ def handle_sms(pager: Pager, provider: str, sms: InboundSms, now: datetime) -> s
             return None
         contacts.record(session, phone, "auto_reply", now)
         return text
+
+
+def _in_rotations(pager: Pager, phone: str) -> bool:
+    schedule = pager.rotations.schedule
+    return schedule is not None and any(p.phone == phone for p in schedule.people.values())
 
 
 def _replay_keys(sms: InboundSms) -> list[str]:
