@@ -118,6 +118,8 @@ def test_it_takes_a_default_after_colon_dash(tmp_path: Path) -> None:
         ),
         ("api_tokens: abc\n", "1: api_tokens: expected a list of tokens"),
         ("bind: [1\n", "2: invalid YAML"),
+        ("database_url: x\nbind: 21090\n", "2: bind: expected HOST:PORT, like 127.0.0.1:8080"),
+        ("bind: 'localhost:99999'\n", "1: bind: expected HOST:PORT"),
     ],
 )
 def test_it_reports_each_mistake_with_its_line(tmp_path: Path, text: str, expected: str) -> None:

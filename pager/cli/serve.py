@@ -15,6 +15,7 @@ import click
 
 from pager.app import banner, build_pager
 from pager.config import ConfigError, Settings, default_settings, load_settings
+from pager.config.model import host_and_port
 from pager.scheduler import RotationWatcher, Runner
 from pager.store import wakeups
 from pager.store.db import Database
@@ -57,10 +58,11 @@ def _logging() -> None:
 
 
 def _host_port(bind: str) -> tuple[str, int]:
-    host, _, port = bind.rpartition(":")
-    if not host or not port.isdigit():
-        raise click.BadParameter(f"expected HOST:PORT, got {bind!r}", param_hint="--bind")
-    return host.strip("[]"), int(port)
+    """The address to listen on; a bad pager.yaml `bind` was refused with its line already."""
+    try:
+        return host_and_port(bind)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--bind") from exc
 
 
 @click.command()

@@ -253,3 +253,11 @@ class Settings:
     # Provider order by destination: E.164 prefix ("+1", "+44") or "default" -> provider names.
     routing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     heartbeats: Mapping[str, HeartbeatSettings] = field(default_factory=dict)
+
+
+def host_and_port(bind: str) -> tuple[str, int]:
+    """`HOST:PORT` (`[::1]:8080` for IPv6) split; ValueError naming the expected form."""
+    host, _, port = bind.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected HOST:PORT, like 127.0.0.1:8080 or 0.0.0.0:8080, got {bind!r}")
+    return host.strip("[]"), int(port)

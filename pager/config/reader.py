@@ -12,6 +12,7 @@ from pager.config.model import (
     TOP_KEYS,
     ProviderSettings,
     Settings,
+    host_and_port,
 )
 from pager.config.rotations import RotationsReader
 from pager.domain.yamldoc import Map, Seq
@@ -25,6 +26,10 @@ class Reader(IntegrationReader, RotationsReader):
             self.text(doc[key], doc.at(key), key) if key in doc else default
         )
         bind = get("bind", base.bind)
+        try:
+            host_and_port(bind)
+        except ValueError as exc:
+            self.problem(doc.at("bind"), f"bind: {exc}")
         database_url = get("database_url", base.database_url)
         rotations, rotations_git = self.rotations(doc, path, database_url)
         providers = self.providers(doc) if "providers" in doc else base.providers
