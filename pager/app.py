@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from pathlib import Path
 
 from pager.config import Settings
+from pager.config.model import REPO_ROTATIONS
 from pager.flows.context import Pager, utcnow
 from pager.flows.heartbeats import register_heartbeats
 from pager.flows.rotations import load_rotations
@@ -15,6 +17,7 @@ from pager.store import sandbox as sandbox_store
 from pager.store import secrets as secrets_store
 from pager.store.db import Database
 from pager.store.models import SandboxMessage
+from pager.store.rotations_git import mask_credentials
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +82,10 @@ def build_pager(settings: Settings, *, migrate: bool = True, durable: bool = Tru
 
 def banner(pager: Pager) -> str:
     """What `pager serve` prints: where to point Alertmanager, and with which token."""
-    url = pager.settings.public_url
-    lines = [f"pager is listening on {url}  (config: {pager.settings.source})"]
+    url, settings = pager.settings.public_url, pager.settings
+    lines = [f"pager is listening on http://{settings.bind}  (config: {settings.source})"]
+    lines.append(f"  public URL:  {url}  (what providers and senders are given)")
+    lines.append(f"  rotations:   {_rotations_shown(pager.settings)}")
     for name, integration in pager.settings.integrations.items():
         lines.append(
             f"  {integration.source} integration '{name}' -> service '{integration.service}'"
@@ -112,6 +117,18 @@ def banner(pager: Pager) -> str:
             "  WARNING: rotation files invalid; using the last good set. Run `pager check`."
         )
     return "\n".join(lines)
+
+
+def _rotations_shown(settings: Settings) -> str:
+    """Where the rotations come from, said plainly (the packaged example is no surprise)."""
+    git = settings.rotations_git
+    if git is not None:
+        path = git.path or "(the root)"
+        return f"git {mask_credentials(git.url, git.url)} branch {git.branch}, path {path}"
+    where = settings.rotations.resolve()
+    if where == REPO_ROTATIONS.resolve() and not Path("rotations").is_dir():
+        return f"{where}  (the example shipped with pager: there is no ./rotations here)"
+    return str(where)
 
 
 def _shown(pager: Pager, token: str | None) -> str:

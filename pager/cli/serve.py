@@ -109,6 +109,8 @@ def web(config_path: Path | None, bind: str | None, workers: int) -> None:
     # The runner lives in `pager worker`: tell it about new work at once (PostgreSQL; on
     # SQLite it sees the commit).
     pager.wake = lambda: wakeups.notify(pager.db)
+    click.echo(banner(pager))  # the same URLs and tokens `pager serve` prints
+    sys.stdout.flush()
 
     def post_fork(_server: Any, _worker: Any) -> None:
         # Workers share the code and rotations loaded once in the master (copy on write);

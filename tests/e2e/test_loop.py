@@ -126,6 +126,7 @@ def test_it_pages_with_web_and_worker_in_separate_processes(tmp_path: Path) -> N
             [incident_id] = web.post_alerts(payload("alertmanager_firing.json")).json()["opened"]
             [sms] = twilio.wait_for_messages(1, timeout=20)
             assert sms["To"] == ALICE
+            assert "pager is listening on http://127.0.0.1:" in web.log.read_text()  # banner
             web.wait_for(
                 lambda: any("delivered (twilio)" in m for m in timeline(web, incident_id)),
                 what="the delivery callback handled by the web process",
