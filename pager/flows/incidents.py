@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,6 +12,8 @@ from pager import metrics
 from pager.flows.context import Pager
 from pager.store import incidents, outbox
 from pager.store.models import Incident
+
+log = logging.getLogger(__name__)
 
 
 class NotFound(Exception):
@@ -59,6 +62,7 @@ def acknowledge_in(session: Session, incident: Incident, by: str, via: str, now:
         session, incident.id, now, "acknowledged", f"acknowledged by {by} ({via})"
     )
     metrics.ACK_LATENCY.observe(max(0.0, (now - incident.created_at).total_seconds()))
+    _log_change("acknowledged", incident, by=by, via=via)
     return True
 
 
@@ -73,6 +77,7 @@ def unacknowledge_in(session: Session, incident: Incident, why: str, now: dateti
     incident.escalation_due_at = now
     incident.updated_at = now
     incidents.add_timeline(session, incident.id, now, "unacknowledged", why)
+    _log_change("unacknowledged", incident, why=why)
     return True
 
 
@@ -88,7 +93,16 @@ def resolve_in(session: Session, incident: Incident, by: str, via: str, now: dat
     incident.updated_at = now
     _cancel_pending(session, incident.id, now)
     incidents.add_timeline(session, incident.id, now, "resolved", f"resolved by {by} ({via})")
+    _log_change("resolved", incident, by=by, via=via)
     return True
+
+
+def _log_change(event: str, incident: Incident, **facts: str) -> None:
+    """One structured line per state change (names, never numbers: `by` is masked upstream)."""
+    told = " ".join(f"{key}={value!r}" for key, value in facts.items())
+    log.info(
+        "event=incident_%s incident=%d service=%s %s", event, incident.id, incident.service, told
+    )
 
 
 def _cancel_pending(session: Session, incident_id: int, now: datetime) -> None:

@@ -153,11 +153,17 @@ def _put_in_force(
 ) -> Rotations:
     with pager.db.transaction() as session:
         rotation_sets.save(session, digest, files, now)
-    changed = digest != pager.rotations.digest
+    before = pager.rotations
+    changed = digest != before.digest
+    was_broken = any(not isinstance(p, Unreachable) for p in before.problems)
     pager.rotations = Rotations(schedule, notes, "files", digest, digest, now)
     metrics.ROTATIONS_VALID.set(1)
+    at = f" commit={commit}" if commit else ""
+    if was_broken:
+        log.info("event=rotations_valid_again digest=%s%s", digest[:12], at)
     if changed:
-        at = f" commit={commit}" if commit else ""
         log.info("event=rotations_loaded digest=%s files=%d%s", digest[:12], len(files), at)
         recheck_planned_windows(pager, now)  # a planned window may have ended early or moved
+    elif not was_broken:
+        log.info("event=rotations_unchanged digest=%s%s", digest[:12], at)
     return pager.rotations

@@ -6,6 +6,7 @@ its policy at step 1 (`flows.escalate`), unless another window still covers it."
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from pager.flows.context import Pager
 from pager.store import incidents, silences
 from pager.store.models import Silence
 
+log = logging.getLogger(__name__)
 MAX_LENGTH = timedelta(days=30)  # a forgotten silence must not mute a service for ever
 
 
@@ -78,7 +80,16 @@ def add_silence(
         )
         session.add(silence)
         session.flush()
-        return _view(silence)
+        view = _view(silence)
+    log.info(
+        "event=silence_added silence=%d service=%s starts_at=%s ends_at=%s by=%r",
+        view.id,
+        service,
+        starts_at.isoformat(),
+        ends_at.isoformat(),
+        by[:200],
+    )
+    return view
 
 
 @dataclass(frozen=True)
@@ -117,6 +128,12 @@ def end_silence(pager: Pager, silence_id: int, now: datetime) -> SilenceView | N
         silence.ends_at = max(min(silence.ends_at, now), silence.starts_at)
         woken = incidents.wake_silenced(session, silence.service, now)
         view = _view(silence)
+    log.info(
+        "event=silence_ended silence=%d service=%s incidents_due=%d",
+        silence_id,
+        view.service,
+        woken,
+    )
     if woken:
         pager.wake()  # the runner pages them now, or holds them for another window
     return view
