@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from pager import metrics
 from pager.app import banner, build_pager
 from pager.config import ConfigError, Settings, default_settings, load_settings
 from pager.config.model import host_and_port
@@ -141,10 +142,21 @@ def web(config_path: Path | None, bind: str | None, workers: int) -> None:
     show_default=True,
     help="Seconds between looks at the database for new work from `pager web`.",
 )
-def worker(config_path: Path | None, poll: float) -> None:
+@click.option(
+    "--metrics-bind",
+    help="HOST:PORT to serve this worker's /metrics on (its sends, failures, acks).",
+)
+def worker(config_path: Path | None, poll: float, metrics_bind: str | None) -> None:
     """Run only the escalation runner and senders; pair it with `pager web`."""
     _logging()
     pager = build_pager(settings_from(config_path, None), durable=False)
+    if metrics_bind:
+        # The worker's counters (sends, failures) live in this process, not in `pager web`'s.
+        from prometheus_client import start_http_server
+
+        host, port = _host_port(metrics_bind)
+        start_http_server(port, addr=host, registry=metrics.REGISTRY)
+        logging.getLogger(__name__).info("event=metrics_listening bind=%s", metrics_bind)
     runner = Runner(pager, poll=poll)
     watcher = RotationWatcher(pager)
     runner.start()

@@ -113,20 +113,30 @@ def test_it_fails_over_when_twilio_reports_the_sms_undelivered(daemon: Daemon) -
 
 def test_it_pages_with_web_and_worker_in_separate_processes(tmp_path: Path) -> None:
     """The Procfile's shape: `pager web` (gunicorn) takes the alert, `pager worker` pages."""
-    from tests.e2e.daemon import daemon_env, start_process, stop_process
+    from tests.e2e.daemon import daemon_env, free_port, start_process, stop_process
 
     with FakeTwilio(auto_status="delivered") as twilio:
         web = start_daemon(tmp_path, twilio, command="web")
         env = daemon_env(tmp_path, twilio, None)
         log = tmp_path / "worker.log"
-        worker = start_process(
-            "worker", ["--config", str(tmp_path / "pager.yaml")], tmp_path, env, log
-        )
+        metrics_port = free_port()
+        args = [
+            "--config",
+            str(tmp_path / "pager.yaml"),
+            "--metrics-bind",
+            f"127.0.0.1:{metrics_port}",
+        ]
+        worker = start_process("worker", args, tmp_path, env, log)
         try:
             [incident_id] = web.post_alerts(payload("alertmanager_firing.json")).json()["opened"]
             [sms] = twilio.wait_for_messages(1, timeout=20)
             assert sms["To"] == ALICE
             assert "pager is listening on http://127.0.0.1:" in web.log.read_text()  # banner
+            sent = 'pager_notifications_sent_total{channel="sms",provider="twilio"} 1.0'
+            web.wait_for(  # the worker counts a send once Twilio's answer is recorded
+                lambda: sent in requests.get(f"http://127.0.0.1:{metrics_port}/metrics").text,
+                what="the worker's send counter on its own /metrics",
+            )
             web.wait_for(
                 lambda: any("delivered (twilio)" in m for m in timeline(web, incident_id)),
                 what="the delivery callback handled by the web process",
