@@ -300,6 +300,21 @@ def test_it_shows_an_active_maintenance_window(signed_in, pager) -> None:
     assert "silenced" in page
 
 
+def test_it_marks_an_incident_a_window_holds_apart_from_a_paged_one(signed_in, pager) -> None:
+    paged = open_incident(pager, "PagedOne")
+    now = utcnow()
+    add_silence(pager, "payments", now, now + timedelta(hours=1), "upgrade", "carol", now)
+    held = open_incident(pager, "HeldOne")
+    page = text(signed_in.get("/"))
+    cards = {
+        n: next(card for card in page.split('<li class="incident ') if f"#{n}</span>" in card)
+        for n in (paged, held)
+    }
+    assert "Silenced until" in cards[held] and "paging nobody" in cards[held]
+    assert "Silenced until" not in cards[paged]
+    assert "Silenced until" in text(signed_in.get(f"/incidents/{held}"))
+
+
 @pytest.fixture
 def rotations(tmp_path: Path) -> Path:
     copy = tmp_path / "rotations"

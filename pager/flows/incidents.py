@@ -43,6 +43,7 @@ class IncidentView:
     resolved_at: datetime | None
     resolved_by: str | None
     timeline: tuple[TimelineView, ...]
+    silenced_until: datetime | None = None  # held by a maintenance window: pages nobody yet
 
 
 def acknowledge_in(session: Session, incident: Incident, by: str, via: str, now: datetime) -> bool:
@@ -183,6 +184,7 @@ def _view(session: Session, incident: Incident, *, with_timeline: bool) -> Incid
         created_at=incident.created_at,
         acknowledged_at=incident.acknowledged_at,
         acknowledged_by=incident.acknowledged_by,
+        silenced_until=incident.silenced_until,
         resolved_at=incident.resolved_at,
         resolved_by=incident.resolved_by,
         timeline=tuple(TimelineView(e.at, e.kind, e.message) for e in entries),
