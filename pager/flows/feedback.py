@@ -13,7 +13,7 @@ from pager.flows.dispatch import still_wanted
 from pager.flows.failover import fail_over, later_status
 from pager.flows.incidents import acknowledge_in, resolve_in
 from pager.providers.base import KeypadInput, StatusUpdate
-from pager.store import incidents, outbox
+from pager.store import contacts, incidents, outbox
 from pager.store.models import Attempt, Incident, Notification
 
 log = logging.getLogger(__name__)
@@ -109,22 +109,23 @@ def keypad(
     """Act on a digit pressed during a page call; returns what the call says back.
 
     1 acknowledges, 2 resolves: the call's incident, and for a digest call every incident the
-    digest carried.
+    digest carried. Each digit acts once per call, and only while the call is current: a
+    replayed callback, or a press on a call from before an un-ack, changes nothing.
     """
+    digit = pressed.digits.strip()[:1]
+    act = {"1": acknowledge_in, "2": resolve_in, "3": _escalate_now}.get(digit)
     with pager.db.transaction() as session:
         attempt = _find_attempt(session, provider, token, pressed.provider_message_id)
         n = outbox.get(session, attempt.notification_id) if attempt else None
-        if n is None:
+        if attempt is None or n is None:
             return "This call is no longer valid. Goodbye."
-        carried = [n, *outbox.digested_into(session, n.id)]
-        found = [
-            incidents.get(session, member.incident_id)
-            for member in carried
-            if member.incident_id is not None
-        ]
-        calls_about = [incident for incident in found if incident is not None]
-        digit = pressed.digits.strip()[:1]
-        act = {"1": acknowledge_in, "2": resolve_in, "3": _escalate_now}.get(digit)
+        if not contacts.first_time_seen(session, provider, [f"keypad:{attempt.id}:{digit}"], now):
+            log.warning("event=keypad_replayed provider=%s attempt=%s", provider, attempt.id)
+            return "Nothing was changed: already handled. Goodbye."
+        calls_about = _current_incidents(session, n, attempt)
+        if not calls_about:
+            log.info("event=keypad_not_current provider=%s attempt=%s", provider, attempt.id)
+            return "This call is no longer current. Nothing was changed. Goodbye."
         changed = []
         for incident in calls_about:
             incidents.add_timeline(
@@ -136,7 +137,33 @@ def keypad(
             )
             if act is not None and act(session, incident, n.person_name, "voice", now):
                 changed.append(incident.id)
-    if act is None:
+    return _said_after(pager, digit, changed)
+
+
+def _current_incidents(session: Session, n: Notification, attempt: Attempt) -> list[Incident]:
+    """The incidents a call is about that it may still act on: none when the call is not its
+    page's latest try or the page was cancelled, and none un-acknowledged since it was placed
+    (a new round of paging has its own calls)."""
+    latest = outbox.latest_attempt(session, n.id)
+    if n.status == "cancelled" or latest is None or latest.id != attempt.id:
+        return []
+    carried = [n, *outbox.digested_into(session, n.id)]
+    found = [
+        incidents.get(session, member.incident_id)
+        for member in carried
+        if member.incident_id is not None
+    ]
+    return [
+        incident
+        for incident in found
+        if incident is not None
+        and not incidents.unacknowledged_after(session, incident.id, attempt.created_at)
+    ]
+
+
+def _said_after(pager: Pager, digit: str, changed: list[int]) -> str:
+    """What the call says once the digit was acted on."""
+    if digit not in ("1", "2", "3"):
         return "Nothing was changed. Goodbye."
     if digit == "3" and changed:
         pager.wake()

@@ -104,6 +104,17 @@ def timeline(session: Session, incident_id: int) -> Sequence[TimelineEntry]:
     return session.scalars(query).all()
 
 
+def unacknowledged_after(session: Session, incident_id: int, since: datetime) -> bool:
+    """Whether the incident was un-acknowledged (by hand or by its ack timeout) after `since`:
+    what was paged before then belongs to a round of paging that is over."""
+    query = select(TimelineEntry.id).where(
+        TimelineEntry.incident_id == incident_id,
+        TimelineEntry.kind == "unacknowledged",
+        TimelineEntry.at > since,
+    )
+    return session.scalars(query.limit(1)).first() is not None
+
+
 def add_timeline(session: Session, incident_id: int, at: datetime, kind: str, message: str) -> None:
     row = {"incident_id": incident_id, "at": at, "kind": kind, "message": message}
     session.connection().execute(_INSERT_TIMELINE, row)  # no flush: see add_new
