@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from pager import metrics
+from pager.domain.limits import Limit
 from pager.domain.messages import channel_word
 from pager.domain.phones import mask
 from pager.domain.rates import describe
@@ -60,6 +61,14 @@ class _Job:
     reference: str | None = None
     lookup: SmsLookup | None = None  # set: find this attempt's SMS instead of sending
     route: str | None = None  # the carrier routing key that chose the provider, if one did
+
+
+def _call_limits(pager: Pager, n: Notification, carrier: str | None) -> tuple[Limit, ...] | None:
+    """The call limits for `n`'s person if an SMS of theirs may be carried by a call instead
+    (a provider calls them); None if none can."""
+    if n.channel != "sms" or not pager.providers_for("voice", n.phone, carrier):
+        return None
+    return pager.settings.limits.get("voice", ())
 
 
 def claim_due(
@@ -200,7 +209,9 @@ def _start_attempt(pager: Pager, notification_id: int, now: datetime) -> _Job | 
         limits = pager.settings.limits.get(n.channel, ())
         # Only a first try is held by the per-number limits: never a failover or a retry (it
         # may be a first try through a later provider, when the first was at its rate).
-        if last is None and not within_limits(session, n, now, limits):
+        if last is None and not within_limits(
+            session, n, now, limits, _call_limits(pager, n, carrier)
+        ):
             return None
         if n.provider_index >= len(providers):
             give_up_or_retry(session, n, providers, now, "no provider can carry it")

@@ -11,23 +11,39 @@ from sqlalchemy.orm import Session
 from pager.domain import messages
 from pager.domain.limits import Limit, next_free
 from pager.domain.phones import mask
-from pager.store import incidents, outbox
+from pager.store import contacts, incidents, outbox
 from pager.store.models import Notification
 
 
 def within_limits(
-    session: Session, n: Notification, now: datetime, limits: tuple[Limit, ...]
+    session: Session,
+    n: Notification,
+    now: datetime,
+    limits: tuple[Limit, ...],
+    call_limits: tuple[Limit, ...] | None = None,
 ) -> bool:
     """True when `n` may go now (its body becomes a digest if others wait for the same number);
-    False when it is held: it is pending again, due when the limits allow."""
+    False when it is held: it is pending again, due when the limits allow. `call_limits`: the
+    person can be called (None: no provider calls them), so a high-urgency SMS held here is
+    carried by a call at once instead, within those limits."""
     if not limits:
         return True
     since = now - max(limit.per for limit in limits)
     sent = outbox.sent_times(session, n.phone, n.channel, since)
-    free = next_free(sent, limits, now)
+    replies = contacts.times_since(session, n.phone, "inbound", since) if n.channel == "sms" else []
+    free = next_free(sent, limits, now, replies)
     if free is not None:
-        _hold(session, n, free, now)
+        _hold(session, n, free, now, call_limits)
         return False
+    if replies and next_free(sent, limits, now) is not None:
+        outbox.add_to_timeline(
+            session,
+            n,
+            now,
+            "limit",
+            f"sms to {n.person_name} ({mask(n.phone)}) goes now: the per-number limit counts "
+            f"a conversation, and {n.person_name} replied {len(replies)} times in its window",
+        )
     waiting = [
         other
         for other in outbox.waiting_for(session, n.phone, n.channel, n.id)
@@ -44,19 +60,72 @@ def within_limits(
     return True
 
 
-def _hold(session: Session, n: Notification, until: datetime, now: datetime) -> None:
+def _hold(
+    session: Session,
+    n: Notification,
+    until: datetime,
+    now: datetime,
+    call_limits: tuple[Limit, ...] | None,
+) -> None:
     first_hold = n.next_attempt_at is None or n.next_attempt_at <= now
     outbox.requeue(n, until, now)
-    if first_hold:
-        verb = messages.channel_word(n.channel)
-        outbox.add_to_timeline(
-            session,
-            n,
-            now,
-            "limit",
-            f"{verb} to {n.person_name} ({mask(n.phone)}) held back: the per-number limit is "
-            f"reached; it goes out in a digest at {until:%H:%M:%S} UTC",
+    if not first_hold:
+        return
+    verb = messages.channel_word(n.channel)
+    held = (
+        f"{verb} to {n.person_name} ({mask(n.phone)}) held back: the per-number limit is "
+        f"reached; it goes out in a digest at {until:%H:%M:%S} UTC"
+    )
+    if (
+        n.channel == "sms"
+        and call_limits is not None
+        and _call_instead(session, n, now, call_limits)
+    ):
+        held += f"; calling {n.person_name} now instead, as the incident is high urgency"
+    outbox.add_to_timeline(session, n, now, "limit", held)
+
+
+def _call_instead(
+    session: Session, n: Notification, now: datetime, call_limits: tuple[Limit, ...]
+) -> bool:
+    """A call to the person of a held high-urgency SMS, due now, unless one for the incident
+    already waits or the call limits are reached too (then the SMS waits alone)."""
+    incident = incidents.get(session, n.incident_id) if n.incident_id is not None else None
+    if incident is None or incident.status != "triggered" or incident.urgency != "high":
+        return False
+    if any(
+        o.incident_id == incident.id for o in outbox.waiting_for(session, n.phone, "voice", n.id)
+    ):
+        return False
+    if call_limits:
+        since = now - max(limit.per for limit in call_limits)
+        if next_free(outbox.sent_times(session, n.phone, "voice", since), call_limits, now):
+            return False
+    facts = dict(
+        number=incident.id,
+        service=incident.service,
+        title=incident.title,
+        firing=max(incidents.firing_count(session, incident.id), 1),
+        summary=incident.summary,
+    )
+    session.add(
+        Notification(
+            incident_id=incident.id,
+            step=n.step,
+            person=n.person,
+            person_name=n.person_name,
+            phone=n.phone,
+            channel="voice",
+            body=messages.voice_text(**facts),  # type: ignore[arg-type]
+            status="pending",
+            provider_index=0,
+            round=0,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
         )
+    )
+    return True
 
 
 def _collect_into_digest(

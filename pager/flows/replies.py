@@ -46,6 +46,7 @@ def handle_sms(pager: Pager, provider: str, sms: InboundSms, now: datetime) -> s
             # acks still count only for incidents their number was paged for.
             log.info("event=reply_from_unknown from=%s", mask(phone))
             return None
+        contacts.record(session, phone, "inbound", now)  # a conversation, for the limits
         text, changed = _answer(session, phone, reply, sms.body, now)
         # Confirm every ack and resolve (bounded by the open incidents); anything else is
         # answered a few times at most, so two robots replying to each other soon stop.

@@ -28,6 +28,13 @@ def record(session: Session, phone: str, kind: str, now: datetime) -> None:
     session.add(ReplyEvent(phone=phone, kind=kind, at=now))
 
 
+def times_since(session: Session, phone: str, kind: str, since: datetime) -> list[datetime]:
+    query = select(ReplyEvent.at).where(
+        ReplyEvent.phone == phone, ReplyEvent.kind == kind, ReplyEvent.at >= since
+    )
+    return list(session.scalars(query))
+
+
 def count_since(session: Session, phone: str, kind: str, since: datetime) -> int:
     query = select(func.count()).where(
         ReplyEvent.phone == phone, ReplyEvent.kind == kind, ReplyEvent.at >= since
