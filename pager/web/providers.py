@@ -63,7 +63,8 @@ def _answer(response: WebResponse) -> Response:
     return Response(response.body, status=response.status, content_type=response.content_type)
 
 
-@blueprint.post("/providers/<name>/inbound")
+# Vonage and MessageBird accounts can be set to deliver inbound SMS as GET (a query string).
+@blueprint.route("/providers/<name>/inbound", methods=["GET", "POST"])
 def inbound(name: str) -> ResponseReturnValue:
     provider, sms = _read(name, "inbound", lambda p, r: p.parse_inbound(r))
     text = replies.handle_sms(pager(), name, sms, utcnow())
