@@ -405,3 +405,25 @@ def test_it_writes_utc_times_with_the_date_only_when_it_is_not_today() -> None:
     assert dashboard.utc_text(now - timedelta(hours=1), now) == "02:00 UTC"
     assert dashboard.utc_text(now - timedelta(days=1), now) == "24 Nov 03:00 UTC"
     assert dashboard.utc_text(now - timedelta(days=365), now) == "25 Nov 2025 03:00 UTC"
+
+
+def test_it_marks_the_session_cookie_secure_under_an_https_public_url(sqlite_url: str) -> None:
+    from dataclasses import replace
+
+    settings = replace(make_settings(sqlite_url), public_url="https://pager.example.com")
+    https = build_pager(settings)
+    try:
+        client = dashboard_app(https).test_client()
+        answer = sign_in(client)
+        cookie = answer.headers["Set-Cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+        from email.utils import parsedate_to_datetime
+
+        expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
+        assert timedelta(hours=11) < expires - utcnow() <= timedelta(hours=12)  # not 31 days
+    finally:
+        https.db.dispose()
+
+
+def test_it_sends_no_secure_flag_over_plain_http(signed_in, app) -> None:
+    assert app.config["SESSION_COOKIE_SECURE"] is False

@@ -15,7 +15,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -104,6 +104,9 @@ class Delivery:
     sandbox_only: bool
 
 
+SESSION_LIFETIME = timedelta(hours=12)  # a shift, not Flask's default of 31 days
+
+
 @blueprint.record_once
 def _cookie_defaults(state: BlueprintSetupState) -> None:
     # The session is only the dashboard's: keep it from scripts and from cross-site POSTs.
@@ -111,6 +114,10 @@ def _cookie_defaults(state: BlueprintSetupState) -> None:
     config["SESSION_COOKIE_HTTPONLY"] = True
     if not config.get("SESSION_COOKIE_SAMESITE"):
         config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # Served over https (behind a proxy, Flask may see http): never send the cookie in clear.
+    pager_settings = state.app.extensions["pager"].settings
+    config["SESSION_COOKIE_SECURE"] = pager_settings.public_url.startswith("https://")
+    config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME
 
 
 def _token_mac(token: str) -> str:
