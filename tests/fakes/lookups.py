@@ -29,7 +29,12 @@ from werkzeug.wrappers import Request, Response
 
 from tests.fakes.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, _LocalServer
 from tests.fakes.twilio import _error as _twilio_error
-from tests.fakes.vonage import DEFAULT_API_KEY, DEFAULT_API_SECRET, _serve_tls, _test_tls
+from tests.fakes.vonage import (
+    DEFAULT_API_KEY,
+    DEFAULT_API_SECRET,
+    local_tls,
+    serve_tls_in_background,
+)
 
 UNPROVISIONED = 60600  # Twilio: "Unprovisioned or Out of Coverage"
 ISO3 = {"GB": "GBR", "US": "USA", "DE": "DEU", "FR": "FRA", "IN": "IND", "CA": "CAN"}
@@ -142,8 +147,8 @@ class FakeNumberInsight(_Lookups):
         self.ca_bundle = ""  # the test CA's certificate (PEM file) for REQUESTS_CA_BUNDLE
 
     def start(self) -> Self:
-        self.ca_bundle, context = _test_tls()
-        self._server = _serve_tls(self._wsgi, context)
+        self.ca_bundle, context = local_tls()
+        self._server = serve_tls_in_background(self._wsgi, context)
         self.host = f"127.0.0.1:{self._server.port}"
         self.base_url = f"https://{self.host}"
         return self

@@ -125,8 +125,8 @@ class FakeVonage(_LocalServer):
         self._posting: list[threading.Thread] = []
 
     def start(self) -> Self:
-        self.ca_bundle, context = _test_tls()
-        self._server = _serve_tls(self._wsgi, context)
+        self.ca_bundle, context = local_tls()
+        self._server = serve_tls_in_background(self._wsgi, context)
         self.host = f"127.0.0.1:{self._server.port}"
         self.base_url = f"https://{self.host}"
         return self
@@ -472,7 +472,7 @@ _TLS_DIR = tempfile.TemporaryDirectory(prefix="fake-vonage-")  # removed when te
 
 
 @cache
-def _test_tls() -> tuple[str, ssl.SSLContext]:
+def local_tls() -> tuple[str, ssl.SSLContext]:
     """A throwaway CA and a certificate it signed for 127.0.0.1: (CA file, server context).
 
     Made once: the CA must outlive a stopped fake, whose clients then see a refused connection.
@@ -527,7 +527,9 @@ def _certificate(
     )
 
 
-def _serve_tls(app: Callable[..., Iterable[bytes]], context: ssl.SSLContext) -> BaseWSGIServer:
+def serve_tls_in_background(
+    app: Callable[..., Iterable[bytes]], context: ssl.SSLContext
+) -> BaseWSGIServer:
     """`serve_in_background` over TLS (that helper takes no SSL context)."""
     sock = bind_local_port()
     try:
