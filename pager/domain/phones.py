@@ -41,6 +41,24 @@ def mask(number: str) -> str:
     return number[:3] + "*" * (len(number) - 7) + number[-4:]
 
 
+# A phone number inside free text (an HTTP library's error quoting the form it sent, a
+# provider's message, a rotation file's typo): +E.164, URL-encoded (%2B), 00-prefixed, or a
+# bare run of 11-15 digits as providers write numbers without the +.
+_NUMBER_IN_TEXT = re.compile(r"(?<![\w%])(\+|%2[Bb]|00)?(\d{7,15})(?!\d)")
+
+
+def mask_numbers_in(text: str) -> str:
+    """`text` with every phone number in it masked as `mask` does (`+44******0101`)."""
+
+    def masked(match: re.Match[str]) -> str:
+        prefix, digits = match.group(1), match.group(2)
+        if prefix is None and len(digits) < 11:
+            return match.group(0)  # a count, a port, an id: too short for a bare number
+        return mask("+" + digits)
+
+    return _NUMBER_IN_TEXT.sub(masked, text)
+
+
 def from_msisdn(number: str) -> str:
     """A number as providers write it without the + (`447700900123`) in E.164
     (`+447700900123`); short codes and alphanumeric senders stay as they are."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pager import metrics
 from pager.config.model import GitRotations
+from pager.domain.phones import mask_numbers_in
 from pager.domain.rotation_schema import parse_schedule
 from pager.domain.rotations import Schedule
 from pager.domain.yamldoc import Problem, Where
@@ -104,7 +105,7 @@ def _validate_then_replace(
         return _put_in_force(pager, schedule, files, files_digest, notes, now, commit)
     metrics.ROTATIONS_VALID.set(0)
     for problem in problems:
-        log.error("event=rotations_invalid problem=%r", str(problem))
+        log.error("event=rotations_invalid problem=%r", mask_numbers_in(str(problem)))
     return _keep_last_good(pager, problems + notes, files_digest, now)
 
 

@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import requests
 from urllib3.exceptions import ProtocolError
 
-from pager.domain.phones import mask
+from pager.domain.phones import mask, mask_numbers_in
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,9 @@ class ProviderError(Exception):
         code: str | None = None,
         outcome_unknown: bool = False,
     ) -> None:
-        super().__init__(message)
+        # Providers' and HTTP libraries' messages quote the number they were given (`To=%2B44...`):
+        # masked here, so no timeline, log or API ever shows it in full.
+        super().__init__(mask_numbers_in(message))
         self.permanent = permanent
         self.code = code
         self.outcome_unknown = outcome_unknown

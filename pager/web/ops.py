@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
+from pager.domain.phones import mask_numbers_in
 from pager.flows.rotations_git import Unreachable
 from pager.metrics import REGISTRY
 from pager.web.errors import pager
@@ -41,7 +42,7 @@ def readyz() -> ResponseReturnValue:
     else:
         checks["rotations"] = "ok"
     if rotations.problems:
-        checks["rotation_problems"] = [str(p) for p in rotations.problems[:50]]
+        checks["rotation_problems"] = [mask_numbers_in(str(p)) for p in rotations.problems[:50]]
     status = "ok" if ready and not rotations.problems else ("degraded" if ready else "unavailable")
     return jsonify(status=status, checks=checks), 200 if ready else 503
 
