@@ -358,6 +358,12 @@ def test_a_token_in_the_url_never_shows(
             "ssh://git@host/x.git",
             "git fetch failed: fatal: not found",
         ),
+        (
+            "unable to access 'https://gitlab.example.com/ops/oncall.git?private_token=glpat-abc123'",
+            "",
+            "unable to access 'https://gitlab.example.com/ops/oncall.git?private_token=***'",
+        ),
+        ("GET /x?ref=main&access_token=s3cr3t#top", "", "GET /x?ref=main&access_token=***#top"),
     ],
 )
 def test_it_masks_credentials(text: str, url: str, masked: str) -> None:

@@ -23,6 +23,12 @@ from urllib.parse import unquote, urlsplit
 
 REMOTE = "pager"  # the remote's name, defined only in git's environment
 _USERINFO = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]+@")
+# Query parameters that carry a credential (GitLab's ?private_token=, ?access_token=, ...).
+_SECRET_PARAM = re.compile(
+    r"([?&;](?:private_token|access_token|token|key|api_key|password|passwd|secret|sig|"
+    r"signature|auth)=)[^&#\s'\"]+",
+    re.IGNORECASE,
+)
 _SHA = re.compile(rb"[0-9a-f]{40}([0-9a-f]{24})?")
 _FILE_MODES = (b"100644", b"100755")  # regular files; symbolic links (120000) are not followed
 
@@ -32,11 +38,12 @@ class GitError(Exception):
 
 
 def mask_credentials(text: str, url: str = "") -> str:
-    """`text` with the user:password@ of every URL in it as ***@, and the password (or token)
-    of `url` as *** wherever it appears."""
+    """`text` with the user:password@ of every URL in it as ***@, credentials in query strings
+    (`?private_token=...`) as ***, and the password (or token) of `url` as *** wherever it
+    appears."""
     for secret in _secrets_of(url):
         text = text.replace(secret, "***")
-    return _USERINFO.sub(r"\1***@", text)
+    return _SECRET_PARAM.sub(r"\1***", _USERINFO.sub(r"\1***@", text))
 
 
 def _secrets_of(url: str) -> list[str]:
