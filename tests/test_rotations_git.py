@@ -39,6 +39,7 @@ from tests.fakes.git_host import FakeGitHost, Upstream, git
 from tests.fakes.twilio import bind_local_port
 from tests.helpers import ALICE, CAROL, payload, phone, receive, run_due
 from tests.test_dashboard import dashboard_app, sign_in, text
+from tests.test_web import API
 
 TEAM = (ROTATIONS / "team.yaml").read_text()
 BROKEN = TEAM.replace("members: [alice, bob]", "members: [alice, bobby]")
@@ -128,7 +129,7 @@ def gauge(name: str) -> float | None:
 
 
 def readyz(pager: Pager) -> dict:
-    response = create_app(pager).test_client().get("/readyz")
+    response = create_app(pager).test_client().get("/readyz", headers=API)
     assert response.status_code == 200
     body: dict = response.get_json()
     return body
@@ -320,7 +321,9 @@ def test_a_token_in_the_url_never_shows(
             assert pull(pager).schedule is not None  # the token opened the door
             host.password = "rotated-on-the-host"
             state = pull(pager)
-            readiness = create_app(pager).test_client().get("/readyz").get_data(as_text=True)
+            readiness = (
+                create_app(pager).test_client().get("/readyz", headers=API).get_data(as_text=True)
+            )
     assert "oauth2" in host.users_seen
     [problem] = state.problems
     assert "Authentication failed" in str(problem)

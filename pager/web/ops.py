@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from pager.domain.phones import mask_numbers_in
 from pager.flows.rotations_git import Unreachable
 from pager.metrics import REGISTRY
+from pager.web.auth import presented_token, token_matches
 from pager.web.errors import pager
 
 blueprint = Blueprint("ops", __name__)
@@ -22,6 +23,8 @@ def healthz() -> ResponseReturnValue:
 
 @blueprint.get("/readyz")
 def readyz() -> ResponseReturnValue:
+    """Whether this instance can page: 200 ok or degraded, 503 unavailable. With an API token
+    (`Authorization: Bearer`), each check and the rotation problems too."""
     checks: dict[str, object] = {}
     ready = True
     try:
@@ -44,6 +47,10 @@ def readyz() -> ResponseReturnValue:
     if rotations.problems:
         checks["rotation_problems"] = [mask_numbers_in(str(p)) for p in rotations.problems[:50]]
     status = "ok" if ready and not rotations.problems else ("degraded" if ready else "unavailable")
+    if not token_matches(presented_token(), pager().settings.api_tokens):
+        # Unauthenticated (load balancers, probes): the verdict only; the details name files,
+        # people and the database's error, which are no stranger's business.
+        return jsonify(status=status), 200 if ready else 503
     return jsonify(status=status, checks=checks), 200 if ready else 503
 
 

@@ -20,6 +20,7 @@ from tests.helpers import write_team_rotations
 TWILIO_NUMBER = "+15017122661"
 INTEGRATION_TOKEN = "am-secret-from-env"
 API_TOKEN = "api-secret-from-env"
+BEARER = {"Authorization": f"Bearer {API_TOKEN}"}  # for /api/v1 and /readyz's details
 
 CONFIG = """\
 database_url: ${{PAGER_TEST_DB}}

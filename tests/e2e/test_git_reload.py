@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.daemon import start_daemon
+from tests.e2e.daemon import BEARER, start_daemon
 from tests.e2e.test_reload import carol_covers_now, page
 from tests.fakes.git_host import Upstream
 from tests.fakes.twilio import FakeTwilio
@@ -47,7 +47,7 @@ def test_it_pulls_a_pushed_edit_and_refuses_a_bad_commit_while_paging_goes_on(
             [problem] = problems
             assert problem.startswith(f"{bad[:12]}:rotations/team.yaml:")
             assert "unknown person 'bobby'" in problem
-            ready = requests.get(f"{daemon.url}/readyz", timeout=5)
+            ready = requests.get(f"{daemon.url}/readyz", headers=BEARER, timeout=5)
             assert ready.status_code == 200 and ready.json()["status"] == "degraded"
             assert ready.json()["checks"]["rotation_problems"] == [problem]
             metrics = requests.get(f"{daemon.url}/metrics", timeout=5).text

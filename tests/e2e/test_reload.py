@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from tests.e2e.daemon import API_TOKEN, Daemon, running_daemon
+from tests.e2e.daemon import API_TOKEN, BEARER, Daemon, running_daemon
 from tests.helpers import ALICE, CAROL, payload, write_team_rotations
 
 pytestmark = pytest.mark.e2e
@@ -72,7 +72,7 @@ def test_it_applies_a_good_edit_and_refuses_a_bad_one_while_paging_goes_on(
     assert refused.status_code == 422
     [problem] = refused.json()["problems"]
     assert problem.startswith(f"{broken}:") and "unknown person 'bobby'" in problem
-    ready = requests.get(f"{daemon.url}/readyz", timeout=5)
+    ready = requests.get(f"{daemon.url}/readyz", headers=BEARER, timeout=5)
     assert ready.status_code == 200 and ready.json()["status"] == "degraded"
     assert ready.json()["checks"]["rotation_problems"] == [problem]
     metrics = requests.get(f"{daemon.url}/metrics", timeout=5).text
