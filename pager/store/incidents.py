@@ -249,7 +249,7 @@ def next_escalation_due(session: Session) -> datetime | None:
     return session.scalar(query)
 
 
-def _pages_to(phone: str, via: str | None) -> Select[tuple[int | None]]:
+def _pages_to(phone: str, via: str | None) -> Select[int | None]:
     """The incidents of the pages to `phone`; with `via`, only pages that provider carried
     (itself, or in the digest that carried them) or that no provider has tried yet."""
     query = select(Notification.incident_id).where(Notification.phone == phone)
