@@ -339,7 +339,8 @@ def test_it_warns_of_a_carrier_route_that_cannot_send_a_channel(team):
 
 def test_it_warns_of_carrier_routes_when_nothing_can_look_carriers_up(team):
     config = (
-        f"public_url: https://pager.example.com\nproviders:\n  - {{name: sandbox, type: sandbox}}"
+        "public_url: https://pager.example.com\nproviders:\n"
+        "  - {name: sandbox, type: sandbox, allow_with_real_providers: true}"
         f'\n  - {SNS}\nrouting:\n  "+91 carrier:Reliance Jio": [sns-in, sandbox]\n'
     )
 

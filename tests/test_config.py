@@ -75,7 +75,8 @@ def test_it_names_the_file_and_line_of_an_unknown_key(tmp_path: Path) -> None:
         tmp_path, FULL.replace("    type: sandbox\n", "    type: sandbox\n    colour: red\n")
     )
     assert problems(path, ENV) == [
-        f"{path}:14: unknown key 'colour' in provider 'sandbox' (known: from, name, rate, type)"
+        f"{path}:14: unknown key 'colour' in provider 'sandbox' "
+        "(known: allow_with_real_providers, from, name, rate, type)"
     ]
 
 

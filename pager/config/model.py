@@ -84,7 +84,7 @@ PROVIDER_KEYS: dict[str, tuple[set[str], set[str]]] = {
         {"access_key", "originator"},
         {"base_url", "signing_key", "timeout", "one_way"},
     ),
-    "sandbox": (set(), {"from"}),
+    "sandbox": (set(), {"from", "allow_with_real_providers"}),
 }
 # Keys every provider entry may have besides its type's own.
 PROVIDER_COMMON_KEYS = {"name", "type", "rate"}
@@ -100,7 +100,7 @@ DEFAULT_RATES: dict[str, Limit | None] = {
     "sandbox": None,
 }
 # Provider options written true/false; read as "true" or "" (an option's value is text).
-PROVIDER_FLAGS = frozenset({"one_way"})
+PROVIDER_FLAGS = frozenset({"one_way", "allow_with_real_providers"})
 # Where each provider type that takes replies keeps the sender they go back to.
 SENDER_KEYS = {"twilio": "from", "vonage": "from", "sinch": "from", "messagebird": "originator"}
 # The key that verifies a provider's webhooks, where it is optional: without it they fail closed.

@@ -44,6 +44,7 @@ def delivery_findings(settings: Settings, schedule: Schedule, places: Places) ->
     findings = Findings()
     top = Where(settings.source, 1)
     at = lambda key: places.get(key, top)  # noqa: E731
+    findings.errors += sandbox_beside_real_errors(settings, at)
     channels = paged_channels(schedule)
     if "sms" in channels:
         findings.warnings += one_way_warnings(settings, schedule, at)
@@ -123,6 +124,24 @@ def _sender_place(provider: ProviderSettings) -> str:
         if key in provider.options:
             return f"provider:{provider.name}:{key}"
     return f"provider:{provider.name}"
+
+
+def sandbox_beside_real_errors(settings: Settings, at: _At) -> list[Problem]:
+    """A sandbox listed with real providers: a failover to it "delivers" a page no phone gets,
+    and its printed token would answer for real numbers. Only with an explicit opt-in."""
+    real = [p.name for p in settings.providers if p.type != "sandbox"]
+    if not real:
+        return []
+    return [
+        Problem(
+            at(f"provider:{p.name}"),
+            f"provider '{p.name}' is a sandbox listed with real providers ({', '.join(real)}): "
+            "a page that fails over to it counts as delivered though no phone gets it; remove "
+            "it, or set allow_with_real_providers: true (a test of failover)",
+        )
+        for p in settings.providers
+        if p.type == "sandbox" and not p.options.get("allow_with_real_providers")
+    ]
 
 
 def unsigned_warnings(settings: Settings, at: _At) -> list[Problem]:

@@ -35,19 +35,24 @@ def handle_sms(pager: Pager, provider: str, sms: InboundSms, now: datetime) -> s
     """Act on one inbound SMS; returns the auto-reply to send back, or None to stay quiet."""
     phone = normalise(sms.sender) or sms.sender
     reply = parse_reply(sms.body)
+    via = _own_pages_only(pager, provider)
     with pager.db.transaction() as session:
         if not contacts.first_time_seen(session, provider, _replay_keys(sms), now):
             # A provider retry, or someone replaying a signed request: act on it once only.
             log.warning("event=inbound_replayed provider=%s from=%s", provider, mask(phone))
             return None
-        if not incidents.ever_paged(session, phone) and not _in_rotations(pager, phone):
+        known = incidents.ever_paged(session, phone, via) or (
+            via is None and _in_rotations(pager, phone)
+        )
+        if not known:
             # A stranger changes nothing and gets no answer (we would be an SMS relay for spam).
-            # Someone in the rotations, paged or not yet, gets HELP, STOP and START answered;
-            # acks still count only for incidents their number was paged for.
-            log.info("event=reply_from_unknown from=%s", mask(phone))
+            # Someone in the rotations, paged or not yet, gets HELP, STOP and START answered
+            # through a real provider; acks still count only for incidents their number was
+            # paged for, and the sandbox answers only numbers it paged itself.
+            log.info("event=reply_from_unknown provider=%s from=%s", provider, mask(phone))
             return None
         contacts.record(session, phone, "inbound", now)  # a conversation, for the limits
-        text, changed = _answer(session, phone, reply, sms.body, now)
+        text, changed = _answer(session, phone, reply, sms.body, now, via)
         # Confirm every ack and resolve (bounded by the open incidents); anything else is
         # answered a few times at most, so two robots replying to each other soon stop.
         recent = contacts.count_since(session, phone, "auto_reply", now - AUTO_REPLY_WINDOW)
@@ -71,8 +76,19 @@ def _replay_keys(sms: InboundSms) -> list[str]:
     return keys
 
 
+def _own_pages_only(pager: Pager, provider: str) -> str | None:
+    """The sandbox's pretend phones answer only for what the sandbox sent them: its token is
+    printed at start, so it must not ack, resolve or STOP for a number a real provider paged.
+    Returns the provider whose pages the reply may act on, None for any (a real provider, or
+    the sandbox when no real provider is configured)."""
+    found = next((p for p in pager.settings.providers if p.name == provider), None)
+    beside_real = any(p.type != "sandbox" for p in pager.settings.providers)
+    # Alone (the quick start), the sandbox carries every page: nothing real to protect.
+    return provider if found is not None and found.type == "sandbox" and beside_real else None
+
+
 def _answer(
-    session: Session, phone: str, reply: Reply, body: str, now: datetime
+    session: Session, phone: str, reply: Reply, body: str, now: datetime, via: str | None
 ) -> tuple[str, bool]:
     """The auto-reply, and whether the reply changed an incident."""
     if reply.kind == "stop":
@@ -88,7 +104,7 @@ def _answer(
     if contacts.count_since(session, phone, "wrong_code", now - LOCK_WINDOW) >= WRONG_CODES_ALLOWED:
         log.warning("event=reply_locked from=%s", mask(phone))
         return reply_text("locked", minutes=int(LOCK_WINDOW.total_seconds() // 60)), False
-    open_pages = list(incidents.open_incidents_paged_to(session, phone))
+    open_pages = list(incidents.open_incidents_paged_to(session, phone, via))
     if reply.everything:
         return _act_on_all(session, open_pages, phone, reply, body, now)
     if reply.code is None:

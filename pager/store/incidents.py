@@ -6,10 +6,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, exists, func, insert, inspect, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    exists,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from pager.store.models import Alert, Base, Incident, Notification, TimelineEntry
+from pager.store.models import Alert, Attempt, Base, Incident, Notification, TimelineEntry
 
 OPEN = ("triggered", "acknowledged")
 _IN_CHUNK = 500  # values per IN (...): well under every driver's parameter limit
@@ -238,20 +249,48 @@ def next_escalation_due(session: Session) -> datetime | None:
     return session.scalar(query)
 
 
-def open_incidents_paged_to(session: Session, phone: str) -> Sequence[Incident]:
-    """Open incidents that paged `phone` (the only ones that number may acknowledge)."""
-    paged = select(Notification.incident_id).where(Notification.phone == phone)
+def _pages_to(phone: str, via: str | None) -> Select[int | None]:
+    """The incidents of the pages to `phone`; with `via`, only pages that provider carried
+    (itself, or in the digest that carried them) or that no provider has tried yet."""
+    query = select(Notification.incident_id).where(Notification.phone == phone)
+    if via is None:
+        return query
+    carried = exists().where(
+        Attempt.provider == via,
+        or_(
+            Attempt.notification_id == Notification.id,
+            Attempt.notification_id == Notification.digest_of,
+        ),
+    )
+    untried = ~exists().where(Attempt.notification_id == Notification.id)
+    return query.where(or_(carried, untried))
+
+
+def open_incidents_paged_to(
+    session: Session, phone: str, via: str | None = None
+) -> Sequence[Incident]:
+    """Open incidents that paged `phone` (the only ones that number may acknowledge); with
+    `via`, only those that provider paged it for."""
     query = (
         select(Incident)
-        .where(Incident.id.in_(paged), Incident.status.in_(OPEN))
+        .where(Incident.id.in_(_pages_to(phone, via)), Incident.status.in_(OPEN))
         .order_by(Incident.id)
     )
     return session.scalars(query).all()
 
 
-def ever_paged(session: Session, phone: str) -> bool:
-    query = select(Notification.id).where(Notification.phone == phone).limit(1)
-    return session.scalars(query).first() is not None
+def ever_paged(session: Session, phone: str, via: str | None = None) -> bool:
+    """Whether we ever paged `phone`. With `via` (the sandbox): whether `phone` is that
+    provider's own pretend phone, paged through it and never tried by any other provider."""
+    if via is None:
+        return session.scalars(_pages_to(phone, None).limit(1)).first() is not None
+    tried = (
+        select(Attempt.provider)
+        .join(Notification, Notification.id == Attempt.notification_id)
+        .where(Notification.phone == phone)
+        .distinct()
+    )
+    return set(session.scalars(tried)) == {via}
 
 
 def person_paged(session: Session, incident_id: int, phone: str) -> str | None:

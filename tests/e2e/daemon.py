@@ -37,6 +37,7 @@ providers:
     rate: unlimited  # the fake has no carrier behind it; a long code's default is 1/s
   - name: sandbox
     type: sandbox
+    allow_with_real_providers: true  # these tests fail Twilio over to it on purpose
 integrations:
   payments-am:
     service: payments
