@@ -23,6 +23,9 @@ def _travel() -> None:
     set_at = float(os.environ.get("PAGER_CLOCK_SHIFT_AT") or time.time())
     offset = datetime.fromisoformat(target).timestamp() - set_at
     time_machine.travel(time.time() + offset, tick=True).start()
+    # time-machine starts ticking at the first read of the clock, not at start(): read it now,
+    # or a process that first asks the time later (after its imports) runs behind the others.
+    time.time()
 
 
 _travel()
