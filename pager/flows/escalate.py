@@ -165,7 +165,25 @@ def _page(
 ) -> None:
     """One outbox row, due at `page.at`: a later one is cancelled if the incident is
     acknowledged or resolved before then (`incidents.acknowledge_in`, `dispatch.still_wanted`)."""
-    channel = page.channel
+    session.add(
+        page_row(
+            incident, person.id, person.name, person.phone, page.channel, step, firing, page.at, now
+        )
+    )
+
+
+def page_row(
+    incident: Incident,
+    person: str,
+    person_name: str,
+    phone: str,
+    channel: str,
+    step: int,
+    firing: int,
+    at: datetime,
+    now: datetime,
+) -> Notification:
+    """The outbox row that pages `person` about `incident` on `channel`, due at `at`."""
     facts = dict(
         number=incident.id,
         service=incident.service,
@@ -178,22 +196,20 @@ def _page(
         if channel == "sms"
         else messages.voice_text(**facts)  # type: ignore[arg-type]
     )
-    session.add(
-        Notification(
-            incident_id=incident.id,
-            step=step,
-            person=person.id,
-            person_name=person.name,
-            phone=person.phone,
-            channel=channel,
-            body=body,
-            status="pending",
-            provider_index=0,
-            round=0,
-            next_attempt_at=page.at,
-            created_at=now,
-            updated_at=now,
-        )
+    return Notification(
+        incident_id=incident.id,
+        step=step,
+        person=person,
+        person_name=person_name,
+        phone=phone,
+        channel=channel,
+        body=body,
+        status="pending",
+        provider_index=0,
+        round=0,
+        next_attempt_at=at,
+        created_at=now,
+        updated_at=now,
     )
 
 

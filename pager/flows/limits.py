@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from pager.domain import messages
 from pager.domain.limits import Limit, next_free
 from pager.domain.phones import mask
+from pager.flows.escalate import page_row
 from pager.store import contacts, incidents, outbox
 from pager.store.models import Notification
 
@@ -101,30 +102,9 @@ def _call_instead(
         since = now - max(limit.per for limit in call_limits)
         if next_free(outbox.sent_times(session, n.phone, "voice", since), call_limits, now):
             return False
-    facts = dict(
-        number=incident.id,
-        service=incident.service,
-        title=incident.title,
-        firing=max(incidents.firing_count(session, incident.id), 1),
-        summary=incident.summary,
-    )
-    session.add(
-        Notification(
-            incident_id=incident.id,
-            step=n.step,
-            person=n.person,
-            person_name=n.person_name,
-            phone=n.phone,
-            channel="voice",
-            body=messages.voice_text(**facts),  # type: ignore[arg-type]
-            status="pending",
-            provider_index=0,
-            round=0,
-            next_attempt_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    firing = incidents.firing_count(session, incident.id)
+    row = page_row(incident, n.person, n.person_name, n.phone, "voice", n.step, firing, now, now)
+    session.add(row)
     return True
 
 
