@@ -73,7 +73,8 @@ def wake(pager: Pager, now: datetime) -> None:
 
 
 def texts_to(pager: Pager, number: str) -> list[str]:
-    return [m.body for m in phone(pager, number) if m.direction == "out"]
+    """The SMS `number` got (a call carrying a page an SMS limit held is not a text)."""
+    return [m.body for m in phone(pager, number) if m.direction == "out" and m.channel == "sms"]
 
 
 def test_it_texts_the_person_coming_on_call_when_their_shift_starts(team: Pager) -> None:
