@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -16,6 +18,27 @@ _MIGRATION_LOCK_ID = 7_401_202_611  # any constant; serialises migrations across
 
 
 _READ = "pager_read"  # execution option: a transaction that only reads
+
+# How long readiness remembers that the store refused a write (disk full, read-only after a
+# failover, I/O error): a load balancer keeps the instance out for that long after the last one.
+REFUSAL_MEMORY = 30.0  # seconds
+# Below this much free space where the SQLite file lives, webhooks are about to get 503s.
+MIN_FREE_BYTES = 16 * 1024 * 1024
+# SQLite's and PostgreSQL's names for "this store cannot keep what it is given" (not a bad
+# statement, a lost connection or a lock wait): class 53 is insufficient resources, 25006 a
+# read-only transaction (a standby after failover), 58030 an I/O error.
+_SQLITE_REFUSALS = ("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN")
+_POSTGRES_REFUSALS = ("53", "25006", "58030")
+
+
+def refusal_reason(error: BaseException) -> str | None:
+    """Why the database refused to store anything, from a driver's error; None for any other."""
+    name = getattr(error, "sqlite_errorname", None) or ""
+    state = getattr(error, "sqlstate", None) or ""
+    refused = (name.startswith(_SQLITE_REFUSALS)) or (
+        bool(state) and state.startswith(_POSTGRES_REFUSALS)
+    )
+    return (str(error).splitlines() or [type(error).__name__])[0][:200] if refused else None
 
 
 def _sqlite_engine(url: str, durable: bool) -> Engine:
@@ -71,6 +94,8 @@ class Database:
         else:
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
             self._writer = None
+        self._refused: tuple[float, str] | None = None  # (monotonic time, why) of the last
+        event.listen(self.engine, "handle_error", self._note_refusal)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._readers = sessionmaker(
             self.engine.execution_options(**{_READ: True}), expire_on_commit=False
@@ -122,6 +147,26 @@ class Database:
     def ping(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
+
+    def _note_refusal(self, context: Any) -> None:
+        reason = refusal_reason(context.original_exception)
+        if reason is not None:
+            self._refused = (time.monotonic(), reason)
+
+    def storage_problem(self) -> str | None:
+        """Why this store cannot take writes now (recently refused one, or the disk under the
+        SQLite file is all but full); None when nothing says so."""
+        if self._refused is not None:
+            at, reason = self._refused
+            ago = time.monotonic() - at
+            if ago <= REFUSAL_MEMORY:
+                return f"refused a write {ago:.0f} s ago: {reason}"
+        database = self.engine.url.database if self.dialect == "sqlite" else None
+        if database and database != ":memory:":
+            free = shutil.disk_usage(Path(database).resolve().parent).free
+            if free < MIN_FREE_BYTES:
+                return f"the disk holding the database has {free // 1024} KiB free"
+        return None
 
     def dispose(self) -> None:
         self.engine.dispose()

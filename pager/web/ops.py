@@ -29,7 +29,9 @@ def readyz() -> ResponseReturnValue:
     ready = True
     try:
         pager().db.ping()
-        checks["database"] = "ok"
+        problem = pager().db.storage_problem()
+        checks["database"] = "ok" if problem is None else f"unavailable: {problem}"
+        ready = problem is None
     except SQLAlchemyError as exc:
         ready = False
         checks["database"] = f"unavailable: {type(exc).__name__}"
