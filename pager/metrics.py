@@ -1,10 +1,36 @@
-"""Prometheus metrics. Names follow Prometheus conventions; labels are bounded sets."""
+"""Prometheus metrics. Names follow Prometheus conventions; labels are bounded sets.
+
+Under `pager web` gunicorn's workers each count what they handle: `PROMETHEUS_MULTIPROC_DIR`
+(set by `pager web` before this module is imported) makes every process write its values to
+files there, and `/metrics` adds them up (`exposition`), whichever worker answers the scrape.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import os
 
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+if os.environ.get(MULTIPROCESS_DIR):  # the values below open their files there at once
+    os.makedirs(os.environ[MULTIPROCESS_DIR], exist_ok=True)
 REGISTRY = CollectorRegistry(auto_describe=True)
+
+
+def exposition() -> bytes:
+    """The text `/metrics` answers: this process's metrics, or every process's added up."""
+    if not os.environ.get(MULTIPROCESS_DIR):
+        return generate_latest(REGISTRY)
+    everyone = CollectorRegistry()
+    multiprocess.MultiProcessCollector(everyone)
+    return generate_latest(everyone)
 
 ALERTS_RECEIVED = Counter(
     "pager_alerts_received",
@@ -43,10 +69,12 @@ ROTATIONS_VALID = Gauge(
     "pager_rotations_valid",
     "1 when the rotation files on disk validate, else 0",
     registry=REGISTRY,
+    multiprocess_mode="livemostrecent",
 )
 ROTATIONS_GIT_FETCH_OK = Gauge(
     "pager_rotations_git_fetch_ok",
     "1 when the last fetch of the rotations git repository worked, else 0 (rotations from git)",
     ["branch"],
     registry=REGISTRY,
+    multiprocess_mode="livemostrecent",
 )

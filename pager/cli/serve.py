@@ -102,6 +102,7 @@ def web(config_path: Path | None, bind: str | None, workers: int) -> None:
     """Run only the web server (gunicorn); pair it with `pager worker`."""
     from gunicorn.app.base import BaseApplication
 
+    metrics_dir = _shared_metrics_dir()
     _logging()
     settings = settings_from(config_path, bind)
     Database(settings.database_url).upgrade()  # once, before the workers fork
@@ -119,6 +120,18 @@ def web(config_path: Path | None, bind: str | None, workers: int) -> None:
         pager.db.engine.dispose(close=False)
         RotationWatcher(pager).start()
 
+    def child_exit(_server: Any, worker: Any) -> None:
+        # A dead worker's gauges leave /metrics; its counters stay in the sums.
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+    def on_exit(_server: Any) -> None:
+        for stale in metrics_dir.glob("*.db"):
+            stale.unlink(missing_ok=True)
+        if metrics_dir.name.startswith(_OWN_METRICS_DIR):
+            metrics_dir.rmdir()
+
     class _Gunicorn(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", settings.bind)
@@ -126,11 +139,42 @@ def web(config_path: Path | None, bind: str | None, workers: int) -> None:
             self.cfg.set("accesslog", None)
             self.cfg.set("preload_app", True)
             self.cfg.set("post_fork", post_fork)
+            self.cfg.set("child_exit", child_exit)
+            self.cfg.set("on_exit", on_exit)
 
         def load(self) -> Any:
             return create_app(pager)
 
     _Gunicorn().run()
+
+
+def _shared_metrics_dir() -> Path:
+    """The directory gunicorn's workers keep their metric values in, wiped of an earlier run's.
+
+    prometheus-client reads `PROMETHEUS_MULTIPROC_DIR` and opens its files there when it is
+    imported, which the command line already did: so make the directory ready (given, or a new
+    one), then start this command again with it set, in the same process (a supervisor sees
+    nothing happen)."""
+    named = os.environ.get(metrics.MULTIPROCESS_DIR, "")
+    if named and os.environ.get(_METRICS_READY) == named:
+        return Path(named)
+    if named:
+        directory = Path(named)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink(missing_ok=True)
+    else:
+        import tempfile
+
+        directory = Path(tempfile.mkdtemp(prefix=_OWN_METRICS_DIR))
+    os.environ[metrics.MULTIPROCESS_DIR] = os.environ[_METRICS_READY] = str(directory)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "pager", *sys.argv[1:]])  # noqa: S606
+
+
+_OWN_METRICS_DIR = "pager-web-metrics-"  # a directory's prefix where `pager web` made it
+_METRICS_READY = "PAGER_WEB_METRICS_READY"  # the directory `pager web` prepared, then restarted
 
 
 @click.command()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 from flask.typing import ResponseReturnValue
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import SQLAlchemyError
 
 from pager.domain.phones import mask_numbers_in
 from pager.flows.rotations_git import Unreachable
-from pager.metrics import REGISTRY
+from pager.metrics import exposition
 from pager.web.auth import presented_token, token_matches
 from pager.web.errors import pager
 
@@ -58,4 +58,4 @@ def readyz() -> ResponseReturnValue:
 
 @blueprint.get("/metrics")
 def metrics() -> ResponseReturnValue:
-    return Response(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
+    return Response(exposition(), content_type=CONTENT_TYPE_LATEST)

@@ -141,6 +141,18 @@ def test_it_pages_with_web_and_worker_in_separate_processes(tmp_path: Path) -> N
                 lambda: any("delivered (twilio)" in m for m in timeline(web, incident_id)),
                 what="the delivery callback handled by the web process",
             )
+            # gunicorn's two workers each take some of these; every scrape adds them all up.
+            for _ in range(11):
+                web.post_alerts(payload("alertmanager_firing.json"))
+            received = re.compile(r'pager_alerts_received_total\{[^}]*\} (\S+)')
+            scrapes = [
+                received.findall(requests.get(f"{web.url}/metrics", timeout=5).text)
+                for _ in range(6)
+            ]
+            alerts = 12 * len(payload("alertmanager_firing.json")["alerts"])
+            assert all(s == [f"{alerts}.0"] for s in scrapes), scrapes
+            valid = requests.get(f"{web.url}/metrics", timeout=5).text
+            assert re.findall(r"^pager_rotations_valid (\S+)$", valid, re.M) == ["1.0"]
         finally:
             stop_process(worker)
             web.stop()
