@@ -354,3 +354,25 @@ def test_it_refuses_a_span_or_rotation_it_cannot_show(workdir, args, message):
 
     assert result.exit_code == 2
     assert result.stderr.endswith(f"Error: {message}\n")
+
+
+def test_it_reads_the_shipped_example_where_serve_does_when_there_is_no_rotations_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pager serve` in a directory without rotations/ pages from the example shipped with
+    pager; `check` and `oncall` there read the same files, and say so."""
+    monkeypatch.chdir(tmp_path)
+    checked = CliRunner().invoke(check, [])
+    assert checked.exit_code == 0, checked.output
+    assert "reading the example shipped with pager" in checked.stderr
+    assert checked.stdout.startswith("ok: ")
+    with freeze_time("2026-12-08T12:00:00Z"):
+        asked = CliRunner().invoke(oncall, ["--json"])
+    assert asked.exit_code == 0, asked.output
+    assert "reading the example shipped with pager" in asked.stderr
+    assert [row["rotation"] for row in json.loads(asked.stdout)] == ["sre-primary"]
+    # With a rotations/ of its own, the example is never read.
+    (tmp_path / "rotations").mkdir()
+    own = CliRunner().invoke(check, [])
+    assert own.exit_code != 0 and "no rotation files" in own.output
+    assert "example" not in own.output

@@ -11,10 +11,10 @@ from pathlib import Path
 import click
 
 from pager.cli.rotations import (
-    DEFAULT_DIRECTORY,
     Instant,
     UnusableInput,
     columns,
+    default_directory,
     report,
     rotation_files,
 )
@@ -66,7 +66,8 @@ def check(
     at: datetime | None,
     online: bool,
 ) -> None:
-    """Check the rotation files in DIR (default: rotations/), or one file: every problem, then
+    """Check the rotation files in DIR (default: rotations/, else the example shipped with
+    pager, as `pager serve` reads), or one file: every problem, then
     when each service's first escalation step pages nobody in the next 4 weeks. With a
     pager.yaml (--config or PAGER_CONFIG), also whether pages can reach everyone and their
     replies and delivery reports can come back; --online asks the providers about each number."""
@@ -74,7 +75,7 @@ def check(
     if online and (settings is None or not configured_lookups(settings)):
         raise click.UsageError("--online needs a pager.yaml with a twilio or vonage provider")
     if directory is None:
-        directory = str(settings.rotations) if settings else DEFAULT_DIRECTORY
+        directory = str(settings.rotations) if settings else default_directory()
     files = rotation_files(directory)
     parsed = read_schedule(files)
     if parsed.schedule is None:

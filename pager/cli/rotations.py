@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from pager.config import default_rotations
 from pager.domain.rotation_fields import unknown_name
 from pager.domain.rotation_schema import parse_schedule
 from pager.domain.rotations import BEGINNING_OF_TIME, END_OF_TIME, Schedule, Shift
@@ -21,6 +22,17 @@ from pager.domain.yamldoc import Problem
 from pager.flows.rotations import read_files
 
 DEFAULT_DIRECTORY = "rotations/"
+
+
+def default_directory() -> str:
+    """`rotations/` here, else the example shipped with pager (as `pager serve` does), said on
+    stderr so that nobody mistakes the example for their own files."""
+    chosen = default_rotations()
+    if chosen.resolve() != Path(DEFAULT_DIRECTORY).resolve():
+        click.echo(
+            f"note: no rotations/ here: reading the example shipped with pager ({chosen})", err=True
+        )
+    return str(chosen)
 
 
 class UnusableInput(click.ClickException):
@@ -108,10 +120,8 @@ def valid_schedule(directory: str) -> Schedule:
 @click.option(
     "--rotations",
     "directory",
-    default=DEFAULT_DIRECTORY,
     metavar="DIR",
-    show_default=True,
-    help="Where the rotation files are.",
+    help="Where the rotation files are (default: rotations/, else the example shipped with pager).",
 )
 @click.option("--at", type=Instant(), help="When to ask about (ISO 8601; default: now).")
 @click.option("--from", "start", type=Instant(), help="List the shifts from this time...")
@@ -119,7 +129,7 @@ def valid_schedule(directory: str) -> Schedule:
 @click.option("--rotation", "rotation_id", metavar="ID", help="Only this rotation.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def oncall(
-    directory: str,
+    directory: str | None,
     at: datetime | None,
     start: datetime | None,
     end: datetime | None,
@@ -129,7 +139,7 @@ def oncall(
     """Show who is on call for every rotation, now or --at a time; or every shift --from a
     time --to another."""
     _check_span(at, start, end)
-    schedule = valid_schedule(directory)
+    schedule = valid_schedule(directory or default_directory())
     rotations = _chosen(schedule, rotation_id)
     if start is not None and end is not None:
         shifts = [shift for r in rotations for shift in schedule.shifts(r, start, end)]

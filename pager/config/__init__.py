@@ -4,7 +4,7 @@ Secrets come from the environment (`${TWILIO_AUTH_TOKEN}`), never from files in 
 do not know is an error with its file and line, so a typo never silently disables a setting.
 """
 
-from pager.config.load import default_settings, load_settings
+from pager.config.load import default_rotations, default_settings, load_settings
 from pager.config.model import (
     INTEGRATION_KEYS,
     PROVIDER_KEYS,
@@ -35,6 +35,7 @@ __all__ = [
     "ProviderSettings",
     "Settings",
     "SourceRules",
+    "default_rotations",
     "default_settings",
     "load_settings",
 ]

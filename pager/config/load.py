@@ -12,9 +12,15 @@ from pager.domain import yamldoc
 from pager.domain.yamldoc import Map, Problem, Where
 
 
+def default_rotations() -> Path:
+    """Where rotations come from when nothing names them: ./rotations, else the example shipped
+    with pager (the quick start). `serve`, `check` and `oncall` all follow this one rule."""
+    return Path("rotations") if Path("rotations").is_dir() else REPO_ROTATIONS
+
+
 def default_settings(bind: str | None = None) -> Settings:
     """The quick start: SQLite in the working directory, the sandbox provider, example rotations."""
-    rotations = Path("rotations") if Path("rotations").is_dir() else REPO_ROTATIONS
+    rotations = default_rotations()
     bind = bind or "127.0.0.1:8080"
     return Settings(
         rotations=rotations,
