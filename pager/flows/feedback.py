@@ -140,6 +140,25 @@ def keypad(
     return _said_after(pager, digit, changed)
 
 
+def calls_taking_keys(pager: Pager, provider: str, call_ids: list[str]) -> set[str]:
+    """Which of these calls still take a key: current, nothing pressed on them yet (a press
+    ends the call), and about an incident that is still triggered."""
+    live = set()
+    with pager.db.read() as session:
+        for call_id in call_ids:
+            attempt = outbox.attempt_by_provider_id(session, provider, call_id)
+            n = outbox.get(session, attempt.notification_id) if attempt else None
+            if (
+                attempt is None
+                or n is None
+                or contacts.keypad_pressed(session, provider, attempt.id)
+            ):
+                continue
+            if any(i.status == "triggered" for i in _current_incidents(session, n, attempt)):
+                live.add(call_id)
+    return live
+
+
 def _current_incidents(session: Session, n: Notification, attempt: Attempt) -> list[Incident]:
     """The incidents a call is about that it may still act on: none when the call is not its
     page's latest try or the page was cancelled, and none un-acknowledged since it was placed

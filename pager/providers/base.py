@@ -128,6 +128,7 @@ class KeypadInput:
 
     provider_message_id: str  # the call's id
     digits: str
+    caller: str = ""  # the number that pressed them, where the webhook says (the sandbox)
 
 
 @dataclass(frozen=True)
@@ -177,8 +178,8 @@ class Provider(Protocol):
         (in the response, as TwiML does, or by the provider's API) when given."""
         ...
 
-    def voice_reply(self, text: str) -> WebResponse:
-        """The answer to a keypad webhook: say `text`, then hang up."""
+    def voice_reply(self, pressed: KeypadInput, text: str) -> WebResponse:
+        """The answer to the keypad webhook `pressed`: say `text`, then hang up."""
         ...
 
 

@@ -198,7 +198,7 @@ class MessageBirdProvider:
             )
         return EMPTY
 
-    def voice_reply(self, text: str) -> WebResponse:
+    def voice_reply(self, pressed: KeypadInput, text: str) -> WebResponse:
         """An empty 200: no keypad webhook ever comes to be answered."""
         return EMPTY
 

@@ -74,14 +74,17 @@ class SandboxProvider:
     def parse_keypad(self, request: WebRequest) -> KeypadInput:
         call_id = _field(request, "call")
         digits = _field(request, "digits")
-        return KeypadInput(call_id, digits)
+        caller = _field(request, "from")
+        self._put(caller, "in", "voice", f"pressed {digits}")  # the phone shows the press
+        return KeypadInput(call_id, digits, caller)
 
     def sms_reply(self, inbound: InboundSms, text: str | None) -> WebResponse:
         if text:
             self._put(inbound.sender, "out", "sms", text)
         return WebResponse(json.dumps({"reply": text}), "application/json")
 
-    def voice_reply(self, text: str) -> WebResponse:
+    def voice_reply(self, pressed: KeypadInput, text: str) -> WebResponse:
+        self._put(pressed.caller, "out", "voice", text)  # what the call said, then hung up
         return WebResponse(json.dumps({"say": text}), "application/json")
 
 

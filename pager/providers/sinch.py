@@ -194,7 +194,7 @@ class SinchProvider:
             )
         return EMPTY
 
-    def voice_reply(self, text: str) -> WebResponse:
+    def voice_reply(self, pressed: KeypadInput, text: str) -> WebResponse:
         """An empty 200: there is no call to speak to."""
         return EMPTY
 

@@ -149,7 +149,7 @@ class SnsProvider:
         """An empty 200: SNS never delivers an inbound SMS to pager to answer."""
         return WebResponse(body="", content_type="text/plain")
 
-    def voice_reply(self, text: str) -> WebResponse:
+    def voice_reply(self, pressed: KeypadInput, text: str) -> WebResponse:
         """An empty 200: there is no call to speak to."""
         return WebResponse(body="", content_type="text/plain")
 

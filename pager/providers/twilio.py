@@ -247,7 +247,7 @@ class TwilioProvider:
             twiml.message(text)
         return WebResponse(body=str(twiml), content_type=XML)
 
-    def voice_reply(self, text: str) -> WebResponse:
+    def voice_reply(self, pressed: KeypadInput, text: str) -> WebResponse:
         """TwiML that says `text` and hangs up."""
         twiml = VoiceResponse()
         twiml.say(text)

@@ -245,7 +245,7 @@ class VonageProvider:
             )
         return WebResponse(body="", content_type="text/plain")
 
-    def voice_reply(self, text: str) -> WebResponse:
+    def voice_reply(self, pressed: KeypadInput, text: str) -> WebResponse:
         """An NCCO that says `text`; the call ends when nothing follows."""
         ncco = [{"action": "talk", "text": text}]
         return WebResponse(body=json.dumps(ncco), content_type="application/json")

@@ -42,6 +42,15 @@ def count_since(session: Session, phone: str, kind: str, since: datetime) -> int
     return session.scalar(query) or 0
 
 
+def keypad_pressed(session: Session, provider: str, attempt_id: int) -> bool:
+    """Whether any key was pressed on the call attempt `attempt_id` (see `flows.feedback`)."""
+    prefix = f"keypad:{attempt_id}:"
+    query = select(InboundMessage.message_id).where(
+        InboundMessage.provider == provider, InboundMessage.message_id.startswith(prefix)
+    )
+    return session.scalars(query.limit(1)).first() is not None
+
+
 def first_time_seen(
     session: Session, provider: str, message_keys: Sequence[str], now: datetime
 ) -> bool:

@@ -83,4 +83,4 @@ def status(name: str) -> ResponseReturnValue:
 def voice(name: str) -> ResponseReturnValue:
     provider, pressed = _read(name, "voice", lambda p, r: p.parse_keypad(r))
     said = feedback.keypad(pager(), name, pressed, request.args.get("a"), utcnow())
-    return _answer(provider.voice_reply(said))
+    return _answer(provider.voice_reply(pressed, said))

@@ -10,6 +10,7 @@ from collections import defaultdict
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
+from pager.flows.feedback import calls_taking_keys
 from pager.providers.sandbox import SandboxProvider
 from pager.store import sandbox as sandbox_store
 from pager.store.models import SandboxMessage
@@ -40,8 +41,15 @@ def phones() -> ResponseReturnValue:
         by_number[phone]
     for message in messages:
         by_number[message.number].append(message)
+    calls = [
+        m.provider_message_id for m in messages if m.channel == "voice" and m.direction == "out"
+    ]
     return render_template(
-        "sandbox.html", provider=provider, phones=sorted(by_number.items()), people=people
+        "sandbox.html",
+        provider=provider,
+        phones=sorted(by_number.items()),
+        people=people,
+        live_calls=calls_taking_keys(pager(), provider.name, calls),
     )
 
 

@@ -171,17 +171,19 @@ def start_daemon(
     command: str = "serve",
     rotations: Path | None = None,
     extra_config: str = "",
+    config_template: str = CONFIG,
 ) -> Daemon:
     """`pager serve` (or `pager web`, with `command="web"`) on a free port, ready to use.
 
-    Without `rotations`, the fixture team with Alice on call now (`write_team_rotations`)."""
+    Without `rotations`, the fixture team with Alice on call now (`write_team_rotations`).
+    `config_template` replaces `CONFIG` (the same `{placeholders}`)."""
     if rotations is None:
         rotations = write_team_rotations(workdir / "rotations")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     config = workdir / "pager.yaml"
     config.write_text(
-        CONFIG.format(
+        config_template.format(
             rotations=rotations, url=url, number=TWILIO_NUMBER, twilio_url=twilio.base_url
         )
         + extra_config

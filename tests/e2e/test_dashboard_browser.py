@@ -6,77 +6,27 @@ Screenshots for a human look: /tmp/pager-dashboard.png (laptop, light), /tmp/pag
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as shows
 
-from tests.e2e.daemon import API_TOKEN, Daemon, free_port, running_daemon
+from tests.e2e.browser import SCREENSHOTS, needs_chromium, wait
+from tests.e2e.daemon import API_TOKEN, Daemon, running_daemon
 from tests.helpers import payload
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-SCREENSHOTS = Path("/tmp")
-WAIT = 15  # seconds, for any one thing the browser must show
 NAME = "Alice Example"
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-        reason="needs Debian's chromium and chromium-driver (apt-get install chromium "
-        "chromium-driver)",
-    ),
-]
-webdriver = pytest.importorskip(
-    "selenium.webdriver", reason="needs selenium (pip install selenium)"
-)
-from selenium.webdriver.chrome.options import Options  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
-from selenium.webdriver.support import expected_conditions as shows  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+pytestmark = [pytest.mark.e2e, needs_chromium]
 
 
 @pytest.fixture
 def daemon(tmp_path: Path) -> Iterator[Daemon]:
     with running_daemon(tmp_path) as running:
         yield running
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[WebDriver]:
-    profile = tmp_path / "chromium-profile"
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for argument in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        f"--remote-debugging-port={free_port()}",  # below the ephemeral range, like ours
-        "--window-size=1280,1000",
-    ):
-        options.add_argument(argument)
-    service = Service(executable_path=str(CHROMEDRIVER), port=free_port())
-    driver = webdriver.Chrome(options=options, service=service)
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-def wait(driver: WebDriver) -> WebDriverWait[WebDriver]:
-    return WebDriverWait(driver, WAIT)
 
 
 def sign_in(driver: WebDriver, url: str) -> None:

@@ -16,6 +16,7 @@ import pytest
 from pager.providers.base import (
     DeliveryState,
     InboundSms,
+    KeypadInput,
     ProviderError,
     Sent,
     SmsLookup,
@@ -411,7 +412,7 @@ def test_it_replies_to_an_sms_with_an_sms_of_its_own(
 
     assert provider.sms_reply(sms, None) == EMPTY  # nothing to say: nothing sent
     assert provider.sms_reply(sms, "Acked #4821") == EMPTY
-    assert provider.voice_reply("Acknowledged.") == EMPTY
+    assert provider.voice_reply(KeypadInput("call-1", "1"), "Acknowledged.") == EMPTY
 
     [reply] = fake.messages
     assert {k: v for k, v in reply.items() if k != "id"} == {

@@ -15,6 +15,7 @@ from freezegun import freeze_time
 from pager.providers.base import (
     DeliveryState,
     InboundSms,
+    KeypadInput,
     ProviderError,
     Sent,
     SmsLookup,
@@ -396,7 +397,7 @@ def test_it_replies_to_an_sms_with_a_batch_of_its_own(
 
     assert provider.sms_reply(sms, None) == EMPTY  # nothing to say: nothing sent
     assert provider.sms_reply(sms, "Acked #4821") == EMPTY
-    assert provider.voice_reply("Acknowledged.") == EMPTY
+    assert provider.voice_reply(KeypadInput("call-1", "1"), "Acknowledged.") == EMPTY
 
     [batch] = fake.messages
     assert (batch["from"], batch["to"], batch["body"]) == (OUR_NUMBER, [ALICE], "Acked #4821")

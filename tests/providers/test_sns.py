@@ -8,6 +8,7 @@ import pytest
 
 from pager.providers.base import (
     InboundSms,
+    KeypadInput,
     ProviderError,
     WebhookInvalid,
     WebRequest,
@@ -209,5 +210,5 @@ def test_it_answers_with_an_empty_200(fake: FakeSns, provider: SnsProvider) -> N
     )
 
     assert provider.sms_reply(sms, "Acked #4821") == empty
-    assert provider.voice_reply("Acknowledged.") == empty
+    assert provider.voice_reply(KeypadInput("call-1", "1"), "Acknowledged.") == empty
     assert fake.messages == []  # SNS cannot have sent the SMS: no reply goes out either

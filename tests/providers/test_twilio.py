@@ -503,7 +503,8 @@ def test_it_replies_to_an_sms_with_twiml(provider: TwilioProvider, inbound: WebR
 def test_it_answers_a_keypad_callback_by_speaking_and_hanging_up(
     provider: TwilioProvider,
 ) -> None:
-    assert provider.voice_reply("Acknowledged. Thank you.") == WebResponse(
+    said = provider.voice_reply(KeypadInput("call-1", "1"), "Acknowledged. Thank you.")
+    assert said == WebResponse(
         '<?xml version="1.0" encoding="UTF-8"?>'
         "<Response><Say>Acknowledged. Thank you.</Say><Hangup /></Response>",
         "application/xml",

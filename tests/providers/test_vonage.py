@@ -553,7 +553,8 @@ def test_it_still_answers_an_sms_when_the_reply_fails(
 
 
 def test_it_answers_a_keypad_webhook_with_an_ncco_that_speaks(provider: VonageProvider) -> None:
-    assert provider.voice_reply("Acknowledged. Thank you.") == WebResponse(
+    said = provider.voice_reply(KeypadInput("call-1", "1"), "Acknowledged. Thank you.")
+    assert said == WebResponse(
         '[{"action": "talk", "text": "Acknowledged. Thank you."}]', "application/json"
     )
 

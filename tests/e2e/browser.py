@@ -1,0 +1,24 @@
+"""A real headless Chromium (Debian's chromium and chromium-driver) for browser tests; the
+`browser` fixture that starts one is in tests/e2e/conftest.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SCREENSHOTS = Path("/tmp")
+WAIT = 15  # seconds, for any one thing the browser must show
+
+needs_chromium = pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason="needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
+)
+
+
+def wait(driver: WebDriver, seconds: float = WAIT) -> WebDriverWait[WebDriver]:
+    return WebDriverWait(driver, seconds)
