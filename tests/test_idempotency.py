@@ -19,7 +19,7 @@ from twilio.request_validator import RequestValidator
 
 from pager.app import build_pager
 from pager.config import ProviderSettings
-from pager.flows import dispatch, escalate, incidents
+from pager.flows import dispatch, escalate, incidents, send_answers
 from pager.flows.context import Pager
 from pager.store.models import Attempt, Notification
 from pager.web import create_app
@@ -29,7 +29,7 @@ from tests.fakes.twilio import FakeTwilio
 from tests.helpers import ALICE, payload, receive, run_due
 
 T0 = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
-LOOKUP = T0 + dispatch.LOOKUP_AFTER
+LOOKUP = T0 + send_answers.LOOKUP_AFTER
 TIMEOUT = "0.5"  # seconds the client waits for the fake's answer
 
 
@@ -133,7 +133,7 @@ def test_it_sends_again_once_when_the_provider_has_no_record_of_the_sms(setup: S
     assert len(fake.searches) == 1
     [sms] = fake.messages
     assert (sms["To"] if "To" in sms else sms["to"][0]) == ALICE
-    assert attempts(pager) == [("failed", dispatch.NOT_FOUND), ("queued", None)]
+    assert attempts(pager) == [("failed", send_answers.NOT_FOUND), ("queued", None)]
 
 
 def test_it_hands_over_to_the_next_turn_when_the_second_try_is_lost_too(setup: Setup) -> None:
@@ -142,10 +142,10 @@ def test_it_hands_over_to_the_next_turn_when_the_second_try_is_lost_too(setup: S
 
     page(pager)
     run_at(pager, LOOKUP)  # not found: sent again, lost again
-    run_at(pager, LOOKUP + dispatch.LOOKUP_AFTER)  # not found again: no third try right away
+    run_at(pager, LOOKUP + send_answers.LOOKUP_AFTER)  # not found again: no third try right away
 
     assert fake.messages == [] and len(fake.searches) == 2
-    assert attempts(pager) == [("failed", dispatch.NOT_FOUND)] * 2
+    assert attempts(pager) == [("failed", send_answers.NOT_FOUND)] * 2
     with pager.db.transaction() as session:
         [n] = session.scalars(select(Notification)).all()
         # The only provider failed: the page waits for the next round, never dropped.
@@ -180,7 +180,7 @@ def test_it_sends_a_send_whose_runner_died_before_the_provider_call(setup: Setup
     run_at(pager, T0 + dispatch.LEASE + timedelta(seconds=1))
 
     assert len(fake.messages) == 1 and len(fake.searches) == 1
-    assert attempts(pager) == [("failed", dispatch.NOT_FOUND), ("queued", None)]
+    assert attempts(pager) == [("failed", send_answers.NOT_FOUND), ("queued", None)]
 
 
 def test_it_takes_a_status_callback_after_a_timeout_as_the_answer(

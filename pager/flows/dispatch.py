@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from pager import metrics
 from pager.domain.limits import Limit
 from pager.domain.messages import channel_word
 from pager.domain.phones import mask
@@ -34,33 +32,24 @@ from pager.domain.rates import describe
 from pager.domain.routing import carrier_route
 from pager.flows.carriers import known_carrier
 from pager.flows.context import Pager, utcnow
-from pager.flows.failover import fail_over, give_up_or_retry, later_status
+from pager.flows.failover import give_up_or_retry
 from pager.flows.limits import within_limits
+from pager.flows.send_answers import (
+    SendJob,
+    look_up,
+    provider_crashed,
+    record_failure,
+    record_sent,
+    record_unknown,
+)
 from pager.flows.send_rate import SendRate
-from pager.providers.base import FindsSms, Provider, ProviderError, Sent, SmsLookup
+from pager.providers.base import FindsSms, Provider, ProviderError, SmsLookup
 from pager.store import contacts, incidents, outbox, runners
 from pager.store.models import Attempt, Notification
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)  # longer than any provider call can take (timeouts are 10 s)
-# After a timeout, give the provider a moment to file what it may have taken before asking.
-LOOKUP_AFTER = timedelta(seconds=5)
-NOT_FOUND = "not_found"  # error_code of an attempt the provider had no record of
-
-
-@dataclass(frozen=True)
-class _Job:
-    notification_id: int
-    attempt_id: int
-    provider: Provider
-    token: str
-    channel: str
-    phone: str
-    body: str
-    reference: str | None = None
-    lookup: SmsLookup | None = None  # set: find this attempt's SMS instead of sending
-    route: str | None = None  # the carrier routing key that chose the provider, if one did
 
 
 def _call_limits(pager: Pager, n: Notification, carrier: str | None) -> tuple[Limit, ...] | None:
@@ -153,7 +142,7 @@ def send(pager: Pager, notification_id: int) -> None:
     if job is None:
         return
     if job.lookup is not None:
-        _look_up(pager, job, job.lookup)
+        look_up(pager, job, job.lookup)
         return
     try:
         if job.channel == "sms":
@@ -172,16 +161,16 @@ def send(pager: Pager, notification_id: int) -> None:
             )
     except ProviderError as error:
         if error.outcome_unknown and job.channel == "sms" and isinstance(job.provider, FindsSms):
-            _record_unknown(pager, job, error, utcnow())
+            record_unknown(pager, job, error, utcnow())
         else:
-            _record_failure(pager, job, error, utcnow())
+            record_failure(pager, job, error, utcnow())
     except Exception as error:  # a provider bug must fail over, not lose the page
-        _provider_crashed(pager, job, error)
+        provider_crashed(pager, job, error)
     else:
-        _record_sent(pager, job, sent, utcnow())
+        record_sent(pager, job, sent, utcnow())
 
 
-def _start_attempt(pager: Pager, notification_id: int, now: datetime) -> _Job | None:
+def _start_attempt(pager: Pager, notification_id: int, now: datetime) -> SendJob | None:
     with pager.db.transaction() as session:
         n = outbox.get(session, notification_id)
         if n is None or n.status != "sending":
@@ -230,7 +219,7 @@ def _start_attempt(pager: Pager, notification_id: int, now: datetime) -> _Job | 
         )
         session.add(attempt)
         session.flush()
-        return _Job(
+        return SendJob(
             n.id,
             attempt.id,
             provider,
@@ -243,14 +232,14 @@ def _start_attempt(pager: Pager, notification_id: int, now: datetime) -> _Job | 
         )
 
 
-def _lookup_job(session: Session, n: Notification, provider: Provider, unheard: Attempt) -> _Job:
+def _lookup_job(session: Session, n: Notification, provider: Provider, unheard: Attempt) -> SendJob:
     others = {
         a.provider_message_id
         for a in outbox.attempts_of(session, n.id)
         if a.provider == provider.name and a.provider_message_id and a.id != unheard.id
     }
     lookup = SmsLookup(n.phone, n.body, unheard.reference, unheard.created_at, frozenset(others))
-    return _Job(
+    return SendJob(
         n.id,
         unheard.id,
         provider,
@@ -270,153 +259,3 @@ def still_wanted(session: Session, n: Notification) -> bool:
         return True
     incident = incidents.get(session, n.incident_id)
     return incident is not None and incident.status == "triggered"
-
-
-def _record_sent(pager: Pager, job: _Job, sent: Sent, now: datetime, how: str = "") -> None:
-    with pager.db.transaction() as session:
-        attempt = session.get(Attempt, job.attempt_id)
-        n = outbox.get(session, job.notification_id)
-        assert attempt is not None and n is not None
-        attempt.provider_message_id = sent.provider_message_id
-        attempt.status = later_status(attempt.status, sent.state)
-        attempt.updated_at = now
-        n.sent_at = n.sent_at or now
-        if n.status == "sending":
-            n.status = "delivered" if attempt.status == "delivered" else "sent"
-            n.lease_until = None
-            n.lease_owner = None
-            n.updated_at = now
-        verb = channel_word(job.channel)
-        routed = f' (routing "{job.route}")' if job.route else ""
-        # Dated when the request went out: a fast delivery callback may be recorded before us.
-        outbox.add_to_timeline(
-            session,
-            n,
-            attempt.created_at,
-            "page",
-            f"{verb} to {n.person_name} ({mask(n.phone)}) sent via {job.provider.name}"
-            f"{routed}{how}",
-        )
-    metrics.NOTIFICATIONS_SENT.labels(job.provider.name, job.channel).inc()
-    log.info(
-        "event=page_sent notification=%d provider=%s channel=%s to=%s",
-        job.notification_id,
-        job.provider.name,
-        job.channel,
-        mask(job.phone),
-    )
-
-
-def _record_failure(pager: Pager, job: _Job, error: ProviderError, now: datetime) -> None:
-    with pager.db.transaction() as session:
-        attempt = session.get(Attempt, job.attempt_id)
-        n = outbox.get(session, job.notification_id)
-        assert attempt is not None and n is not None
-        attempt.status = "failed"
-        attempt.error_code = error.code
-        attempt.error_message = str(error)[:1000]
-        attempt.updated_at = now
-        fail_over(session, pager, n, attempt, now)
-    pager.wake()
-    log.warning(
-        "event=page_failed notification=%d provider=%s code=%s permanent=%s",
-        job.notification_id,
-        job.provider.name,
-        error.code,
-        error.permanent,
-    )
-
-
-def _look_up(pager: Pager, job: _Job, lookup: SmsLookup) -> None:
-    """Ask the provider whether it took the SMS we never heard back about, and act on it."""
-    assert isinstance(job.provider, FindsSms)
-    try:
-        found = job.provider.find_sms(lookup)
-    except ProviderError as error:
-        _record_failure(pager, job, error, utcnow())
-    except Exception as error:  # as in `send`: a provider bug fails over
-        _provider_crashed(pager, job, error)
-    else:
-        if found is None:
-            _record_not_found(pager, job, utcnow())
-        elif found.state == "failed":
-            failure = ProviderError(
-                f"{job.provider.name} took the SMS but could not deliver it", permanent=False
-            )
-            _record_failure(pager, job, failure, utcnow())
-        else:
-            _record_sent(pager, job, found, utcnow(), " (found there after a timeout)")
-
-
-def _provider_crashed(pager: Pager, job: _Job, error: Exception) -> None:
-    log.exception("event=provider_crashed provider=%s", job.provider.name)
-    failure = ProviderError(f"unexpected error: {error!r}", permanent=False)
-    _record_failure(pager, job, failure, utcnow())
-
-
-def _record_unknown(pager: Pager, job: _Job, error: ProviderError, now: datetime) -> None:
-    """No answer to the send: ask the provider about it shortly, before sending it again."""
-    with pager.db.transaction() as session:
-        attempt = session.get(Attempt, job.attempt_id)
-        n = outbox.get(session, job.notification_id)
-        assert attempt is not None and n is not None
-        heard = attempt.provider_message_id  # its delivery status came before our answer did
-        if heard is None:
-            attempt.status = "unknown"
-            attempt.error_code = error.code
-            attempt.error_message = str(error)[:1000]
-            attempt.updated_at = now
-            outbox.requeue(n, now + LOOKUP_AFTER, now)
-            outbox.add_to_timeline(
-                session,
-                n,
-                now,
-                "page",
-                f"{channel_word(n.channel)} to {n.person_name} via {job.provider.name}: "
-                f"no answer in time; asking {job.provider.name} whether it went out before "
-                "sending again",
-            )
-    if heard is not None:
-        _record_sent(pager, job, Sent(heard, "sent"), now)
-        return
-    pager.wake()
-    log.warning(
-        "event=page_unanswered notification=%d provider=%s error=%s",
-        job.notification_id,
-        job.provider.name,
-        error,
-    )
-
-
-def _record_not_found(pager: Pager, job: _Job, now: datetime) -> None:
-    """The provider never took it: send it again through the same provider, once; after that,
-    the next provider's turn."""
-    with pager.db.transaction() as session:
-        attempt = session.get(Attempt, job.attempt_id)
-        n = outbox.get(session, job.notification_id)
-        assert attempt is not None and n is not None
-        attempt.status = "failed"
-        attempt.error_code = NOT_FOUND
-        attempt.error_message = f"no answer in time, and {attempt.provider} has no record of it"
-        attempt.updated_at = now
-        again = [
-            a
-            for a in outbox.attempts_of(session, n.id)
-            if a.provider == attempt.provider and a.error_code == NOT_FOUND and a.id != attempt.id
-        ]
-        if again:
-            fail_over(session, pager, n, attempt, now)
-        else:
-            outbox.requeue(n, now, now)
-            outbox.add_to_timeline(
-                session,
-                n,
-                now,
-                "page",
-                f"{channel_word(n.channel)} to {n.person_name}: {attempt.provider} has no "
-                "record of it; sending it again",
-            )
-    pager.wake()
-    log.warning(
-        "event=page_not_found notification=%d provider=%s", job.notification_id, job.provider.name
-    )
