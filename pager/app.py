@@ -37,6 +37,7 @@ def build_pager(settings: Settings, *, migrate: bool = True, durable: bool = Tru
             for name, i in settings.integrations.items()
         }
         api_tokens = settings.api_tokens or (secrets_store.generated(session, "api"),)
+        token_names = settings.api_token_names if settings.api_tokens else ("api",)
         sandbox_token = secrets_store.generated(session, "sandbox")
         calendar_token = secrets_store.generated(session, "calendar")
         session_key = secrets_store.generated(session, "session-key")
@@ -48,7 +49,13 @@ def build_pager(settings: Settings, *, migrate: bool = True, durable: bool = Tru
     # environment, and stdout ends up in logs.
     configured = {i.token for i in settings.integrations.values()} | set(settings.api_tokens)
     configured |= {b.token for b in settings.heartbeats.values()}
-    settings = replace(settings, integrations=integrations, api_tokens=api_tokens, heartbeats=beats)
+    settings = replace(
+        settings,
+        integrations=integrations,
+        api_tokens=api_tokens,
+        api_token_names=token_names,
+        heartbeats=beats,
+    )
 
     def record(message: PhoneMessage) -> None:
         with db.transaction() as session:

@@ -32,6 +32,7 @@ def exposition() -> bytes:
     multiprocess.MultiProcessCollector(everyone)
     return generate_latest(everyone)
 
+
 ALERTS_RECEIVED = Counter(
     "pager_alerts_received",
     "Alerts received from sources",

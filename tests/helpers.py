@@ -45,6 +45,15 @@ def phone(pager: Pager, number: str) -> list[SandboxMessage]:
         return [m for m in sandbox.recent(session) if m.number == number]
 
 
+def texted_code(pager: Pager, number: str = "+447700900101") -> str:
+    """The newest sign-in code the sandbox phone `number` received (Alice's by default)."""
+    texts = [m.body for m in phone(pager, number) if m.direction == "out" and "code" in m.body]
+    assert texts, f"no code on the sandbox phone {number}"
+    found = re.match(r"(\d{6}) is your pager sign-in code", texts[-1])
+    assert found, texts[-1]
+    return found.group(1)
+
+
 ALICE = "+447700900101"
 BOB = "+447700900102"
 CAROL = "+447700900103"

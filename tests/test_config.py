@@ -118,6 +118,8 @@ def test_it_takes_a_default_after_colon_dash(tmp_path: Path) -> None:
             "2: integration 'a': missing 'token'",
         ),
         ("api_tokens: abc\n", "1: api_tokens: expected a list of tokens"),
+        ("api_tokens:\n  - {token: x}\n", "2: api_tokens: a named token needs a name"),
+        ("api_tokens:\n  - {name: ci, tokn: x}\n", "2: unknown key 'tokn' in api_tokens entry"),
         ("bind: [1\n", "2: invalid YAML"),
         ("database_url: x\nbind: 21090\n", "2: bind: expected HOST:PORT, like 127.0.0.1:8080"),
         ("bind: 'localhost:99999'\n", "1: bind: expected HOST:PORT"),
@@ -127,6 +129,13 @@ def test_it_reports_each_mistake_with_its_line(tmp_path: Path, text: str, expect
     path = write(tmp_path, text)
     found = problems(path, {})
     assert found[0].startswith(f"{path}:{expected}"), found
+
+
+def test_it_reads_named_api_tokens_beside_bare_ones(tmp_path: Path) -> None:
+    text = 'api_tokens:\n  - "${BARE}"\n  - {name: ci-bot, token: "${CI}"}\n'
+    settings = load_settings(write(tmp_path, text), {"BARE": "b-1", "CI": "c-1"})
+    assert settings.api_tokens == ("b-1", "c-1")
+    assert settings.api_token_names == ("api", "ci-bot")
 
 
 def test_it_defaults_to_sqlite_the_sandbox_and_the_repo_rotations(

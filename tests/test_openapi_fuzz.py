@@ -31,12 +31,13 @@ from hypothesis import strategies as st
 
 from pager.app import build_pager
 from pager.config import HeartbeatSettings
-from pager.flows.context import Pager
+from pager.flows.context import Pager, utcnow
+from pager.flows.sign_in import start_session
 from pager.providers.sandbox import SandboxProvider
 from pager.sources.signatures import hmac_sha256_hex
 from pager.web import create_app
 from tests.conftest import make_settings
-from tests.test_dashboard import Forms, sign_in
+from tests.test_dashboard import Forms
 from tests.test_hostile import within_time_limit
 from tests.test_parsers_fuzz import (
     EVERY_PROVIDER,
@@ -158,12 +159,10 @@ class SigningProxy:
         self.sandbox_token = next(
             p.token for p in pager.providers if isinstance(p, SandboxProvider)
         )
-        # The dashboard's signed session cookie and its CSRF token, from a real sign-in.
+        # A dashboard session (as a sign-in by code starts one) and its CSRF token.
+        self.session_cookie = start_session(pager, "alice", "127.0.0.1", "fuzz", utcnow())
         client = app.test_client()
-        assert sign_in(client, TOKEN).status_code == 303
-        cookie = client.get_cookie("session")
-        assert cookie is not None
-        self.session_cookie = cookie.value
+        client.set_cookie("pager_session", self.session_cookie)
         self.csrf_token = Forms(client.get("/").get_data(as_text=True)).forms[0]["fields"][
             "csrf_token"
         ]
@@ -197,7 +196,7 @@ class SigningProxy:
             }
             environ.pop("HTTP_X_GRAFANA_ALERTING_TIMESTAMP", None)
         else:  # the dashboard: signed in, and every form carries the CSRF token
-            headers = {"Cookie": f"session={self.session_cookie}"}
+            headers = {"Cookie": f"pager_session={self.session_cookie}"}
             if environ["REQUEST_METHOD"] == "POST" and (_is_form(environ) or not body):
                 form = dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True))
                 body = urlencode({**form, "csrf_token": self.csrf_token}).encode()

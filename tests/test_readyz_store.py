@@ -46,7 +46,9 @@ def fill_the_disk(pager: Pager) -> Any:
 
 def post_alerts(client: FlaskClient, body: object) -> Any:
     return client.post(
-        "/integrations/payments-am", data=json.dumps(body), headers=AM,
+        "/integrations/payments-am",
+        data=json.dumps(body),
+        headers=AM,
         content_type="application/json",
     )
 
@@ -56,8 +58,11 @@ def storm(index: int) -> dict:
     body = payload("alertmanager_firing.json")
     template = body["alerts"][0]
     body["alerts"] = [
-        {**template, "fingerprint": f"{index:04d}{n:012d}", "labels": {
-            **template["labels"], "instance": f"host-{index}-{n}-" + "x" * 200}}
+        {
+            **template,
+            "fingerprint": f"{index:04d}{n:012d}",
+            "labels": {**template["labels"], "instance": f"host-{index}-{n}-" + "x" * 200},
+        }
         for n in range(200)
     ]
     return body

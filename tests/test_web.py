@@ -173,7 +173,8 @@ def test_it_serves_incidents_over_the_api(web) -> None:
         "timeline",
     }
     acked = client.post("/api/v1/incidents/1/ack", headers=API, json={"by": "Dana"}).json
-    assert (acked["status"], acked["acknowledged_by"]) == ("acknowledged", "Dana")
+    # The token acts (a bare token is "api"); the body's `by` is only a note beside it.
+    assert (acked["status"], acked["acknowledged_by"]) == ("acknowledged", "api (for Dana)")
     resolved = client.post("/api/v1/incidents/1/resolve", headers=API).json
     assert (resolved["status"], resolved["timeline"][-1]["message"]) == (
         "resolved",
@@ -222,3 +223,36 @@ def test_it_answers_unknown_paths_and_methods_with_json(web) -> None:
     assert client.get("/nope").json["error"] == "not_found"
     response = client.get("/integrations/payments-am")
     assert (response.status_code, response.json["error"]) == (405, "method_not_allowed")
+
+
+def test_it_names_the_actor_after_the_api_token_used(sqlite_url: str) -> None:
+    settings = make_settings(
+        sqlite_url, api_tokens=("api-token", "ci-token"), api_token_names=("api", "ci-bot")
+    )
+    pager = build_pager(settings)
+    try:
+        client = create_app(pager).test_client()
+        post_alerts(client, payload("alertmanager_firing.json"))
+        ci = {"Authorization": "Bearer ci-token"}
+        acked = client.post("/api/v1/incidents/1/ack", headers=ci).json
+        assert acked["acknowledged_by"] == "ci-bot"
+        trail = client.get("/api/v1/audit?action=incident_acknowledged", headers=ci).json
+        assert [(e["actor"], e["way"]) for e in trail["entries"]] == [("ci-bot", "api")]
+        assert trail["next"] is None
+    finally:
+        pager.db.dispose()
+
+
+def test_it_pages_through_the_audit_trail(web) -> None:
+    pager, client = web
+    for n in range(5):
+        post_alerts(client, payload("alertmanager_firing.json"))
+        client.post("/api/v1/incidents/1/ack", headers=API)
+        client.post("/api/v1/incidents/1/unack", headers=API)
+    first = client.get("/api/v1/audit?limit=4", headers=API).json
+    assert len(first["entries"]) == 4 and first["next"]
+    second = client.get(first["next"], headers=API).json
+    ids = [e["id"] for e in first["entries"] + second["entries"]]
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == len(ids)
+    bad = client.get("/api/v1/audit?limit=0", headers=API)
+    assert (bad.status_code, bad.json["field"]) == (400, "limit")

@@ -245,6 +245,9 @@ class Settings:
     public_url: str = "http://127.0.0.1:8080"
     bind: str = "127.0.0.1:8080"
     api_tokens: tuple[str, ...] = ()
+    # The name of each of `api_tokens`, in order: the actor of what is done with it (a bare
+    # token in pager.yaml is "api"; `{name: ci-bot, token: ...}` names it).
+    api_token_names: tuple[str, ...] = ()
     providers: tuple[ProviderSettings, ...] = (ProviderSettings("sandbox", "sandbox"),)
     integrations: Mapping[str, IntegrationSettings] = field(default_factory=dict)
     source: str = "embedded defaults"

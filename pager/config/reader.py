@@ -33,13 +33,15 @@ class Reader(IntegrationReader, RotationsReader):
         database_url = get("database_url", base.database_url)
         rotations, rotations_git = self.rotations(doc, path, database_url)
         providers = self.providers(doc) if "providers" in doc else base.providers
+        tokens, token_names = self.api_tokens(doc)
         return Settings(
             database_url=database_url,
             rotations=rotations,
             rotations_git=rotations_git,
             public_url=get("public_url", f"http://{bind}").rstrip("/"),
             bind=bind,
-            api_tokens=self.api_tokens(doc),
+            api_tokens=tokens,
+            api_token_names=token_names,
             providers=providers,
             integrations=self.integrations(doc),
             source=str(path),
@@ -48,15 +50,32 @@ class Reader(IntegrationReader, RotationsReader):
             heartbeats=self.heartbeats(doc),
         )
 
-    def api_tokens(self, doc: Map) -> tuple[str, ...]:
+    def api_tokens(self, doc: Map) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The tokens and their names: each entry a token, or `{name: ci-bot, token: ...}`."""
         if "api_tokens" not in doc:
-            return ()
+            return (), ()
         value = doc["api_tokens"]
         if not isinstance(value, Seq):
             self.problem(doc.at("api_tokens"), "api_tokens: expected a list of tokens")
-            return ()
-        tokens = [self.text(v, value.at(i), "api_tokens") for i, v in enumerate(value)]
-        return tuple(t for t in tokens if t)
+            return (), ()
+        tokens, names = [], []
+        for i, entry in enumerate(value):
+            where = value.at(i)
+            name = "api"
+            if isinstance(entry, Map):
+                self.keys(entry, {"name", "token"}, "api_tokens entry")
+                name = self.text(entry.get("name", ""), entry.at("name"), "api_tokens name")
+                if not name or len(name) > 100 or not name.isprintable():
+                    self.problem(
+                        where, "api_tokens: a named token needs a name of 1-100 characters"
+                    )
+                where = entry.at("token") if "token" in entry else where
+                entry = entry.get("token", "")
+            token = self.text(entry, where, "api_tokens")
+            if token:
+                tokens.append(token)
+                names.append(name)
+        return tuple(tokens), tuple(names)
 
     def providers(self, doc: Map) -> tuple[ProviderSettings, ...]:
         value = doc["providers"]

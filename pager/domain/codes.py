@@ -1,10 +1,13 @@
-"""Ack codes: the short numbers people text back to acknowledge or resolve a page."""
+"""Ack codes (the short numbers people text back to acknowledge or resolve a page) and
+one-time codes (sign-in and proofs: random, kept only as a keyed hash, short-lived)."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 
 ACK_CODE_DIGITS = range(4, 9)  # what parse_reply accepts as a code
 
@@ -49,3 +52,36 @@ def same_code(a: str, b: str) -> bool:
 
 def _bytes(code: str) -> bytes:
     return code.encode("utf-8", "surrogatepass")
+
+
+# One-time codes (sign-in, number proofs, Verify): the rules every code pager issues keeps.
+ONE_TIME_CODE_DIGITS = 6
+CODE_TTL = timedelta(minutes=10)  # configurable between 5 and 10 minutes
+MAX_WRONG_TRIES = 5  # the fifth wrong try voids the code
+CODES_PER_NUMBER = 5  # at most this many codes to one number...
+CODES_WINDOW = timedelta(minutes=15)  # ...in any such window
+CODES_PER_ADDRESS = 20  # and from one remote address in the window
+
+
+def one_time_code(digits: int = ONE_TIME_CODE_DIGITS) -> str:
+    """A uniformly random code of `digits` digits, from `secrets`."""
+    if not 4 <= digits <= 10:
+        raise ValueError(f"one-time codes have 4 to 10 digits, not {digits}")
+    return f"{secrets.randbelow(10**digits):0{digits}d}"
+
+
+def code_digest(key: bytes, purpose: str, subject: str, code: str) -> str:
+    """The keyed hash kept instead of a code: HMAC-SHA256 over what it is for, whom, and the
+    code, so that a stolen table neither reveals codes nor lets one be tried elsewhere."""
+    message = "\x1f".join((purpose, subject, code)).encode("utf-8", "surrogatepass")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def code_matches(key: bytes, purpose: str, subject: str, code: str, digest: str) -> bool:
+    """Whether `code` is the one `digest` was made from, compared in constant time."""
+    return hmac.compare_digest(code_digest(key, purpose, subject, code.strip()), digest)
+
+
+def mask_code(text: str, code: str) -> str:
+    """`text` with `code` replaced by dots: the SMS as kept once its code is spent."""
+    return text.replace(code, "•" * len(code)) if code else text

@@ -352,3 +352,18 @@ def handoff_text(rotation: str, until: datetime | None, timezone: str) -> str:
         "",
         fits=lambda text: septets(text) <= GSM7_SINGLE,
     )
+
+
+def sign_in_text(code: str, minutes: int) -> str:
+    """The SMS that carries a sign-in code: GSM-7, one segment, the code first (phones offer it
+    for autofill), and what to do with one nobody asked for."""
+    return (
+        f"{code} is your pager sign-in code. It expires in {minutes} min. "
+        "If you did not ask for it, ignore this SMS."
+    )
+
+
+def sign_in_speech(code: str) -> str:
+    """The same code read aloud ("call me instead"): digit by digit, twice."""
+    spaced = ", ".join(code)
+    return f"This is pager. Your sign-in code is {spaced}. Again: {spaced}. Goodbye."

@@ -197,9 +197,12 @@ def _start_attempt(pager: Pager, notification_id: int, now: datetime) -> SendJob
                 return _lookup_job(session, n, providers[n.provider_index], unheard)
         limits = pager.settings.limits.get(n.channel, ())
         # Only a first try is held by the per-number limits: never a failover or a retry (it
-        # may be a first try through a later provider, when the first was at its rate).
-        if last is None and not within_limits(
-            session, n, now, limits, _call_limits(pager, n, carrier)
+        # may be a first try through a later provider, when the first was at its rate); and
+        # never a one-time code, which has its own limits (flows.sign_in) and is wanted now.
+        if (
+            last is None
+            and n.kind != "code"
+            and not within_limits(session, n, now, limits, _call_limits(pager, n, carrier))
         ):
             return None
         if n.provider_index >= len(providers):

@@ -65,6 +65,7 @@ def _notice(handoff: Handoff, person: Person, now: datetime) -> Notification:
         round=0,
         next_attempt_at=now,
         dedup_key=f"handoff:{handoff.rotation}:{person.id}:{handoff.start.isoformat()}",
+        kind="notice",
         created_at=now,
         updated_at=now,
     )

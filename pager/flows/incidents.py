@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from pager import metrics
 from pager.flows.context import Pager
-from pager.store import incidents, outbox
+from pager.store import audit, incidents, outbox
 from pager.store.models import Incident
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ def acknowledge_in(session: Session, incident: Incident, by: str, via: str, now:
         session, incident.id, now, "acknowledged", f"acknowledged by {by} ({via})"
     )
     metrics.ACK_LATENCY.observe(max(0.0, (now - incident.created_at).total_seconds()))
+    audit.record(session, now, by, via, "incident_acknowledged", f"incident #{incident.id}")
     _log_change("acknowledged", incident, by=by, via=via)
     return True
 
@@ -78,6 +79,9 @@ def unacknowledge_in(session: Session, incident: Incident, why: str, now: dateti
     incident.escalation_due_at = now
     incident.updated_at = now
     incidents.add_timeline(session, incident.id, now, "unacknowledged", why)
+    audit.record(
+        session, now, "pager", "pager", "incident_unacknowledged", f"incident #{incident.id}", why
+    )
     _log_change("unacknowledged", incident, why=why)
     return True
 
@@ -94,6 +98,7 @@ def resolve_in(session: Session, incident: Incident, by: str, via: str, now: dat
     incident.updated_at = now
     _cancel_pending(session, incident.id, now)
     incidents.add_timeline(session, incident.id, now, "resolved", f"resolved by {by} ({via})")
+    audit.record(session, now, by, via, "incident_resolved", f"incident #{incident.id}")
     _log_change("resolved", incident, by=by, via=via)
     return True
 

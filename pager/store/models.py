@@ -125,6 +125,8 @@ class Notification(Base):
     # Set on notices that must be queued once however many runners see them due
     # (`handoff:<rotation>:<person>:<shift start>`); the unique index is what makes it once.
     dedup_key: Mapped[str | None] = mapped_column(String(600), unique=True, index=True)
+    # page | notice (handoff) | code (a one-time code: never held by a limit or digested)
+    kind: Mapped[str] = mapped_column(String(10), default="page", server_default="page")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -293,3 +295,64 @@ class NumberLookup(Base):
     valid: Mapped[bool]
     source: Mapped[str] = mapped_column(String(100))  # the provider's name in pager.yaml
     looked_up_at: Mapped[datetime]
+
+
+class AuthCode(Base):
+    """A one-time code pager texted (sign-in; later number proofs and Verify): only its keyed
+    hash is kept (DESIGN invariant 8), with its expiry, wrong tries and use."""
+
+    __tablename__ = "auth_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # sign_in
+    person: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(32))  # the number it went to (for its limits)
+    digest: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 under the server's code key
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    wrong_tries: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None]
+    voided_at: Mapped[datetime | None]  # too many wrong tries, or a newer code replaced it
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    # The outbox row that carries it; its text loses the code once the code is spent.
+    notification_id: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_auth_codes_person", "purpose", "person", "created_at"),
+        Index("ix_auth_codes_phone", "phone", "created_at"),
+    )
+
+
+class WebSession(Base):
+    """A dashboard sign-in, kept server side so that it can be ended: the cookie holds a random
+    token whose SHA-256 is `token_digest`."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    person: Mapped[str] = mapped_column(String(200), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]  # the absolute lifetime's end; idle time ends it sooner
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(200))
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class AuditEntry(Base):
+    """The audit trail: append-only, one row per change of state or sign-in event. Never a
+    secret or a full phone number."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200))  # a person's handle, a token's name, "pager"
+    way: Mapped[str] = mapped_column(String(20))  # sms | voice | dashboard | api | cli | pager
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    target: Mapped[str] = mapped_column(String(300), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    remote_addr: Mapped[str | None] = mapped_column(String(64))

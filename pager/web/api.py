@@ -5,18 +5,19 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from pager.domain.jsonbody import JsonRefused, read_json_object
-from pager.flows import incidents
+from pager.flows import audit, incidents
 from pager.flows import silences as silence_flows
 from pager.flows.context import utcnow
 from pager.flows.incidents import IncidentView
 from pager.flows.rotations import load_rotations
 from pager.flows.silences import SilenceView
-from pager.web.auth import presented_token, token_matches
+from pager.web.auth import api_token_name, presented_token
 from pager.web.errors import ROW_ID, ApiError, pager
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -27,10 +28,12 @@ MAX_SERVICE = 200  # the width of silences.service
 
 @blueprint.before_request
 def _authenticate() -> None:
-    if not token_matches(presented_token(), pager().settings.api_tokens):
+    name = api_token_name(presented_token(), pager().settings)
+    if name is None:
         raise ApiError(
             401, "unauthorized", "missing or wrong API token (Authorization: Bearer <token>)"
         )
+    g.api_actor = name
 
 
 def _json(view: IncidentView, *, with_timeline: bool = True) -> dict[str, Any]:
@@ -103,12 +106,15 @@ def _body(*, required: bool) -> dict[str, Any]:
 
 
 def _actor(body: dict[str, Any]) -> str:
+    """Who acts: the API token's name. A `by` in the body is only a note beside it (anyone
+    holding a token could write any name there)."""
     by = body.get("by")
     if by is not None and (not isinstance(by, str) or not 0 < len(by) <= MAX_BY):
         raise ApiError(
             400, "invalid_field", f"'by' must be a name of 1 to {MAX_BY} characters", "by"
         )
-    return by or "api"
+    actor: str = g.api_actor
+    return f"{actor} (for {by})" if by and by != actor else actor
 
 
 def _found(call: Any) -> IncidentView:
@@ -232,3 +238,34 @@ def end_silence(silence_id: int) -> ResponseReturnValue:
     if view is None:
         raise ApiError(404, "not_found", f"no silence {silence_id}")
     return jsonify(_silence_json(view))
+
+
+@blueprint.get("/audit")
+def audit_trail() -> ResponseReturnValue:
+    """The audit trail, newest first: `?action=`, `?actor=`, `?limit=` (1-500, default 100),
+    and `?before=<id>` for the next page, which `next` links to."""
+    limit = _int_arg("limit", 100, 1, audit.MAX_PAGE) or 100
+    before = _int_arg("before", None, 1, 2**62)
+    found = audit.listing(
+        pager(),
+        before_id=before,
+        action=request.args.get("action") or None,
+        actor=request.args.get("actor") or None,
+        limit=limit,
+    )
+    entries = [{**asdict(entry), "at": entry.at.isoformat()} for entry in found]
+    more = len(found) == limit
+    args = {k: v for k, v in request.args.items() if k != "before"}
+    query = urlencode({**args, "before": found[-1].id}) if more else ""
+    return jsonify(entries=entries, next=f"{request.path}?{query}" if more else None)
+
+
+def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ApiError(
+            400, "invalid_parameter", f"{name} must be a number from {low} to {high}", name
+        )
+    return int(raw)

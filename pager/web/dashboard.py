@@ -1,18 +1,14 @@
 """The dashboard: open incidents with Acknowledge / Resolve buttons, who is on call, and whether
 the rotation files are valid. Server-rendered HTML, readable at 3 a.m. on a phone.
 
-Signing in takes one of the API tokens (`api_tokens`) and a display name, the `by` of every
-acknowledgement made here. Flask's signed session cookie keeps the name and an HMAC of the
-token, never the token, so removing a token from the config signs out the dashboards it opened.
-Every POST carries the session's CSRF token.
+People in the rotations sign in as themselves with a one-time code sent to their phone
+(`flows.sign_in`, `web.sign_in`); what they do here is done by them, on the timeline and in the
+audit trail. Sessions are kept server side and can be ended. Every POST carries a CSRF token.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,29 +33,33 @@ from werkzeug.wrappers import Response
 
 from pager.domain.durations import format_duration
 from pager.domain.rotations import END_OF_TIME, Schedule
-from pager.flows import incidents
+from pager.flows import incidents, sign_in
 from pager.flows.context import Pager, utcnow
 from pager.flows.incidents import IncidentView
 from pager.flows.silences import list_silences
 from pager.providers.sandbox import SandboxProvider
 from pager.store import incidents as incident_store
 from pager.store.models import Alert
-from pager.web.auth import token_matches
 from pager.web.errors import ROW_ID, pager
+from pager.web.sign_in import (
+    COOKIE,
+    check_csrf,
+    clear_session_cookie,
+    csrf_token,
+    remote_address,
+    set_session_cookie,
+    signed_in,
+)
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("dashboard", __name__, static_folder="static", static_url_path="/assets")
 
 VIA = "dashboard"  # on the timeline: "acknowledged by Alice (dashboard)"
-OPEN_TO_ALL = {"dashboard.login", "dashboard.static"}
+OPEN_TO_ALL = {"dashboard.login", "dashboard.login_code", "dashboard.static"}
 MAX_NAME = 100
 RECENTLY_RESOLVED = 10
 ALERTS_SHOWN = 50
 REFRESH_SECONDS = 30
-STALE_FORM = (
-    "This form is stale or did not come from this dashboard (CSRF check failed). "
-    "Reload the page and try again."
-)
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
@@ -120,48 +120,16 @@ def _cookie_defaults(state: BlueprintSetupState) -> None:
     config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME
 
 
-def _token_mac(token: str) -> str:
-    """What the session keeps instead of the token: whoever holds a signed cookie can read it."""
-    secret = current_app.secret_key
-    key = secret if isinstance(secret, bytes) else str(secret).encode()
-    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
-
-
-def _signed_in_as() -> str | None:
-    """The display name of the signed-in engineer, while their token is still accepted."""
-    if not current_app.secret_key:
-        return None
-    name, mac = session.get("name"), session.get("token_mac")
-    if not isinstance(name, str) or not isinstance(mac, str):
-        return None
-    accepted = [_token_mac(token) for token in pager().settings.api_tokens]
-    return name if token_matches(mac, accepted) else None
-
-
-def csrf_token() -> str:
-    token = session.get("csrf")
-    if not isinstance(token, str):
-        token = session["csrf"] = secrets.token_urlsafe(32)
-    return token
-
-
-def _check_csrf() -> None:
-    expected = session.get("csrf")
-    given = request.form.get("csrf_token", "")
-    if not isinstance(expected, str) or not hmac.compare_digest(given.encode(), expected.encode()):
-        abort(400, STALE_FORM)
-
-
 @blueprint.before_request
 def _guard() -> ResponseReturnValue | None:
     if request.endpoint == "dashboard.static":
         return None
     if not current_app.secret_key:
         abort(503, "The dashboard has no session key yet (app.secret_key is not set).")
-    if request.endpoint not in OPEN_TO_ALL and _signed_in_as() is None:
+    if request.endpoint not in OPEN_TO_ALL and signed_in() is None:
         return redirect(url_for(".login", next=request.path), 303)
     if request.method == "POST":
-        _check_csrf()
+        check_csrf()
     return None
 
 
@@ -184,7 +152,8 @@ def _error_page(exc: HTTPException) -> ResponseReturnValue:
 @blueprint.context_processor
 def _template_helpers() -> dict[str, Any]:
     now = utcnow()
-    user = _signed_in_as()
+    signed = signed_in()
+    user = signed.name if signed else None
     return {
         "user": user,
         "rotations": pager().rotations if user else None,
@@ -203,37 +172,45 @@ def _safe_next(value: str) -> str:
 
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
+    """Step one: a handle or number; a code goes to that person's phone, if they exist."""
     next_path = _safe_next(request.values.get("next", ""))
     if request.method == "GET":
-        return render_template("login.html", next=next_path, name=session.get("name", ""))
-    token = request.form.get("token", "")
-    name = " ".join(request.form.get("name", "").split())
-    refused = _login_refused(token, name)
-    if refused:
-        error, status = refused
-        return render_template("login.html", next=next_path, name=name, error=error), status
-    session.clear()  # a fresh session (and CSRF token) for every sign-in
-    session.permanent = True
-    session.update(name=name, token_mac=_token_mac(token), csrf=secrets.token_urlsafe(32))
-    log.info("event=dashboard_login remote=%s", request.remote_addr)
-    return redirect(next_path or url_for(".home"), 303)
+        nobody = pager().rotations.schedule is None
+        return render_template("login.html", next=next_path, who="", no_rotations=nobody)
+    who = " ".join(request.form.get("who", "").split())[:MAX_NAME]
+    if not who or not who.isprintable():
+        error = "Enter your handle (as in the rotation files) or your phone number."
+        return render_template("login.html", next=next_path, who="", error=error), 400
+    channel = "voice" if request.form.get("channel") == "voice" else "sms"
+    sign_in.send_code(pager(), who, channel, remote_address(), utcnow())
+    return render_template("login_code.html", next=next_path, who=who, channel=channel)
 
 
-def _login_refused(token: str, name: str) -> tuple[str, int] | None:
-    """Why this sign-in is refused, with the status to answer; None when it is fine."""
-    if not name or len(name) > MAX_NAME or not name.isprintable():
-        return f"Enter your name (1 to {MAX_NAME} characters): it goes on the timeline.", 400
-    if not token_matches(token, pager().settings.api_tokens):
-        log.warning("event=dashboard_login_refused remote=%s", request.remote_addr)
-        return "That is not one of this pager's API tokens.", 401
-    return None
+@blueprint.post("/login/code")
+def login_code() -> ResponseReturnValue:
+    """Step two: the code; right, and a session starts."""
+    next_path = _safe_next(request.form.get("next", ""))
+    who = " ".join(request.form.get("who", "").split())[:MAX_NAME]
+    code = request.form.get("code", "").strip()[:20]
+    person = sign_in.check_code(pager(), who, code, remote_address(), utcnow())
+    if person is None:
+        error = "That code is wrong, expired or already used. Try again, or ask for a new one."
+        return render_template("login_code.html", next=next_path, who=who, error=error), 401
+    token = sign_in.start_session(
+        pager(), person, remote_address(), request.headers.get("User-Agent"), utcnow()
+    )
+    session.clear()  # the sign-in forms' CSRF token is done with
+    return set_session_cookie(redirect(next_path or url_for(".home"), 303), token)
 
 
 @blueprint.post("/logout")
 def logout() -> ResponseReturnValue:
-    session.clear()
-    flash("Signed out.", "ok")
-    return redirect(url_for(".login"), 303)
+    everywhere = request.form.get("everywhere") == "1"
+    sign_in.end_session(
+        pager(), request.cookies.get(COOKIE, ""), remote_address(), utcnow(), everywhere
+    )
+    flash("Signed out everywhere." if everywhere else "Signed out.", "ok")
+    return clear_session_cookie(redirect(url_for(".login"), 303))
 
 
 @blueprint.get("/")
@@ -268,7 +245,8 @@ def incident(incident_id: int) -> ResponseReturnValue:
 @blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/<any(ack, unack, resolve):action>")
 def act(incident_id: int, action: str) -> ResponseReturnValue:
     """The buttons: the same flows as the API, `by` the signed-in name; then the timeline."""
-    by = _signed_in_as() or "dashboard"
+    signed = signed_in()
+    by = signed.name if signed else "dashboard"
     flow, wanted = ACTIONS[action]
     try:
         view = flow(pager(), incident_id, by, utcnow())

@@ -1,11 +1,13 @@
-"""The dashboard in a real headless Chromium against the running daemon: sign in with the API
-token, see the incident an Alertmanager payload opened, press Acknowledge, see it acknowledged.
+"""The dashboard in a real headless Chromium against the running daemon: sign in as Alice with
+the code pager texts her (read off the fake Twilio), see the incident an Alertmanager payload
+opened, press Acknowledge, see it acknowledged, and the audit trail name her.
 
 Screenshots for a human look: /tmp/pager-dashboard.png (laptop, light), /tmp/pager-incident.png
 (the timeline after the ack) and /tmp/pager-dashboard-phone-dark.png (phone width, dark)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +17,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as shows
 
 from tests.e2e.browser import SCREENSHOTS, needs_chromium, wait
-from tests.e2e.daemon import API_TOKEN, Daemon, running_daemon
-from tests.helpers import payload
+from tests.e2e.daemon import Daemon, running_daemon
+from tests.helpers import ALICE, payload
 
 NAME = "Alice Example"
 
@@ -29,12 +31,20 @@ def daemon(tmp_path: Path) -> Iterator[Daemon]:
         yield running
 
 
-def sign_in(driver: WebDriver, url: str) -> None:
-    driver.get(f"{url}/")
+def sign_in(driver: WebDriver, daemon: Daemon) -> None:
+    """As Alice: her handle, then the code in the SMS the fake Twilio took for her number."""
+    texted = len(daemon.twilio.messages)
+    driver.get(f"{daemon.url}/")
     wait(driver).until(shows.url_contains("/login"))
-    driver.find_element(By.ID, "name").send_keys(NAME)
-    driver.find_element(By.ID, "token").send_keys(API_TOKEN)
-    driver.find_element(By.CSS_SELECTOR, "form button").click()
+    driver.find_element(By.ID, "who").send_keys("alice")
+    driver.find_element(By.XPATH, "//button[normalize-space()='Text me a code']").click()
+    wait(driver).until(shows.presence_of_element_located((By.ID, "code")))
+    sms = daemon.twilio.wait_for_messages(texted + 1)[-1]
+    assert sms["To"] == ALICE
+    code = re.match(r"(\d{6}) is your pager sign-in code", sms["Body"])
+    assert code, sms["Body"]
+    driver.find_element(By.ID, "code").send_keys(code.group(1))
+    driver.find_element(By.XPATH, "//button[normalize-space()='Sign in']").click()
     wait(driver).until(shows.presence_of_element_located((By.ID, "open-heading")))
 
 
@@ -44,7 +54,7 @@ def test_it_acknowledges_an_alertmanager_incident_from_the_browser(
     assert daemon.post_alerts(payload("alertmanager_firing.json")).status_code == 200
     incident = daemon.wait_for(lambda: daemon.api("/incidents")["incidents"], what="incident")[0]
 
-    sign_in(browser, daemon.url)
+    sign_in(browser, daemon)
     card = browser.find_element(By.CSS_SELECTOR, ".incident")
     assert f"#{incident['id']}" in card.text and incident["title"] in card.text
     assert "TRIGGERED" in card.text  # the badge, upper case by CSS
@@ -56,6 +66,12 @@ def test_it_acknowledges_an_alertmanager_incident_from_the_browser(
     timeline = browser.find_element(By.CSS_SELECTOR, ".timeline").text
     assert f"acknowledged by {NAME} (dashboard)" in timeline
     assert daemon.api(f"/incidents/{incident['id']}")["acknowledged_by"] == NAME
+    trail = daemon.api("/audit")["entries"]
+    acked = [e for e in trail if e["action"] == "incident_acknowledged"]
+    assert [(e["actor"], e["way"], e["target"]) for e in acked] == [
+        (NAME, "dashboard", f"incident #{incident['id']}")
+    ]
+    assert {"sign_in_code_sent", "signed_in"} <= {e["action"] for e in trail}
     browser.set_window_size(1280, 1800)
     browser.save_screenshot(str(SCREENSHOTS / "pager-incident.png"))
 

@@ -144,7 +144,7 @@ def test_it_pages_with_web_and_worker_in_separate_processes(tmp_path: Path) -> N
             # gunicorn's two workers each take some of these; every scrape adds them all up.
             for _ in range(11):
                 web.post_alerts(payload("alertmanager_firing.json"))
-            received = re.compile(r'pager_alerts_received_total\{[^}]*\} (\S+)')
+            received = re.compile(r"pager_alerts_received_total\{[^}]*\} (\S+)")
             scrapes = [
                 received.findall(requests.get(f"{web.url}/metrics", timeout=5).text)
                 for _ in range(6)

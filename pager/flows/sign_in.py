@@ -1,0 +1,289 @@
+"""Signing in as yourself: a one-time code texted (or read aloud) to your number from the
+rotations, then a session kept server side.
+
+Codes follow DESIGN invariant 8: drawn from `secrets`, kept only as an HMAC under a key held
+in the database, never logged, valid 10 minutes, single use, void after 5 wrong tries, at most 5
+per number and 20 per remote address in any 15 minutes, compared in constant time. Asking for
+one answers the same whether or not the handle or number exists. The SMS goes through the
+outbox like any page (routing, failover, STOP), as a `code` row that no limit holds or
+digests; once its code is spent or expired, the row's text keeps the code masked, and a code
+not yet sent by then is not sent at all. Every code sent and every sign-in, good or bad, is
+in the audit trail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from pager.domain import messages
+from pager.domain.codes import (
+    CODE_TTL,
+    CODES_PER_ADDRESS,
+    CODES_PER_NUMBER,
+    CODES_WINDOW,
+    MAX_WRONG_TRIES,
+    code_digest,
+    code_matches,
+    one_time_code,
+)
+from pager.domain.phones import mask, mask_numbers_in
+from pager.domain.rotations import Person, Schedule
+from pager.flows.context import Pager
+from pager.store import audit, codes, outbox, web_sessions
+from pager.store import secrets as secrets_store
+from pager.store.models import AuthCode, Notification, WebSession
+
+log = logging.getLogger(__name__)
+
+SIGN_IN = "sign_in"
+WAY = "dashboard"
+IDLE_TIMEOUT = timedelta(hours=12)
+LIFETIME = timedelta(days=7)
+SEEN_EVERY = timedelta(minutes=1)  # how often a session's last_seen_at is written
+_SENT = ("sent", "delivered", "answered", "no_answer", "failed", "skipped", "cancelled")
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who a dashboard request comes from, and the CSRF token of their session."""
+
+    person: str
+    name: str
+    csrf: str
+    session_id: int
+
+
+def find_person(schedule: Schedule | None, who: str) -> Person | None:
+    """The person a handle or phone number names (`alice`, `+447700900101`)."""
+    if schedule is None:
+        return None
+    wanted = who.strip()
+    if wanted in schedule.people:
+        return schedule.people[wanted]
+    digits = "".join(c for c in wanted if c.isdigit())
+    if not digits:
+        return None
+    for person in schedule.people.values():
+        if person.phone.lstrip("+") == digits:
+            return person
+    return None
+
+
+def send_code(pager: Pager, who: str, channel: str, remote: str | None, now: datetime) -> None:
+    """Text (or, with `channel="voice"`, call with) a sign-in code to the person `who` names.
+
+    Returns nothing either way: whether `who` exists, or a limit held the code, is told only
+    to the audit trail (no enumeration)."""
+    person = find_person(pager.rotations.schedule, who)
+    with pager.db.transaction() as session:
+        forget_spent_codes(session, now)
+        refused = _refused(session, person, remote, now)
+        if refused is not None or person is None:
+            audit.record(
+                session,
+                now,
+                person.id if person else "unknown",
+                WAY,
+                "sign_in_code_refused",
+                mask_numbers_in(who.strip())[:100],
+                refused or "no such person",
+                remote,
+            )
+            log.warning("event=sign_in_code_refused reason=%r remote=%s", refused, remote)
+            return
+        codes.void_live(session, SIGN_IN, person.id, now)
+        code = one_time_code()
+        text = (
+            messages.sign_in_speech(code)
+            if channel == "voice"
+            else messages.sign_in_text(code, int(CODE_TTL.total_seconds() // 60))
+        )
+        notification = _carrier(person, channel, text, now)
+        session.add(notification)
+        session.flush()
+        codes.add(
+            session,
+            AuthCode(
+                purpose=SIGN_IN,
+                person=person.id,
+                phone=person.phone,
+                digest=code_digest(_key(session), SIGN_IN, person.id, code),
+                created_at=now,
+                expires_at=now + CODE_TTL,
+                wrong_tries=0,
+                remote_addr=remote,
+                notification_id=notification.id,
+            ),
+        )
+        audit.record(
+            session,
+            now,
+            person.id,
+            WAY,
+            "sign_in_code_sent",
+            person.id,
+            f"{'call' if channel == 'voice' else 'sms'} to {mask(person.phone)}",
+            remote,
+        )
+    log.info("event=sign_in_code_sent person=%s to=%s", person.id, mask(person.phone))
+    pager.wake()
+
+
+def _refused(
+    session: Session, person: Person | None, remote: str | None, now: datetime
+) -> str | None:
+    since = now - CODES_WINDOW
+    if remote and codes.asked_from_address_since(session, remote, since) >= CODES_PER_ADDRESS:
+        return f"more than {CODES_PER_ADDRESS} codes asked from this address in 15 min"
+    if person and codes.sent_to_number_since(session, person.phone, since) >= CODES_PER_NUMBER:
+        return f"{CODES_PER_NUMBER} codes sent to this number in 15 min already"
+    return None
+
+
+def _carrier(person: Person, channel: str, text: str, now: datetime) -> Notification:
+    return Notification(
+        incident_id=None,
+        step=0,
+        person=person.id,
+        person_name=person.name,
+        phone=person.phone,
+        channel="voice" if channel == "voice" else "sms",
+        body=text,
+        status="pending",
+        provider_index=0,
+        round=0,
+        next_attempt_at=now,
+        kind="code",
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def check_code(pager: Pager, who: str, code: str, remote: str | None, now: datetime) -> str | None:
+    """The person signed in by `code`, or None (wrong, expired, used, void or unknown)."""
+    person = find_person(pager.rotations.schedule, who)
+    with pager.db.transaction() as session:
+        forget_spent_codes(session, now)
+        live = codes.live_for(session, SIGN_IN, person.id, now) if person else None
+        if person is None or live is None:
+            why = "no such person" if person is None else "no code in force (expired, used, void)"
+            _failed(session, person.id if person else "unknown", why, remote, now)
+            return None
+        if not code_matches(_key(session), SIGN_IN, person.id, code, live.digest):
+            live.wrong_tries += 1
+            if live.wrong_tries >= MAX_WRONG_TRIES:
+                live.voided_at = now
+            _failed(
+                session,
+                person.id,
+                f"wrong code ({live.wrong_tries} of {MAX_WRONG_TRIES})",
+                remote,
+                now,
+            )
+            return None
+        live.used_at = now
+        forget_spent_codes(session, now)  # this one's text loses its code now
+        audit.record(session, now, person.id, WAY, "signed_in", person.id, "sms code", remote)
+    log.info("event=signed_in person=%s remote=%s", person.id, remote)
+    return person.id
+
+
+def _failed(session: Session, actor: str, why: str, remote: str | None, now: datetime) -> None:
+    audit.record(session, now, actor, WAY, "sign_in_failed", actor, why, remote)
+    log.warning("event=sign_in_failed person=%s reason=%r remote=%s", actor, why, remote)
+
+
+def forget_spent_codes(session: Session, now: datetime) -> None:
+    """Codes that can no longer be used lose their text; one not yet sent is not sent."""
+    for spent in codes.spent_with_text(session, now):
+        n = outbox.get(session, spent.notification_id) if spent.notification_id else None
+        if n is not None:
+            if n.status not in _SENT:
+                n.status = "cancelled"
+            masked = "•" * 6
+            n.body = (
+                messages.sign_in_speech(masked)
+                if n.channel == "voice"
+                else messages.sign_in_text(masked, int(CODE_TTL.total_seconds() // 60))
+            )
+        spent.notification_id = None
+
+
+def _key(session: Session) -> bytes:
+    return secrets_store.generated(session, "code_key").encode()
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(
+    pager: Pager, person: str, remote: str | None, agent: str | None, now: datetime
+) -> str:
+    """A new session for `person`; returns the token for the cookie (kept only hashed)."""
+    token = secrets.token_urlsafe(32)
+    with pager.db.transaction() as session:
+        web_sessions.add(
+            session,
+            WebSession(
+                token_digest=_digest(token),
+                person=person,
+                csrf=secrets.token_urlsafe(32),
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + LIFETIME,
+                remote_addr=remote,
+                user_agent=(agent or "")[:300] or None,
+            ),
+        )
+    return token
+
+
+def session_for(pager: Pager, token: str, now: datetime) -> SignedIn | None:
+    """The signed-in person behind a cookie's token: None when the session ended, was idle
+    too long, outlived its lifetime, or names someone no longer in the rotations."""
+    if not token:
+        return None
+    schedule = pager.rotations.schedule
+    with pager.db.transaction() as session:
+        found = web_sessions.by_token_digest(session, _digest(token))
+        if found is None or found.ended_at is not None:
+            return None
+        if now >= found.expires_at or now - found.last_seen_at >= IDLE_TIMEOUT:
+            web_sessions.end(found, "timeout", now)
+            return None
+        person = schedule.people.get(found.person) if schedule else None
+        if person is None:
+            return None
+        if now - found.last_seen_at >= SEEN_EVERY:
+            found.last_seen_at = now
+        return SignedIn(found.person, person.name, found.csrf, found.id)
+
+
+def end_session(
+    pager: Pager, token: str, remote: str | None, now: datetime, everywhere: bool = False
+) -> None:
+    """Sign out this session, or with `everywhere` every open session of its person."""
+    with pager.db.transaction() as session:
+        found = web_sessions.by_token_digest(session, _digest(token)) if token else None
+        if found is None or found.ended_at is not None:
+            return
+        ended = web_sessions.open_of(session, found.person) if everywhere else [found]
+        for each in ended:
+            web_sessions.end(each, found.person, now)
+        audit.record(
+            session,
+            now,
+            found.person,
+            WAY,
+            "signed_out_everywhere" if everywhere else "signed_out",
+            found.person,
+            f"{len(ended)} session(s) ended",
+            remote,
+        )
