@@ -445,3 +445,19 @@ def test_it_marks_the_session_cookie_secure_under_an_https_public_url(sqlite_url
 def test_it_sends_no_secure_flag_over_plain_http(signed_in, app) -> None:
     cookie = sign_in(app.test_client()).headers["Set-Cookie"]
     assert "Secure" not in cookie and "HttpOnly" in cookie
+
+
+def test_it_shows_the_audit_trail_with_filters(signed_in, pager) -> None:
+    incident_id = open_incident(pager)
+    click(signed_in, signed_in.get("/"), "Acknowledge", incident_id)
+    page = text(signed_in.get("/audit"))
+    assert "incident_acknowledged" in page and f"incident #{incident_id}" in page
+    assert "signed_in" in page and "sign_in_code_sent" in page
+    only = text(signed_in.get("/audit?action=signed_in"))
+    assert "signed_in" in only and "incident_acknowledged" not in only
+    assert signed_in.get("/audit?before=x").status_code == 400
+
+
+def test_it_keeps_the_audit_trail_from_strangers(client) -> None:
+    response = client.get("/audit")
+    assert (response.status_code, response.location) == (303, "/login?next=/audit")

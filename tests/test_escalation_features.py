@@ -108,5 +108,6 @@ def test_it_unacknowledges_through_the_api(team) -> None:
         )
         run_due(pager, T0 + timedelta(minutes=2))
     assert answer.json["status"] == "triggered"
-    assert answer.json["timeline"][-1]["message"] == "unacknowledged by Dana: escalating again"
+    said = answer.json["timeline"][-1]["message"]
+    assert said == "unacknowledged by api (for Dana): escalating again"
     assert len(phone(pager, ALICE)) + len(phone(pager, CAROL)) == 2

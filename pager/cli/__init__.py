@@ -2,6 +2,7 @@
 
 import click
 
+from pager.cli.audit import audit
 from pager.cli.check import check
 from pager.cli.override import override
 from pager.cli.rotations import oncall
@@ -15,5 +16,5 @@ def main() -> None:
     """pager: self-hosted on-call paging."""
 
 
-for command in (serve, web, worker, db, check, oncall, override, silence):
+for command in (serve, web, worker, db, check, oncall, override, silence, audit):
     main.add_command(command)

@@ -68,7 +68,7 @@ def add(
         raise click.BadParameter(str(exc), param_hint="--for") from exc
     pager = build_pager(settings_from(config_path, None))
     try:
-        view = silences.add_silence(pager, service, starts_at, ends_at, reason, by, now)
+        view = silences.add_silence(pager, service, starts_at, ends_at, reason, by, now, way="cli")
     except silences.SilenceRefused as exc:
         raise click.ClickException(f"{_WHERE_GIVEN[exc.field]}: {exc}") from exc
     finally:
@@ -98,7 +98,7 @@ def end(silence_id: int, config_path: Path | None) -> None:
     """End a maintenance window now."""
     pager = build_pager(settings_from(config_path, None))
     try:
-        view = silences.end_silence(pager, silence_id, utcnow())
+        view = silences.end_silence(pager, silence_id, utcnow(), by="cli", way="cli")
     finally:
         pager.db.dispose()
     if view is None:

@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 from pager.domain import messages
 from pager.domain.escalation import StepToRun, step_to_run, total_steps
 from pager.domain.notify_rules import PlannedPage, describe, plan_pages
+from pager.domain.phones import mask_numbers_in
 from pager.domain.rotations import Person, Policy, Target
 from pager.domain.urgency import morning_after
 from pager.flows.context import Pager
 from pager.flows.incidents import expire_acknowledgements
 from pager.flows.silences import covering
-from pager.store import incidents
+from pager.store import audit, incidents
 from pager.store.models import Incident, Notification
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,15 @@ def escalate(pager: Pager, incident_id: int, now: datetime) -> bool:
             return True
         paging = _page_people(session, incident, run, people, now)
         incidents.add_timeline(session, incident.id, now, "escalation", f"{label}: {paging}")
+        audit.record(
+            session,
+            now,
+            "pager",
+            "pager",
+            "incident_escalated",
+            f"incident #{incident.id}",
+            mask_numbers_in(f"{label}: {paging}"),
+        )
     log.info(
         "event=escalation_step incident=%d step=%d people=%d", incident_id, run.index, len(people)
     )

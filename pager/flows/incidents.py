@@ -68,7 +68,14 @@ def acknowledge_in(session: Session, incident: Incident, by: str, via: str, now:
     return True
 
 
-def unacknowledge_in(session: Session, incident: Incident, why: str, now: datetime) -> bool:
+def unacknowledge_in(
+    session: Session,
+    incident: Incident,
+    why: str,
+    now: datetime,
+    by: str = "pager",
+    way: str = "pager",
+) -> bool:
     """Back to triggered, escalating again from the first step; False unless acknowledged."""
     if incident.status != "acknowledged":
         return False
@@ -79,9 +86,7 @@ def unacknowledge_in(session: Session, incident: Incident, why: str, now: dateti
     incident.escalation_due_at = now
     incident.updated_at = now
     incidents.add_timeline(session, incident.id, now, "unacknowledged", why)
-    audit.record(
-        session, now, "pager", "pager", "incident_unacknowledged", f"incident #{incident.id}", why
-    )
+    audit.record(session, now, by, way, "incident_unacknowledged", f"incident #{incident.id}", why)
     _log_change("unacknowledged", incident, why=why)
     return True
 
@@ -122,11 +127,13 @@ def acknowledge(pager: Pager, incident_id: int, by: str, via: str, now: datetime
     return view(pager, incident_id)
 
 
-def unacknowledge(pager: Pager, incident_id: int, by: str, now: datetime) -> IncidentView:
+def unacknowledge(
+    pager: Pager, incident_id: int, by: str, now: datetime, via: str = "api"
+) -> IncidentView:
     with pager.db.transaction() as session:
         incident = _get(session, incident_id)
         changed = unacknowledge_in(
-            session, incident, f"unacknowledged by {by}: escalating again", now
+            session, incident, f"unacknowledged by {by}: escalating again", now, by, via
         )
     if changed:
         pager.wake()

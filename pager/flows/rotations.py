@@ -21,7 +21,7 @@ from pager.domain.yamldoc import Problem, Where
 from pager.flows.context import Pager, Rotations
 from pager.flows.rotations_git import Unreachable, read_branch
 from pager.flows.silences import recheck_planned_windows
-from pager.store import rotation_sets
+from pager.store import audit, rotation_sets
 
 log = logging.getLogger(__name__)
 
@@ -152,10 +152,15 @@ def _put_in_force(
     now: datetime,
     commit: str,
 ) -> Rotations:
-    with pager.db.transaction() as session:
-        rotation_sets.save(session, digest, files, now)
     before = pager.rotations
     changed = digest != before.digest
+    with pager.db.transaction() as session:
+        # Audited once per new set, however many processes and restarts load it.
+        if rotation_sets.save(session, digest, files, now):
+            source = f"git commit {commit}" if commit else f"{len(files)} file(s)"
+            audit.record(
+                session, now, "pager", "pager", "rotations_loaded", f"digest {digest[:12]}", source
+            )
     was_broken = any(not isinstance(p, Unreachable) for p in before.problems)
     pager.rotations = Rotations(schedule, notes, "files", digest, digest, now)
     metrics.ROTATIONS_VALID.set(1)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from pager.domain.rotations import Maintenance
 from pager.flows.context import Pager
-from pager.store import incidents, silences
+from pager.store import audit, incidents, silences
 from pager.store.models import Silence
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ def add_silence(
     reason: str,
     by: str,
     now: datetime,
+    way: str = "api",
 ) -> SilenceView:
     schedule = pager.rotations.schedule
     if schedule is not None and service not in schedule.services:
@@ -81,6 +82,15 @@ def add_silence(
         session.add(silence)
         session.flush()
         view = _view(silence)
+        audit.record(
+            session,
+            now,
+            by,
+            way,
+            "silence_added",
+            f"service {service}",
+            f"silence {view.id}, {starts_at.isoformat()} to {ends_at.isoformat()}: {reason}",
+        )
     log.info(
         "event=silence_added silence=%d service=%s starts_at=%s ends_at=%s by=%r",
         view.id,
@@ -119,7 +129,9 @@ def list_silences(pager: Pager, now: datetime) -> list[SilenceView]:
         return [_view(s) for s in silences.current_and_future(session, now)]
 
 
-def end_silence(pager: Pager, silence_id: int, now: datetime) -> SilenceView | None:
+def end_silence(
+    pager: Pager, silence_id: int, now: datetime, by: str = "api", way: str = "api"
+) -> SilenceView | None:
     """End a silence now (or drop a future one); None when there is no such silence."""
     with pager.db.transaction() as session:
         silence = silences.get(session, silence_id)
@@ -128,6 +140,15 @@ def end_silence(pager: Pager, silence_id: int, now: datetime) -> SilenceView | N
         silence.ends_at = max(min(silence.ends_at, now), silence.starts_at)
         woken = incidents.wake_silenced(session, silence.service, now)
         view = _view(silence)
+        audit.record(
+            session,
+            now,
+            by,
+            way,
+            "silence_ended",
+            f"service {view.service}",
+            f"silence {silence_id}; {woken} incident(s) paging again",
+        )
     log.info(
         "event=silence_ended silence=%d service=%s incidents_due=%d",
         silence_id,

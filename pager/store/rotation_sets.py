@@ -14,13 +14,15 @@ def latest(session: Session) -> RotationSet | None:
     return session.scalars(select(RotationSet).order_by(RotationSet.id.desc()).limit(1)).first()
 
 
-def save(session: Session, digest: str, files: list[tuple[str, str]], now: datetime) -> None:
+def save(session: Session, digest: str, files: list[tuple[str, str]], now: datetime) -> bool:
+    """Keep `files` as the last good set; False when it is the one kept already."""
     current = latest(session)
     if current is not None and current.digest == digest:
-        return
+        return False
     session.add(
         RotationSet(loaded_at=now, digest=digest, files={"files": [list(f) for f in files]})
     )
+    return True
 
 
 def files_of(found: RotationSet) -> list[tuple[str, str]]:

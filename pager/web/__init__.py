@@ -7,6 +7,7 @@ from flask import Flask
 from pager.flows.context import Pager
 from pager.web import (
     api,
+    audit_page,  # noqa: F401  (its page joins the dashboard blueprint)
     calendar,
     dashboard,
     errors,

@@ -234,7 +234,7 @@ def add_silence() -> ResponseReturnValue:
 
 @blueprint.delete(f"/silences/<{ROW_ID}:silence_id>")
 def end_silence(silence_id: int) -> ResponseReturnValue:
-    view = silence_flows.end_silence(pager(), silence_id, utcnow())
+    view = silence_flows.end_silence(pager(), silence_id, utcnow(), by=g.api_actor)
     if view is None:
         raise ApiError(404, "not_found", f"no silence {silence_id}")
     return jsonify(_silence_json(view))

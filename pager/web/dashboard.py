@@ -68,7 +68,7 @@ CSP = (
 Action = Callable[[Pager, int, str, datetime], IncidentView]
 ACTIONS: dict[str, tuple[Action, str]] = {
     "ack": (lambda p, i, by, now: incidents.acknowledge(p, i, by, VIA, now), "acknowledged"),
-    "unack": (incidents.unacknowledge, "triggered"),
+    "unack": (lambda p, i, by, now: incidents.unacknowledge(p, i, by, now, VIA), "triggered"),
     "resolve": (lambda p, i, by, now: incidents.resolve(p, i, by, VIA, now), "resolved"),
 }
 
