@@ -19,7 +19,7 @@ from pager.domain.layer_schema import read_rotation
 from pager.domain.layers import local_to_utc
 from pager.domain.notify_rules import NotifyRules
 from pager.domain.notify_schema import read_notify
-from pager.domain.rotation_fields import Checked
+from pager.domain.rotation_fields import Checked, unknown_name
 from pager.domain.rotations import (
     Maintenance,
     Override,
@@ -32,7 +32,7 @@ from pager.domain.rotations import (
 )
 from pager.domain.yamldoc import Map, Problem, Seq, Where, load
 
-SECTIONS = ("people", "rotations", "overrides", "policies", "services", "maintenance")
+SECTIONS = ("people", "rotations", "overrides", "policies", "services", "maintenance", "admins")
 _NOUNS = {
     "people": "person",
     "rotations": "rotation",
@@ -65,6 +65,7 @@ class _Sources:
     services: dict[str, _Entry] = field(default_factory=dict)
     overrides: list[_Entry] = field(default_factory=list)
     maintenance: list[_Entry] = field(default_factory=list)
+    admins: list[_Entry] = field(default_factory=list)  # person ids, from any file
 
     def named(self, kind: str) -> dict[str, _Entry]:
         """The definitions a `kind:name` target may name."""
@@ -105,6 +106,7 @@ def read_schedule(files: list[tuple[str, str]]) -> ParsedSchedule:
     _report_policy_cycles(sources.policies, problems)
     services = _each(sources.services, lambda e: _service(e, sources, check))
     maintenance = [_maintenance(entry, sources, check) for entry in sources.maintenance]
+    admins = _admins(sources, problems)
     places = {
         f"{_NOUNS[section]}:{name}": entry.where
         for section in ("people", "rotations", "policies", "services")
@@ -121,8 +123,23 @@ def read_schedule(files: list[tuple[str, str]]) -> ParsedSchedule:
         policies={k: v for k, v in policies.items() if v},
         services={k: v for k, v in services.items() if v},
         maintenance=tuple(m for m in maintenance if m),
+        admins=admins,
     )
     return ParsedSchedule(schedule, [], places)
+
+
+def _admins(sources: _Sources, problems: list[Problem]) -> frozenset[str]:
+    """`admins: [alice]`: people who may also manage silences, tokens and others' sessions."""
+    found = set()
+    for entry in sources.admins:
+        if not isinstance(entry.body, str) or entry.body not in sources.people:
+            name = entry.body if isinstance(entry.body, str) else repr(entry.body)
+            problems.append(
+                Problem(entry.where, f"admins: {unknown_name('person', name, sources.people)}")
+            )
+        else:
+            found.add(entry.body)
+    return frozenset(found)
 
 
 def _each(entries: dict[str, _Entry], build: Callable[[_Entry], T | None]) -> dict[str, T | None]:
@@ -151,7 +168,7 @@ def _gather(files: list[tuple[str, str]], problems: list[Problem]) -> _Sources:
                 problems.append(Problem(where, message))
             elif value is None:
                 continue
-            elif section in ("overrides", "maintenance"):
+            elif section in ("overrides", "maintenance", "admins"):
                 if isinstance(value, Seq):
                     getattr(sources, section).extend(
                         _Entry("", item, value.at(i)) for i, item in enumerate(value)

@@ -183,6 +183,7 @@ class Schedule:
     policies: Mapping[str, Policy] = field(default_factory=dict)
     services: Mapping[str, Service] = field(default_factory=dict)
     maintenance: tuple[Maintenance, ...] = ()
+    admins: frozenset[str] = frozenset()  # person ids who may also manage others' sessions
 
     def maintenance_at(self, service: str, at: datetime) -> Maintenance | None:
         """The planned window covering `service` at `at` (the one ending last), if any."""

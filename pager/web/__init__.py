@@ -15,6 +15,7 @@ from pager.web import (
     integrations,
     ops,
     pagerduty,
+    people_page,  # noqa: F401  (its pages join the dashboard blueprint)
     providers,
     sandbox,
 )

@@ -11,7 +11,7 @@ from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from pager.domain.jsonbody import JsonRefused, read_json_object
-from pager.flows import audit, incidents
+from pager.flows import audit, incidents, people
 from pager.flows import silences as silence_flows
 from pager.flows.context import utcnow
 from pager.flows.incidents import IncidentView
@@ -28,7 +28,10 @@ MAX_SERVICE = 200  # the width of silences.service
 
 @blueprint.before_request
 def _authenticate() -> None:
-    name = api_token_name(presented_token(), pager().settings)
+    given = presented_token()
+    name = api_token_name(given, pager().settings) or people.person_of_token(
+        pager(), given, utcnow()
+    )
     if name is None:
         raise ApiError(
             401, "unauthorized", "missing or wrong API token (Authorization: Bearer <token>)"

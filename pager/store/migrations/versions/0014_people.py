@@ -1,5 +1,5 @@
-"""people: one-time codes (hashed), server-side dashboard sessions, the audit trail; and the kind
-of each outbox row (a code is never held by a limit)
+"""people: one-time codes (hashed), server-side dashboard sessions, the audit trail, personal
+API tokens (hashed); and the kind of each outbox row (a code is never held by a limit)
 
 Revision ID: 0014
 Revises: 0012
@@ -64,6 +64,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_audit_log_at", "audit_log", ["at"])
     op.create_index("ix_audit_log_action", "audit_log", ["action"])
+    op.create_table(
+        "personal_tokens",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("person", sa.String(200), nullable=False),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("digest", sa.String(64), nullable=False),
+        sa.Column("created_at", WHEN, nullable=False),
+        sa.Column("last_used_at", WHEN, nullable=True),
+        sa.Column("revoked_at", WHEN, nullable=True),
+        sa.Column("revoked_by", sa.String(200), nullable=True),
+    )
+    op.create_index("ix_personal_tokens_person", "personal_tokens", ["person"])
+    op.create_index("ix_personal_tokens_digest", "personal_tokens", ["digest"], unique=True)
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.add_column(sa.Column("kind", sa.String(10), nullable=False, server_default="page"))
 
@@ -71,6 +84,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.drop_column("kind")
+    op.drop_table("personal_tokens")
     op.drop_table("audit_log")
     op.drop_table("web_sessions")
     op.drop_table("auth_codes")

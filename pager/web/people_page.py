@@ -1,0 +1,93 @@
+"""The dashboard's pages about people: your own page (your sessions, your API tokens) and, for
+admins, everyone's (end anyone's sessions, revoke anyone's tokens). Pages of the dashboard
+blueprint: signed in, CSRF on every POST."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from pager.flows import people
+from pager.flows.context import utcnow
+from pager.web.dashboard import blueprint
+from pager.web.errors import ROW_ID, pager
+from pager.web.sign_in import SignedIn, signed_in
+
+MAX_TOKEN_NAME = 100
+
+
+def _me() -> SignedIn:
+    user = signed_in()
+    if user is None:  # the dashboard's guard sends strangers to /login before this
+        abort(401)
+    return user
+
+
+@blueprint.get("/me")
+def my_page() -> ResponseReturnValue:
+    user = _me()
+    return render_template(
+        "me.html",
+        me=user,
+        sessions=people.open_sessions(pager(), user.person),
+        tokens=people.tokens_of(pager(), user.person),
+        admin=people.is_admin(pager(), user.person),
+        new_token=None,
+    )
+
+
+@blueprint.post("/me/tokens")
+def create_token() -> ResponseReturnValue:
+    user = _me()
+    name = " ".join(request.form.get("name", "").split())
+    if not name or len(name) > MAX_TOKEN_NAME or not name.isprintable():
+        abort(400, f"Name the token (1 to {MAX_TOKEN_NAME} characters), e.g. 'laptop script'.")
+    token = people.create_token(pager(), user.person, name, utcnow())
+    return render_template(
+        "me.html",
+        me=user,
+        sessions=people.open_sessions(pager(), user.person),
+        tokens=people.tokens_of(pager(), user.person),
+        admin=people.is_admin(pager(), user.person),
+        new_token=(name, token),
+    )
+
+
+@blueprint.post(f"/tokens/<{ROW_ID}:token_id>/revoke")
+def revoke_token(token_id: int) -> ResponseReturnValue:
+    user = _me()
+    try:
+        revoked = people.revoke_token(pager(), user.person, token_id, utcnow())
+    except people.NotAllowed as exc:
+        abort(403, str(exc))
+    flash("Token revoked." if revoked else "No such token (or revoked already).", "ok")
+    return redirect(request.referrer or url_for(".my_page"), 303)
+
+
+@blueprint.post("/people/<person>/sessions/end")
+def end_sessions(person: str) -> ResponseReturnValue:
+    user = _me()
+    raw = request.form.get("session_id", "")
+    session_id = int(raw) if raw.isdigit() and 0 < int(raw) < 2**62 else None
+    try:
+        ended = people.end_sessions(pager(), user.person, person, utcnow(), session_id)
+    except people.NotAllowed as exc:
+        abort(403, str(exc))
+    flash(f"{ended} session(s) ended.", "ok")
+    if person == user.person and (session_id is None or session_id == user.session_id):
+        return redirect(url_for(".login"), 303)  # that was this one
+    return redirect(request.referrer or url_for(".my_page"), 303)
+
+
+@blueprint.get("/people")
+def people_page() -> ResponseReturnValue:
+    user = _me()
+    if not people.is_admin(pager(), user.person):
+        abort(403, "Only admins (admins: in the rotation files) see everyone's sessions.")
+    schedule = pager().rotations.schedule
+    everyone = sorted(schedule.people.values(), key=lambda p: p.id) if schedule else []
+    rows = [
+        (person, people.open_sessions(pager(), person.id), people.tokens_of(pager(), person.id))
+        for person in everyone
+    ]
+    return render_template("people.html", rows=rows)
