@@ -202,7 +202,8 @@ def _gather_section(
 
 def _person(entry: _Entry, check: Checked) -> Person | None:
     context = f"person '{entry.id}'"
-    required, optional = ("name", "phone", "timezone"), ("handoff_notices", "notify")
+    required = ("name", "phone", "timezone")
+    optional = ("handoff_notices", "notify", "require_totp")
     body = check.keys(entry.body, entry.where, context, required, optional)
     if body is None:
         return None
@@ -213,9 +214,10 @@ def _person(entry: _Entry, check: Checked) -> Person | None:
         check.value(body, "handoff_notices", fields.flag) if "handoff_notices" in body else True
     )
     notify = read_notify(body, context, check) if "notify" in body else NotifyRules()
+    totp = check.value(body, "require_totp", fields.flag) if "require_totp" in body else False
     if name is None or phone is None or zone is None or notices is None or notify is None:
         return None
-    return Person(entry.id, name, phone, zone, notices, notify)
+    return Person(entry.id, name, phone, zone, notices, notify, bool(totp))
 
 
 def _override(entry: _Entry, sources: _Sources, check: Checked) -> Override | None:

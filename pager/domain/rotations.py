@@ -33,6 +33,9 @@ class Person:
     handoff_notices: bool = True  # an SMS when their shift starts
     # How a step without `channels` pages them, per urgency (see `notify_rules`).
     notify: NotifyRules = NotifyRules()
+    # Once enrolled in an authenticator app, signs in with it only (SMS codes are exposed to
+    # SIM swaps and SS7 interception).
+    require_totp: bool = False
 
 
 @dataclass(frozen=True)

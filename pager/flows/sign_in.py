@@ -37,6 +37,7 @@ from pager.domain.rotations import Person, Schedule
 from pager.flows.context import Pager
 from pager.store import audit, codes, outbox, web_sessions
 from pager.store import secrets as secrets_store
+from pager.store import totp as totp_store
 from pager.store.models import AuthCode, Notification, WebSession
 
 log = logging.getLogger(__name__)
@@ -138,12 +139,22 @@ def send_code(pager: Pager, who: str, channel: str, remote: str | None, now: dat
 def _refused(
     session: Session, person: Person | None, remote: str | None, now: datetime
 ) -> str | None:
+    if person is not None and _app_required(session, person):
+        return "an authenticator app is required (require_totp)"
     since = now - CODES_WINDOW
     if remote and codes.asked_from_address_since(session, remote, since) >= CODES_PER_ADDRESS:
         return f"more than {CODES_PER_ADDRESS} codes asked from this address in 15 min"
     if person and codes.sent_to_number_since(session, person.phone, since) >= CODES_PER_NUMBER:
         return f"{CODES_PER_NUMBER} codes sent to this number in 15 min already"
     return None
+
+
+def _app_required(session: Session, person: Person) -> bool:
+    """Whether `person` must sign in with their authenticator app: asked for, and enrolled."""
+    if not person.require_totp:
+        return False
+    enrolled = totp_store.of(session, person.id)
+    return enrolled is not None and enrolled.confirmed_at is not None
 
 
 def _carrier(person: Person, channel: str, text: str, now: datetime) -> Notification:
@@ -171,6 +182,8 @@ def check_code(pager: Pager, who: str, code: str, remote: str | None, now: datet
     with pager.db.transaction() as session:
         forget_spent_codes(session, now)
         live = codes.live_for(session, SIGN_IN, person.id, now) if person else None
+        if person is not None and _app_required(session, person):
+            live = None
         if person is None or live is None:
             why = "no such person" if person is None else "no code in force (expired, used, void)"
             _failed(session, person.id if person else "unknown", why, remote, now)

@@ -372,3 +372,18 @@ class PersonalToken(Base):
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     revoked_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class TotpSecret(Base):
+    """A person's authenticator-app secret (RFC 6238). It must be read to check a code, so it
+    cannot be hashed: the table is as sensitive as the database's other keys."""
+
+    __tablename__ = "totp_secrets"
+
+    person: Mapped[str] = mapped_column(String(200), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]  # enrolled once a code from the app checked
+    last_step: Mapped[int] = mapped_column(Integer, default=0)  # a code works once
+    wrong_tries: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]

@@ -33,7 +33,7 @@ from werkzeug.wrappers import Response
 
 from pager.domain.durations import format_duration
 from pager.domain.rotations import END_OF_TIME, Schedule
-from pager.flows import incidents, sign_in
+from pager.flows import incidents, sign_in, totp
 from pager.flows.context import Pager, utcnow
 from pager.flows.incidents import IncidentView
 from pager.flows.silences import list_silences
@@ -181,7 +181,10 @@ def login() -> ResponseReturnValue:
     if not who or not who.isprintable():
         error = "Enter your handle (as in the rotation files) or your phone number."
         return render_template("login.html", next=next_path, who="", error=error), 400
-    channel = "voice" if request.form.get("channel") == "voice" else "sms"
+    channel = request.form.get("channel", "sms")
+    if channel == "totp":  # nothing to send: the code is in the person's app
+        return render_template("login_code.html", next=next_path, who=who, channel=channel)
+    channel = "voice" if channel == "voice" else "sms"
     sign_in.send_code(pager(), who, channel, remote_address(), utcnow())
     return render_template("login_code.html", next=next_path, who=who, channel=channel)
 
@@ -192,10 +195,15 @@ def login_code() -> ResponseReturnValue:
     next_path = _safe_next(request.form.get("next", ""))
     who = " ".join(request.form.get("who", "").split())[:MAX_NAME]
     code = request.form.get("code", "").strip()[:20]
-    person = sign_in.check_code(pager(), who, code, remote_address(), utcnow())
+    channel = "totp" if request.form.get("channel") == "totp" else "sms"
+    check = totp.check_code if channel == "totp" else sign_in.check_code
+    person = check(pager(), who, code, remote_address(), utcnow())
     if person is None:
         error = "That code is wrong, expired or already used. Try again, or ask for a new one."
-        return render_template("login_code.html", next=next_path, who=who, error=error), 401
+        page = render_template(
+            "login_code.html", next=next_path, who=who, error=error, channel=channel
+        )
+        return page, 401
     token = sign_in.start_session(
         pager(), person, remote_address(), request.headers.get("User-Agent"), utcnow()
     )

@@ -4,14 +4,16 @@ blueprint: signed in, CSRF on every POST."""
 
 from __future__ import annotations
 
+import base64
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from pager.flows import people
+from pager.flows import people, totp
 from pager.flows.context import utcnow
 from pager.web.dashboard import blueprint
 from pager.web.errors import ROW_ID, pager
-from pager.web.sign_in import SignedIn, signed_in
+from pager.web.sign_in import SignedIn, remote_address, signed_in
 
 MAX_TOKEN_NAME = 100
 
@@ -23,17 +25,21 @@ def _me() -> SignedIn:
     return user
 
 
-@blueprint.get("/me")
-def my_page() -> ResponseReturnValue:
-    user = _me()
+def _my_page(user: SignedIn, **shown: object) -> str:
     return render_template(
         "me.html",
         me=user,
         sessions=people.open_sessions(pager(), user.person),
         tokens=people.tokens_of(pager(), user.person),
         admin=people.is_admin(pager(), user.person),
-        new_token=None,
+        totp_enrolled=totp.enrolled(pager(), user.person),
+        **{"new_token": None, "enrolling": None, **shown},
     )
+
+
+@blueprint.get("/me")
+def my_page() -> ResponseReturnValue:
+    return _my_page(_me())
 
 
 @blueprint.post("/me/tokens")
@@ -43,14 +49,37 @@ def create_token() -> ResponseReturnValue:
     if not name or len(name) > MAX_TOKEN_NAME or not name.isprintable():
         abort(400, f"Name the token (1 to {MAX_TOKEN_NAME} characters), e.g. 'laptop script'.")
     token = people.create_token(pager(), user.person, name, utcnow())
-    return render_template(
-        "me.html",
-        me=user,
-        sessions=people.open_sessions(pager(), user.person),
-        tokens=people.tokens_of(pager(), user.person),
-        admin=people.is_admin(pager(), user.person),
-        new_token=(name, token),
-    )
+    return _my_page(user, new_token=(name, token))
+
+
+@blueprint.post("/me/totp")
+def start_totp() -> ResponseReturnValue:
+    user = _me()
+    try:
+        secret, svg = totp.start_enrolment(pager(), user.person, utcnow())
+    except ValueError as exc:
+        abort(400, str(exc))
+    qr = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    return _my_page(user, enrolling=(secret, qr))
+
+
+@blueprint.post("/me/totp/confirm")
+def confirm_totp() -> ResponseReturnValue:
+    user = _me()
+    code = request.form.get("code", "").strip()[:10]
+    if totp.confirm_enrolment(pager(), user.person, code, remote_address(), utcnow()):
+        flash("Authenticator app set up: you can sign in with it.", "ok")
+    else:
+        flash("That code did not check. Set the app up again.", "warn")
+    return redirect(url_for(".my_page"), 303)
+
+
+@blueprint.post("/me/totp/remove")
+def remove_totp() -> ResponseReturnValue:
+    user = _me()
+    totp.remove(pager(), user.person, remote_address(), utcnow())
+    flash("Authenticator app removed.", "ok")
+    return redirect(url_for(".my_page"), 303)
 
 
 @blueprint.post(f"/tokens/<{ROW_ID}:token_id>/revoke")

@@ -1,5 +1,6 @@
 """people: one-time codes (hashed), server-side dashboard sessions, the audit trail, personal
-API tokens (hashed); and the kind of each outbox row (a code is never held by a limit)
+API tokens (hashed), authenticator-app secrets; and the kind of each outbox row (a code is
+never held by a limit)
 
 Revision ID: 0014
 Revises: 0012
@@ -77,6 +78,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_personal_tokens_person", "personal_tokens", ["person"])
     op.create_index("ix_personal_tokens_digest", "personal_tokens", ["digest"], unique=True)
+    op.create_table(
+        "totp_secrets",
+        sa.Column("person", sa.String(200), primary_key=True),
+        sa.Column("secret", sa.String(64), nullable=False),
+        sa.Column("created_at", WHEN, nullable=False),
+        sa.Column("confirmed_at", WHEN, nullable=True),
+        sa.Column("last_step", sa.Integer(), nullable=False),
+        sa.Column("wrong_tries", sa.Integer(), nullable=False),
+        sa.Column("locked_until", WHEN, nullable=True),
+    )
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.add_column(sa.Column("kind", sa.String(10), nullable=False, server_default="page"))
 
@@ -84,6 +95,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.drop_column("kind")
+    op.drop_table("totp_secrets")
     op.drop_table("personal_tokens")
     op.drop_table("audit_log")
     op.drop_table("web_sessions")
