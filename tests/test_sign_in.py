@@ -27,7 +27,7 @@ def ask(pager: Pager, now: datetime, who: str = "alice", channel: str = "sms") -
 def audit_actions(pager: Pager) -> list[tuple[str, str]]:
     with pager.db.read() as session:
         rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
-        return [(row.action, row.detail) for row in rows]
+        return [(row.action, row.detail) for row in rows if row.action != "rotations_loaded"]
 
 
 def codes_texted(pager: Pager) -> int:

@@ -56,7 +56,8 @@ def test_it_stores_but_does_not_page_alerts_during_a_maintenance_window(web) -> 
         detail = client.get(f"/api/v1/incidents/{incident_id}", headers=API).json
     assert detail["status"] == "triggered"
     assert detail["timeline"][-1]["message"] == (
-        "in a maintenance window until 2026-11-25 04:00 UTC (db upgrade, by dana): nobody paged"
+        "in a maintenance window until 2026-11-25 04:00 UTC (db upgrade, by api (for dana)): "
+        "nobody paged"
     )
     assert phone(pager, ALICE) == []
     later = T0 + timedelta(hours=2)

@@ -96,14 +96,14 @@ def test_it_stores_phone_numbers_in_e164_form():
 def test_it_reports_an_unknown_top_level_key():
     assert problems_in(PEOPLE + "peple: {}\n") == [
         "r.yaml:5: unknown top-level key 'peple' "
-        "(allowed: people, rotations, overrides, policies, services, maintenance)"
+        "(allowed: people, rotations, overrides, policies, services, maintenance, admins)"
     ]
 
 
 def test_it_reports_a_file_that_is_not_a_mapping():
     assert problems_in("- alice\n") == [
         "r.yaml:1: expected a mapping with the keys "
-        "people, rotations, overrides, policies, services, maintenance"
+        "people, rotations, overrides, policies, services, maintenance, admins"
     ]
 
 
@@ -126,7 +126,7 @@ def test_it_reports_unknown_and_missing_keys_naming_the_allowed_ones():
     ) == [
         "r.yaml:2: person 'alice' is missing 'phone'",
         "r.yaml:2: unknown key 'phon' in person 'alice' "
-        "(allowed: name, phone, timezone, handoff_notices, notify)",
+        "(allowed: name, phone, timezone, handoff_notices, notify, require_totp)",
         "r.yaml:4: rotation 'r1' is missing 'shift', 'members'",
     ]
 
@@ -134,7 +134,7 @@ def test_it_reports_unknown_and_missing_keys_naming_the_allowed_ones():
 def test_it_reports_an_entry_that_is_not_a_mapping():
     assert problems_in("people:\n  alice: Alice\n") == [
         "r.yaml:2: person 'alice' must be a mapping with the keys name, phone, timezone, "
-        "handoff_notices, notify"
+        "handoff_notices, notify, require_totp"
     ]
 
 

@@ -243,6 +243,7 @@ def test_it_validates_every_example_in_the_docs_as_one_set():
 
     assert [str(problem) for problem in found] == []
     assert schedule is not None
-    assert len(blocks) == 9
+    assert len(blocks) == 10
     assert set(schedule.services) == {"payments", "postgres", "website"}
     assert len(schedule.rotations["follow-the-sun"].layers) == 2
+    assert schedule.admins == {"carol"}

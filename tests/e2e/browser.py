@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -21,4 +22,6 @@ needs_chromium = pytest.mark.skipif(
 
 
 def wait(driver: WebDriver, seconds: float = WAIT) -> WebDriverWait[WebDriver]:
-    return WebDriverWait(driver, seconds)
+    """Wait for a condition; an element gone stale because the page reloaded under the check
+    (the sandbox refreshes itself) is looked up again, not a failure."""
+    return WebDriverWait(driver, seconds, ignored_exceptions=(StaleElementReferenceException,))
