@@ -191,7 +191,7 @@ def test_it_lists_open_incidents_triggered_first_with_their_buttons(signed_in, p
     assert "acknowledged by <strong>Bob</strong>" in page
     assert "2 alerts" in page and "payments" in page
     buttons = {tuple(f["buttons"]) for f in Forms(page).forms if "/incidents/" in f["action"]}
-    assert buttons == {("Acknowledge",), ("Resolve",), ("Un-acknowledge",)}
+    assert buttons == {("Acknowledge",), ("Resolve",), ("Un-acknowledge",), ("Escalate now",)}
     assert f"#{second}" in page
 
 
@@ -465,3 +465,32 @@ def test_it_shows_the_audit_trail_with_filters(signed_in, pager) -> None:
 def test_it_keeps_the_audit_trail_from_strangers(client) -> None:
     response = client.get("/audit")
     assert (response.status_code, response.location) == (303, "/login?next=/audit")
+
+
+def test_it_says_what_happens_next_escalates_now_and_takes_a_note(client, pager) -> None:
+    with freeze_time("2026-12-08T12:00:00Z"):  # Alice's week
+        signed_in = client
+        assert sign_in(signed_in).status_code == 303
+        incident_id = open_incident(pager)
+        run_due(pager, utcnow())  # step 1: SMS to sre-primary
+        page = signed_in.get(f"/incidents/{incident_id}")
+        assert "step 2 of 3 at 12:05 UTC: voice to rotation sre-primary (Alice Example)" in text(
+            page
+        )
+        escalated = click(signed_in, page, "Escalate now", incident_id)
+        assert escalated.status_code == 303
+        run_due(pager, utcnow())
+        after = signed_in.get(f"/incidents/{incident_id}")
+        assert "Alice Example asked to escalate now (dashboard)" in text(after)
+        assert "step 3 of 3 at 12:05 UTC" in text(after)  # step 2 ran now; 5 min to step 3
+        form = [
+            f for f in Forms(after.get_data(as_text=True)).forms if f["action"].endswith("/notes")
+        ][0]
+        noted = signed_in.post(
+            form["action"], data={**form["fields"], "text": "restarted the primary"}
+        )
+        assert noted.status_code == 303
+        timeline = text(signed_in.get(f"/incidents/{incident_id}"))
+        assert "Alice Example (dashboard): restarted the primary" in timeline
+        audit_page = text(signed_in.get("/audit"))
+        assert "incident_escalated_now" in audit_page and "incident_note" in audit_page

@@ -256,3 +256,24 @@ def test_it_pages_through_the_audit_trail(web) -> None:
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == len(ids)
     bad = client.get("/api/v1/audit?limit=0", headers=API)
     assert (bad.status_code, bad.json["field"]) == (400, "limit")
+
+
+def test_it_escalates_now_and_takes_notes_over_the_api(web) -> None:
+    pager, client = web
+    with freeze_time(ALICES_WEEK):
+        post_alerts(client, payload("alertmanager_firing.json"))
+        run_due(pager, datetime.now(UTC))
+        detail = client.get("/api/v1/incidents/1", headers=API).json
+        assert detail["next_step"].startswith(
+            "step 2 of 3 at 12:05 UTC: voice to rotation sre-primary"
+        )
+        escalated = client.post("/api/v1/incidents/1/escalate", headers=API)
+        assert escalated.json["timeline"][-1]["message"] == "api asked to escalate now (api)"
+        noted = client.post("/api/v1/incidents/1/notes", headers=API, json={"text": "on it"})
+        assert noted.status_code == 201
+        assert noted.json["timeline"][-1]["message"] == "api (api): on it"
+        empty = client.post("/api/v1/incidents/1/notes", headers=API, json={"text": " "})
+        assert (empty.status_code, empty.json["field"]) == (400, "text")
+        client.post("/api/v1/incidents/1/ack", headers=API)
+        after = client.get("/api/v1/incidents/1", headers=API).json
+        assert after["next_step"] is None  # acknowledged: nothing escalates

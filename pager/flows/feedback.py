@@ -11,7 +11,7 @@ from pager.domain.phones import mask
 from pager.flows.context import Pager
 from pager.flows.dispatch import still_wanted
 from pager.flows.failover import fail_over, later_status
-from pager.flows.incidents import acknowledge_in, resolve_in
+from pager.flows.incidents import acknowledge_in, escalate_now_in, resolve_in
 from pager.providers.base import KeypadInput, StatusUpdate
 from pager.store import contacts, incidents, outbox
 from pager.store.models import Attempt, Incident, Notification
@@ -113,7 +113,7 @@ def keypad(
     replayed callback, or a press on a call from before an un-ack, changes nothing.
     """
     digit = pressed.digits.strip()[:1]
-    act = {"1": acknowledge_in, "2": resolve_in, "3": _escalate_now}.get(digit)
+    act = {"1": acknowledge_in, "2": resolve_in, "3": escalate_now_in}.get(digit)
     with pager.db.transaction() as session:
         attempt = _find_attempt(session, provider, token, pressed.provider_message_id)
         n = outbox.get(session, attempt.notification_id) if attempt else None
@@ -192,14 +192,3 @@ def _said_after(pager: Pager, digit: str, changed: list[int]) -> str:
     if len(changed) == 1:
         return f"Incident {changed[0]} {done}. Goodbye."
     return f"{len(changed)} incidents {done}. Goodbye."
-
-
-def _escalate_now(session: Session, incident: Incident, by: str, via: str, now: datetime) -> bool:
-    """Run the next escalation step at once (a person who can't take it passes it on)."""
-    if incident.status != "triggered" or incident.escalation_due_at is None:
-        return False
-    incident.escalation_due_at = now
-    incidents.add_timeline(
-        session, incident.id, now, "escalation", f"{by} asked to escalate now ({via})"
-    )
-    return True

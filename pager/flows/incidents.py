@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from pager import metrics
+from pager.domain.escalation import step_to_run, total_steps
+from pager.domain.rotations import Policy
 from pager.flows.context import Pager
 from pager.store import audit, incidents, outbox
 from pager.store.models import Incident
@@ -162,6 +164,71 @@ def resolve(pager: Pager, incident_id: int, by: str, via: str, now: datetime) ->
         incident = _get(session, incident_id)
         resolve_in(session, incident, by, via, now)
     return view(pager, incident_id)
+
+
+MAX_NOTE = 2000
+
+
+def escalate_now_in(session: Session, incident: Incident, by: str, via: str, now: datetime) -> bool:
+    """Run the next escalation step at once (a person who can't take it passes it on); False
+    when the incident is not escalating (acknowledged, resolved, or its policy ran out)."""
+    if incident.status != "triggered" or incident.escalation_due_at is None:
+        return False
+    incident.escalation_due_at = now
+    incidents.add_timeline(
+        session, incident.id, now, "escalation", f"{by} asked to escalate now ({via})"
+    )
+    audit.record(session, now, by, via, "incident_escalated_now", f"incident #{incident.id}")
+    _log_change("escalated_now", incident, by=by, via=via)
+    return True
+
+
+def escalate_now(pager: Pager, incident_id: int, by: str, via: str, now: datetime) -> IncidentView:
+    with pager.db.transaction() as session:
+        changed = escalate_now_in(session, _get(session, incident_id), by, via, now)
+    if changed:
+        pager.wake()
+    return view(pager, incident_id)
+
+
+def add_note(
+    pager: Pager, incident_id: int, text: str, by: str, via: str, now: datetime
+) -> IncidentView:
+    """A note on the incident's timeline ("restarted the primary"), by `by`."""
+    note = " ".join(text.split())[:MAX_NOTE]
+    with pager.db.transaction() as session:
+        incident = _get(session, incident_id)
+        incidents.add_timeline(session, incident.id, now, "note", f"{by} ({via}): {note}")
+        audit.record(session, now, by, via, "incident_note", f"incident #{incident.id}", note)
+    return view(pager, incident_id)
+
+
+def next_step(pager: Pager, incident_id: int) -> str | None:
+    """What happens next, in words ("step 2 of 3 at 12:05 UTC: voice to rotation
+    sre-primary (Alice Example)"), while the incident escalates; None otherwise."""
+    with pager.db.read() as session:
+        incident = _get(session, incident_id)
+        due, index, snapshot = incident.escalation_due_at, incident.escalation_step, incident.policy
+        if incident.status != "triggered" or due is None or not snapshot:
+            return None
+    policy = Policy.from_snapshot(snapshot)
+    run = step_to_run(policy, index, due)
+    if run is None:
+        return f"at {due:%H:%M} UTC: escalation ends (all {total_steps(policy)} steps ran)"
+    schedule = pager.rotations.schedule
+    whom = []
+    for target in run.step.targets:
+        holder = ""
+        if target.kind == "rotation" and schedule and target.name in schedule.rotations:
+            person = schedule.shift_at(target.name, due).person
+            named = schedule.people.get(person) if person else None
+            holder = f" ({named.name if named else 'nobody on call'})"
+        whom.append(f"{target.kind} {target.name}{holder}")
+    channels = ", ".join(run.step.channels) or "each person's own rules"
+    return (
+        f"step {run.number} of {len(policy.steps)} at {due:%H:%M} UTC: {channels} to "
+        + ", ".join(whom)
+    )
 
 
 def view(pager: Pager, incident_id: int) -> IncidentView:

@@ -66,7 +66,35 @@ def list_incidents() -> ResponseReturnValue:
 
 @blueprint.get(f"/incidents/<{ROW_ID}:incident_id>")
 def get_incident(incident_id: int) -> ResponseReturnValue:
-    return jsonify(_json(_found(lambda: incidents.view(pager(), incident_id))))
+    found = _json(_found(lambda: incidents.view(pager(), incident_id)))
+    return jsonify({**found, "next_step": incidents.next_step(pager(), incident_id)})
+
+
+@blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/escalate")
+def escalate(incident_id: int) -> ResponseReturnValue:
+    """Run the incident's next escalation step now (while it is triggered)."""
+    by = _actor(_body(required=False))
+    return jsonify(
+        _json(_found(lambda: incidents.escalate_now(pager(), incident_id, by, "api", utcnow())))
+    )
+
+
+@blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/notes")
+def add_note(incident_id: int) -> ResponseReturnValue:
+    """`{"text": "restarted the primary"}` on the incident's timeline."""
+    body = _body(required=True)
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip() or len(text) > incidents.MAX_NOTE:
+        raise ApiError(
+            400,
+            "invalid_field",
+            f"'text' must be a note of 1 to {incidents.MAX_NOTE} characters",
+            "text",
+        )
+    by = _actor(body)
+    return jsonify(
+        _json(_found(lambda: incidents.add_note(pager(), incident_id, text, by, "api", utcnow())))
+    ), 201
 
 
 @blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/ack")

@@ -70,6 +70,7 @@ ACTIONS: dict[str, tuple[Action, str]] = {
     "ack": (lambda p, i, by, now: incidents.acknowledge(p, i, by, VIA, now), "acknowledged"),
     "unack": (lambda p, i, by, now: incidents.unacknowledge(p, i, by, now, VIA), "triggered"),
     "resolve": (lambda p, i, by, now: incidents.resolve(p, i, by, VIA, now), "resolved"),
+    "escalate": (lambda p, i, by, now: incidents.escalate_now(p, i, by, VIA, now), "triggered"),
 }
 
 
@@ -247,10 +248,32 @@ def incident(incident_id: int) -> ResponseReturnValue:
     except incidents.NotFound:
         abort(404, f"There is no incident #{incident_id}.")
     alerts, alert_total = _alerts(p, incident_id)
-    return render_template("incident.html", incident=view, alerts=alerts, alert_total=alert_total)
+    return render_template(
+        "incident.html",
+        incident=view,
+        alerts=alerts,
+        alert_total=alert_total,
+        next_step=incidents.next_step(p, incident_id),
+    )
 
 
-@blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/<any(ack, unack, resolve):action>")
+@blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/notes")
+def note(incident_id: int) -> ResponseReturnValue:
+    signed = signed_in()
+    text = request.form.get("text", "")
+    if not text.strip():
+        abort(400, "Write the note first.")
+    try:
+        incidents.add_note(
+            pager(), incident_id, text, signed.name if signed else "dashboard", VIA, utcnow()
+        )
+    except incidents.NotFound:
+        abort(404, f"There is no incident #{incident_id}.")
+    flash("Note added.", "ok")
+    return redirect(url_for(".incident", incident_id=incident_id), 303)
+
+
+@blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/<any(ack, unack, resolve, escalate):action>")
 def act(incident_id: int, action: str) -> ResponseReturnValue:
     """The buttons: the same flows as the API, `by` the signed-in name; then the timeline."""
     signed = signed_in()
@@ -266,9 +289,13 @@ def act(incident_id: int, action: str) -> ResponseReturnValue:
 
 def _outcome(view: IncidentView, action: str, wanted: str, by: str) -> tuple[str, str]:
     """What to tell the engineer, with a flash category: someone may have got there first."""
-    done = {"ack": "acknowledged", "unack": "un-acknowledged: escalating again"}
+    done = {
+        "ack": "acknowledged",
+        "unack": "un-acknowledged: escalating again",
+        "escalate": "escalating: the next step pages now",
+    }
     who = view.acknowledged_by if wanted == "acknowledged" else view.resolved_by
-    if view.status == wanted and (action == "unack" or who == by):
+    if view.status == wanted and (action in ("unack", "escalate") or who == by):
         return f"Incident #{view.id} {done.get(action, wanted)}.", "ok"
     by_whom = f" by {who}" if view.status == wanted and who else ""
     return f"Incident #{view.id} was not changed: it is {view.status}{by_whom}.", "warn"
