@@ -6,6 +6,7 @@ would post them."""
 from __future__ import annotations
 
 import html
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
@@ -494,3 +495,19 @@ def test_it_says_what_happens_next_escalates_now_and_takes_a_note(client, pager)
         assert "Alice Example (dashboard): restarted the primary" in timeline
         audit_page = text(signed_in.get("/audit"))
         assert "incident_escalated_now" in audit_page and "incident_note" in audit_page
+
+
+def test_it_shows_a_rotations_next_two_weeks_and_the_policies_in_words(client, pager) -> None:
+    with freeze_time("2026-12-02T12:00:00Z"):  # Bob's week of the fixture's weekly rotation
+        assert sign_in(client, "alice").status_code == 303
+        page = text(client.get("/rotations/sre-primary"))
+        services = text(client.get("/services"))
+        missing = client.get("/rotations/nope")
+    assert "times in Europe/London" in page
+    rows = re.findall(r"<tr class=\"([^\"]*)\">\s*<td>([^<]+)</td><td>([^<]+)</td>", page)
+    assert rows[0] == ("shift-now", "Mon 30 Nov 09:00 GMT", "Mon 07 Dec 09:00 GMT")
+    assert "Bob Example" in page and "Alice Example" in page
+    assert "1. SMS to rotation sre-primary; 5m to acknowledge" in services
+    assert "2. voice to rotation sre-primary; 5m to acknowledge" in services
+    assert "then all of it again, 1 more time(s)" in services
+    assert missing.status_code == 404

@@ -18,6 +18,7 @@ from pager.web import (
     people_page,  # noqa: F401  (its pages join the dashboard blueprint)
     providers,
     sandbox,
+    schedule_page,  # noqa: F401  (its pages join the dashboard blueprint)
 )
 
 MAX_BODY = 1024 * 1024  # 1 MiB: larger bodies get 413
