@@ -29,6 +29,22 @@ MAX_SUMMARY = 1024
 LABELLED = ("severity", "source", "component", "group", "class")
 
 
+MAX_LINKS = 50
+MAX_CHANGE_DETAILS = 16 * 1024  # characters of custom_details as JSON
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """A change event (a deploy, a config push): context on a service's incidents; pages nobody."""
+
+    routing_key: str
+    summary: str
+    source: str | None
+    timestamp: datetime | None
+    custom_details: dict[str, Any]
+    links: tuple[tuple[str, str], ...]  # (href, text)
+
+
 class InvalidEvent(SourceError):
     """The event breaks the Events API v2 rules; `errors` lists every rule broken."""
 
@@ -147,3 +163,53 @@ def _text(
         errors.append(f"'{name}' must be a string")
         return None
     return value
+
+
+def read_change_event(payload: Any) -> ChangeEvent:
+    """Check a Change Events API event as PagerDuty documents it; InvalidEvent lists every error."""
+    if not isinstance(payload, dict):
+        raise InvalidEvent(["Event object must be a JSON object"])
+    errors: list[str] = []
+    routing_key = _text(payload, "routing_key", errors, required=True)
+    body = payload.get("payload")
+    if not isinstance(body, dict) or not body:
+        errors.append("'payload' is missing or blank" if not body else "'payload' is invalid")
+        body = {}
+    summary = _text(body, "summary", errors, required=bool(body), path="payload.summary")
+    if summary is not None and len(summary) > MAX_SUMMARY:
+        errors.append(f"'payload.summary' is too long (maximum is {MAX_SUMMARY} characters)")
+    source = _text(body, "source", errors, required=False, path="payload.source")
+    details = body.get("custom_details") or {}
+    if not isinstance(details, dict):
+        errors.append("'payload.custom_details' must be an object")
+        details = {}
+    elif len(json.dumps(details)) > MAX_CHANGE_DETAILS:
+        errors.append(
+            f"'payload.custom_details' is too large (maximum {MAX_CHANGE_DETAILS} characters)"
+        )
+    links = _links(payload.get("links"), errors)
+    if errors:
+        raise InvalidEvent(errors)
+    assert routing_key is not None and summary is not None
+    return ChangeEvent(
+        routing_key, summary, source, _timestamp(body.get("timestamp")), details, links
+    )
+
+
+def _links(value: Any, errors: list[str]) -> tuple[tuple[str, str], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > MAX_LINKS:
+        errors.append(f"'links' must be a list of at most {MAX_LINKS} links")
+        return ()
+    found = []
+    for n, link in enumerate(value):
+        href = link.get("href") if isinstance(link, dict) else None
+        text = link.get("text") if isinstance(link, dict) else None
+        if not isinstance(href, str) or not href or len(href) > 2000:
+            errors.append(f"'links[{n}].href' is missing or invalid")
+        elif text is not None and not isinstance(text, str):
+            errors.append(f"'links[{n}].text' must be a string")
+        else:
+            found.append((href, (text or "")[:500]))
+    return tuple(found)

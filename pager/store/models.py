@@ -387,3 +387,27 @@ class TotpSecret(Base):
     last_step: Mapped[int] = mapped_column(Integer, default=0)  # a code works once
     wrong_tries: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
+
+
+class ChangeEvent(Base):
+    """A change to a service (a deploy, a config push) sent as a PagerDuty change event: shown
+    beside the service's incidents, pages nobody."""
+
+    __tablename__ = "change_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    integration: Mapped[str] = mapped_column(String(200))
+    service: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(1024))
+    source: Mapped[str | None] = mapped_column(String(1024))
+    happened_at: Mapped[datetime]  # the event's timestamp, else when we received it
+    received_at: Mapped[datetime]
+    links: Mapped[dict[str, Any]]  # {"links": [[href, text], ...]}
+    custom_details: Mapped[dict[str, Any]]
+    # SHA-256 of what was sent: the same event retried within a minute is stored once.
+    digest: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_change_events_service", "service", "happened_at"),
+        Index("ix_change_events_digest", "digest", "received_at"),
+    )

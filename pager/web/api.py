@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from pager.domain.jsonbody import JsonRefused, read_json_object
 from pager.flows import audit, incidents, people
 from pager.flows import silences as silence_flows
+from pager.flows.changes import recent_changes
 from pager.flows.context import utcnow
 from pager.flows.incidents import IncidentView
 from pager.flows.rotations import load_rotations
@@ -66,8 +67,24 @@ def list_incidents() -> ResponseReturnValue:
 
 @blueprint.get(f"/incidents/<{ROW_ID}:incident_id>")
 def get_incident(incident_id: int) -> ResponseReturnValue:
-    found = _json(_found(lambda: incidents.view(pager(), incident_id)))
-    return jsonify({**found, "next_step": incidents.next_step(pager(), incident_id)})
+    view = _found(lambda: incidents.view(pager(), incident_id))
+    changes = recent_changes(pager(), view.service, view.created_at, utcnow())
+    return jsonify(
+        {
+            **_json(view),
+            "next_step": incidents.next_step(pager(), incident_id),
+            "recent_changes": [
+                {
+                    "at": c.at.isoformat(),
+                    "summary": c.summary,
+                    "source": c.source,
+                    "links": [{"href": href, "text": text} for href, text in c.links],
+                    "custom_details": c.custom_details,
+                }
+                for c in changes
+            ],
+        }
+    )
 
 
 @blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/escalate")

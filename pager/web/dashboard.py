@@ -34,6 +34,7 @@ from werkzeug.wrappers import Response
 from pager.domain.durations import format_duration
 from pager.domain.rotations import END_OF_TIME, Schedule
 from pager.flows import incidents, sign_in, totp
+from pager.flows.changes import recent_changes
 from pager.flows.context import Pager, utcnow
 from pager.flows.incidents import IncidentView
 from pager.flows.silences import list_silences
@@ -254,6 +255,7 @@ def incident(incident_id: int) -> ResponseReturnValue:
         alerts=alerts,
         alert_total=alert_total,
         next_step=incidents.next_step(p, incident_id),
+        changes=recent_changes(p, view.service, view.created_at, utcnow()),
     )
 
 
