@@ -43,7 +43,14 @@ from pager.providers.base import (
     outcome_unknown,
     reply_quietly,
 )
-from pager.providers.vonage_webhooks import pressed, required, signed_by_vonage, webhook_params
+from pager.providers.vonage_webhooks import (
+    messages_inbound,
+    messages_status,
+    pressed,
+    required,
+    signed_by_vonage,
+    webhook_params,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -194,8 +201,11 @@ class VonageProvider:
         )
 
     def parse_inbound(self, request: WebRequest) -> InboundSms:
-        """An inbound SMS webhook (query string, form or JSON body)."""
+        """An inbound SMS webhook: the SMS API's (query string, form or JSON: `msisdn`,
+        `messageId`) or the Messages API's (JSON: `from`, `message_uuid`, `channel: sms`)."""
         params = webhook_params(request)
+        if "message_uuid" in params and "msisdn" not in params:
+            return messages_inbound(params)
         return InboundSms(
             sender=from_msisdn(required(params, "msisdn")),
             recipient=from_msisdn(required(params, "to")),
@@ -206,6 +216,8 @@ class VonageProvider:
     def parse_status(self, request: WebRequest) -> StatusUpdate:
         """An SMS delivery receipt, or an event of one of our calls."""
         params = webhook_params(request)
+        if "message_uuid" in params and "messageId" not in params:
+            return messages_status(params)
         if "messageId" in params:
             message_id = required(params, "messageId")
             raw_status, states = required(params, "status"), SMS_STATES

@@ -1,7 +1,9 @@
 """Vonage's webhooks: whether one is signed by Vonage, and the fields it carries.
 
-SMS webhooks (inbound, delivery receipts) are signed with a `sig` over their fields and a
-`timestamp`; Voice API webhooks carry an HS256 JWT in `Authorization` with the body's hash.
+SMS API webhooks (inbound, delivery receipts) are signed with a `sig` over their fields and a
+`timestamp`; Voice API and Messages API webhooks (an account whose SMS settings use the
+Messages API sends its inbound SMS and statuses that way) carry an HS256 JWT in
+`Authorization` with the body's hash.
 """
 
 from __future__ import annotations
@@ -18,10 +20,21 @@ import jwt
 from vonage import Auth
 
 from pager.domain.jsonbody import JsonRefused, read_json, read_json_object
-from pager.providers.base import WebhookInvalid, WebRequest
+from pager.domain.phones import from_msisdn
+from pager.providers.base import DeliveryState, InboundSms, StatusUpdate, WebhookInvalid, WebRequest
 
 MAX_WEBHOOK_AGE = 300  # seconds: a signed webhook older (or newer) than this is a replay
 DIGITS = re.compile(r"[0-9*#]*")
+
+# The `status` of a Messages API status webhook (an account whose SMS settings use the Messages
+# API, or messages sent through it). `read` comes after `delivered`.
+MESSAGE_STATES: Mapping[str, DeliveryState] = {
+    "submitted": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "rejected": "failed",
+    "undelivered": "failed",
+}
 
 
 def signed_by_vonage(
@@ -112,3 +125,35 @@ def pressed(params: Mapping[str, Any]) -> str:
     if not DIGITS.fullmatch(keys):
         raise WebhookInvalid(f"vonage webhook: 'dtmf' digits {keys!r} are not keys")
     return keys
+
+
+def messages_inbound(params: Mapping[str, object]) -> InboundSms:
+    """A Messages API inbound message; only SMS, and its text (other types carry none)."""
+    channel = required(params, "channel")
+    if channel != "sms":
+        raise WebhookInvalid(f"vonage webhook: channel {channel!r} is not sms")
+    text = params.get("text") if params.get("message_type", "text") == "text" else ""
+    return InboundSms(
+        sender=from_msisdn(required(params, "from")),
+        recipient=from_msisdn(required(params, "to")),
+        body=str(text or ""),
+        provider_message_id=required(params, "message_uuid"),
+    )
+
+
+def messages_status(params: Mapping[str, object]) -> StatusUpdate:
+    """A Messages API status webhook; a failure's `error.title` is its code (1000s: Vonage's,
+    the carrier's otherwise)."""
+    raw_status = required(params, "status")
+    state = MESSAGE_STATES.get(raw_status)
+    if state is None:
+        known = ", ".join(MESSAGE_STATES)
+        raise WebhookInvalid(f"vonage webhook: unknown status {raw_status!r} (known: {known})")
+    error = params.get("error")
+    code = str(error.get("title") or "") if isinstance(error, dict) else ""
+    return StatusUpdate(
+        provider_message_id=required(params, "message_uuid"),
+        state=state,
+        raw_status=raw_status,
+        error_code=code or None,
+    )
