@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from pager.domain.jsonbody import JsonRefused, read_json_object
 from pager.flows import audit, incidents
+from pager.flows import people as people_flows
 from pager.flows import silences as silence_flows
 from pager.flows.context import utcnow
 from pager.flows.incidents import IncidentView
@@ -137,6 +138,12 @@ def _rotations_json() -> dict[str, Any]:
         "rotations": sorted(schedule.rotations) if schedule else [],
         "services": sorted(schedule.services) if schedule else [],
     }
+
+
+@blueprint.get("/people")
+def list_people() -> ResponseReturnValue:
+    """Everyone in the rotations: number masked, proven or not, their last test page."""
+    return jsonify(people=[view.to_json() for view in people_flows.people(pager())])
 
 
 @blueprint.get("/rotations")

@@ -33,7 +33,7 @@ from werkzeug.wrappers import Response
 
 from pager.domain.durations import format_duration
 from pager.domain.rotations import END_OF_TIME, Schedule
-from pager.flows import incidents, sign_in
+from pager.flows import incidents, people, sign_in, verify
 from pager.flows.context import Pager, utcnow
 from pager.flows.incidents import IncidentView
 from pager.flows.silences import list_silences
@@ -215,7 +215,7 @@ def logout() -> ResponseReturnValue:
 
 @blueprint.get("/")
 def home() -> ResponseReturnValue:
-    p, now = pager(), utcnow()
+    p, now, signed = pager(), utcnow(), signed_in()
     triggered = incidents.listing(p, "triggered")
     acknowledged = incidents.listing(p, "acknowledged")
     return render_template(
@@ -227,6 +227,8 @@ def home() -> ResponseReturnValue:
         silences=list_silences(p, now),
         now=now,
         delivery=_delivery(p),
+        people=people.people(p),
+        me=signed.person if signed else None,
         refresh=REFRESH_SECONDS,
     )
 
@@ -254,6 +256,33 @@ def act(incident_id: int, action: str) -> ResponseReturnValue:
         abort(404, f"There is no incident #{incident_id}.")
     flash(*_outcome(view, action, wanted, by))
     return redirect(url_for(".incident", incident_id=incident_id), 303)
+
+
+@blueprint.post("/me/<any(verify, prove, test):action>")
+def me(action: str) -> ResponseReturnValue:
+    """Your own number: text me a code, here is the code, send me a test page."""
+    signed = signed_in()
+    assert signed is not None  # _guard
+    p, now, remote = pager(), utcnow(), remote_address()
+    try:
+        if action == "verify":
+            why = verify.send_verify_code(p, signed.person, signed.person, VIA, now, remote)
+            flash(
+                why or "A code is on its way to your phone: reply with it, or enter it here.",
+                "warn" if why else "ok",
+            )
+        elif action == "prove":
+            code = request.form.get("code", "").strip()[:20]
+            if verify.check_verify_code(p, signed.person, code, VIA, now, remote):
+                flash("Your number is proven.", "ok")
+            else:
+                flash("That code is wrong, expired or already used.", "warn")
+        else:
+            number = people.send_test_page(p, signed.person, signed.person, VIA, now)
+            flash(f"Test page #{number} sent: acknowledge it as you would a real page.", "ok")
+    except verify.NoSuchPerson:
+        abort(404, "You are no longer in the rotations.")
+    return redirect(url_for(".home"), 303)
 
 
 def _outcome(view: IncidentView, action: str, wanted: str, by: str) -> tuple[str, str]:
