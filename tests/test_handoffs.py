@@ -106,8 +106,10 @@ def test_an_unproven_notice_with_a_long_rotation_name_stays_one_segment() -> Non
     until = datetime(2026, 11, 30, 9, tzinfo=UTC)
     notice = handoff_text("payments-" * 30, until, "America/Argentina/Buenos_Aires", True)
     assert segments(notice) == 1 and is_gsm7(notice)
-    assert notice.endswith("Buenos_Aires. Number unproven: run pager verify (or see the "
-                           "dashboard), reply with the code.")
+    assert notice.endswith(
+        "Buenos_Aires. Number unproven: run pager verify (or see the "
+        "dashboard), reply with the code."
+    )
 
 
 def test_it_shows_the_end_of_the_shift_in_the_persons_own_time_zone(team: Pager) -> None:

@@ -13,8 +13,10 @@ from pathlib import Path
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 from sqlalchemy import select, update
+from twilio.request_validator import RequestValidator
 
 from pager import metrics
+from pager.app import build_pager
 from pager.domain.codes import CODE_TTL, CODES_PER_NUMBER, MAX_WRONG_TRIES
 from pager.flows import incidents, people, replies, verify
 from pager.flows.context import Pager
@@ -23,7 +25,8 @@ from pager.providers.base import InboundSms
 from pager.providers.sandbox import SandboxProvider
 from pager.store.models import AuditEntry, AuthCode, Incident, Notification
 from pager.web import create_app
-from tests.conftest import ROTATIONS
+from tests.conftest import ROTATIONS, make_settings, twilio_settings
+from tests.fakes.twilio import FakeTwilio
 from tests.helpers import ALICE, BOB, CAROL, payload, phone, receive, run_due
 
 T0 = datetime(2026, 12, 8, 3, 0, tzinfo=UTC)  # Alice's week in the fixture rotations
@@ -142,7 +145,9 @@ def test_a_changed_number_must_be_proven_again(pager: Pager, tmp_path: Path) -> 
     assert unverified_gauge() == 3  # set when the rotations load
     ask(pager, T0 + timedelta(minutes=1))
     new_code = verify_code(pager, "+447700900109")
-    assert verify.check_verify_code(pager, "alice", new_code, "dashboard", T0 + timedelta(minutes=1))
+    assert verify.check_verify_code(
+        pager, "alice", new_code, "dashboard", T0 + timedelta(minutes=1)
+    )
     assert proven(pager)["alice"] is True
 
 
@@ -185,7 +190,9 @@ def test_ack_with_the_digits_is_an_ack_never_a_proof(pager: Pager) -> None:
 
 def test_bare_digits_that_are_an_open_pages_ack_code_acknowledge_it(pager: Pager) -> None:
     with freeze_time(T0):
-        [incident_id] = receive(pager, "payments-am", payload("alertmanager_firing.json"), T0).opened
+        [incident_id] = receive(
+            pager, "payments-am", payload("alertmanager_firing.json"), T0
+        ).opened
         run_due(pager, T0)
     ask(pager, T0)
     code = verify_code(pager)
@@ -199,7 +206,9 @@ def test_bare_digits_that_are_an_open_pages_ack_code_acknowledge_it(pager: Pager
 
 def test_four_bare_digits_stay_an_ack_code_while_a_proof_waits(pager: Pager) -> None:
     with freeze_time(T0):
-        [incident_id] = receive(pager, "payments-am", payload("alertmanager_firing.json"), T0).opened
+        [incident_id] = receive(
+            pager, "payments-am", payload("alertmanager_firing.json"), T0
+        ).opened
         run_due(pager, T0)
     ask(pager, T0)
     with pager.db.read() as session:
@@ -288,3 +297,42 @@ def test_the_people_api_lists_everyone_masked_with_their_last_test(pager: Pager)
         "seconds": None,
     }
     assert "+447700900101" not in answer.get_data(as_text=True)
+
+
+def test_it_proves_a_number_through_twilios_signed_inbound_webhook(
+    database_url: str, fake_twilio: FakeTwilio
+) -> None:
+    pager = build_pager(make_settings(database_url, twilio_settings(fake_twilio)))
+    try:
+        with freeze_time(T0):
+            ask(pager, T0)
+        [text] = fake_twilio.wait_for_messages(1)
+        assert text["To"] == ALICE
+        code = re.match(r"(\d{6}) is your pager code", text["Body"]).group(1)  # type: ignore[union-attr]
+        url = "http://127.0.0.1:8080/providers/twilio/inbound"
+        params = {
+            "From": ALICE,
+            "To": text["From"],
+            "Body": code,
+            "MessageSid": "SM" + "7" * 32,
+            "AccountSid": fake_twilio.account_sid,
+            "NumMedia": "0",
+        }
+        client = create_app(pager).test_client()
+        with freeze_time(T0 + timedelta(minutes=2)):
+            forged = client.post(
+                "/providers/twilio/inbound", data=params, headers={"X-Twilio-Signature": "x"}
+            )
+            assert forged.status_code == 403
+            assert proven(pager)["alice"] is False
+            signature = RequestValidator(fake_twilio.auth_token).compute_signature(url, params)
+            answer = client.post(
+                "/providers/twilio/inbound", data=params, headers={"X-Twilio-Signature": signature}
+            )
+        assert answer.text == (
+            '<?xml version="1.0" encoding="UTF-8"?><Response><Message>'
+            "Number proven: pager pages you here. Thank you.</Message></Response>"
+        )
+        assert proven(pager)["alice"] is True
+    finally:
+        pager.db.dispose()
