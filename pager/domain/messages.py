@@ -193,6 +193,7 @@ _REPLIES = {
     "acknowledged_all": "Acknowledged {count}: all your open pages.",
     "resolved_all": "Resolved {count}: all your open pages.",
     "number_verified": "Number proven: pager pages you here. Thank you.",
+    "test_acknowledged": "Test page #{number} acknowledged: your route works. Nothing to resolve.",
     "verify_refused": "That code is wrong, expired or used. Run pager verify for a new one.",
 }
 
@@ -202,7 +203,8 @@ def reply_text(kind: str, **facts: object) -> str:
 
     Facts per kind: acknowledged (number, service, title, code), resolved (number, service,
     title), already_acknowledged (number, by), already_resolved (number), unknown_code (code),
-    which_one (codes), locked (minutes), acknowledged_all and resolved_all (count); the others
+    which_one (codes), locked (minutes), acknowledged_all and resolved_all (count),
+    test_acknowledged (number); the others
     take none. A long title or name is
     shortened with '...', a long list of codes ends in '...'.
     """

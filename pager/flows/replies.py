@@ -185,6 +185,8 @@ def _apply(
     facts = dict(number=incident.id, service=incident.service, title=incident.title)
     if reply.kind == "ack":
         if acknowledge_in(session, incident, person, "sms", now):
+            if incident.test_of is not None:  # resolved with the ack (flows.people)
+                return reply_text("test_acknowledged", number=incident.id), True
             return reply_text("acknowledged", **facts, code=incident.ack_code), True
         by = incident.acknowledged_by or "someone"
         return reply_text("already_acknowledged", number=incident.id, by=by), False
