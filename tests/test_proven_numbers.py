@@ -159,6 +159,16 @@ def test_an_unverified_number_is_still_paged(pager: Pager) -> None:
     assert any("ACK" in m.body for m in phone(pager, ALICE) if m.direction == "out")
 
 
+def page_alice(pager: Pager) -> int:
+    """An incident paged to Alice by SMS (her week): its number."""
+    with freeze_time(T0):
+        [incident_id] = receive(
+            pager, "payments-am", payload("alertmanager_firing.json"), T0
+        ).opened
+        run_due(pager, T0)
+    return incident_id
+
+
 def test_a_reply_of_just_the_code_proves_the_number(pager: Pager) -> None:
     ask(pager, T0)
     answer = sms(pager, f" {verify_code(pager)} ", T0 + timedelta(minutes=1))
@@ -189,11 +199,7 @@ def test_ack_with_the_digits_is_an_ack_never_a_proof(pager: Pager) -> None:
 
 
 def test_bare_digits_that_are_an_open_pages_ack_code_acknowledge_it(pager: Pager) -> None:
-    with freeze_time(T0):
-        [incident_id] = receive(
-            pager, "payments-am", payload("alertmanager_firing.json"), T0
-        ).opened
-        run_due(pager, T0)
+    incident_id = page_alice(pager)
     ask(pager, T0)
     code = verify_code(pager)
     with pager.db.transaction() as session:  # the one-in-a-million collision, made to happen
@@ -205,11 +211,7 @@ def test_bare_digits_that_are_an_open_pages_ack_code_acknowledge_it(pager: Pager
 
 
 def test_four_bare_digits_stay_an_ack_code_while_a_proof_waits(pager: Pager) -> None:
-    with freeze_time(T0):
-        [incident_id] = receive(
-            pager, "payments-am", payload("alertmanager_firing.json"), T0
-        ).opened
-        run_due(pager, T0)
+    incident_id = page_alice(pager)
     ask(pager, T0)
     with pager.db.read() as session:
         found = session.get(Incident, incident_id)

@@ -87,7 +87,7 @@ def prove_by_reply(
     """An SMS of bare digits from `phone`, inside the reply's transaction: True when it proved
     the number, False when it was a wrong try, None when no verification waits for `phone`
     (then the digits are an ack code, as ever)."""
-    live = verified.live_code_to(session, VERIFY, phone, now)
+    live = codes.live_to_number(session, VERIFY, phone, now)
     if live is None:
         return None
     return _spend(pager, session, live.person, digits, "sms", now, None)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pager.store.models import AuthCode, Incident, Notification, VerifiedNumber
+from pager.store.models import Incident, Notification, VerifiedNumber
 
 DELIVERED = ("delivered", "answered")
 
@@ -25,23 +25,6 @@ def prove(session: Session, person: str, phone: str, way: str, now: datetime) ->
     session.add(VerifiedNumber(person=person, phone=phone, verified_at=now, way=way))
     session.flush()
     return True
-
-
-def live_code_to(session: Session, purpose: str, phone: str, now: datetime) -> AuthCode | None:
-    """The newest usable code of `purpose` sent to `phone` (whoever it was for)."""
-    query = (
-        select(AuthCode)
-        .where(
-            AuthCode.purpose == purpose,
-            AuthCode.phone == phone,
-            AuthCode.used_at.is_(None),
-            AuthCode.voided_at.is_(None),
-            AuthCode.expires_at > now,
-        )
-        .order_by(AuthCode.id.desc())
-        .limit(1)
-    )
-    return session.scalars(query).first()
 
 
 def last_tests(session: Session, people: Sequence[str]) -> dict[str, Incident]:
