@@ -79,3 +79,9 @@ ROTATIONS_GIT_FETCH_OK = Gauge(
     registry=REGISTRY,
     multiprocess_mode="livemostrecent",
 )
+UNVERIFIED_NUMBERS = Gauge(
+    "pager_unverified_numbers",
+    "People in the rotations in force whose number has not answered a code (pager verify)",
+    registry=REGISTRY,
+    multiprocess_mode="livemostrecent",
+)

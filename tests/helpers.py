@@ -54,6 +54,18 @@ def texted_code(pager: Pager, number: str = "+447700900101") -> str:
     return found.group(1)
 
 
+def audit_actions(pager: Pager) -> list[tuple[str, str]]:
+    """The audit trail's (action, detail) pairs in order, without the rotation loads every
+    start records (`rotations_loaded`)."""
+    from sqlalchemy import select
+
+    from pager.store.models import AuditEntry
+
+    with pager.db.read() as session:
+        rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        return [(row.action, row.detail) for row in rows if row.action != "rotations_loaded"]
+
+
 ALICE = "+447700900101"
 BOB = "+447700900102"
 CAROL = "+447700900103"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from pager.app import build_pager
 from pager.domain.messages import handoff_text, is_gsm7, segments
@@ -21,8 +21,8 @@ from pager.flows.context import Pager
 from pager.flows.handoffs import queue_handoff_notices
 from pager.providers.base import InboundSms
 from pager.scheduler import Runner
-from pager.store import outbox
-from pager.store.models import Notification
+from pager.store import outbox, verified
+from pager.store.models import Notification, VerifiedNumber
 from tests.conftest import make_settings
 from tests.helpers import ALICE, BOB, CAROL, payload, phone, receive, run_due
 
@@ -56,6 +56,9 @@ def schedule_of(text: str) -> Schedule:
 def team(database_url: str) -> Iterator[Pager]:
     pager = build_pager(make_settings(database_url))
     pager.rotations.schedule = schedule_of(TEAM)
+    with pager.db.transaction() as session:  # proven numbers: the notice asks nothing more
+        for person in pager.rotations.schedule.people.values():
+            verified.prove(session, person.id, person.phone, "sms", HANDOFF)
     yield pager
     pager.db.dispose()
 
@@ -85,6 +88,28 @@ def test_it_texts_the_person_coming_on_call_when_their_shift_starts(team: Pager)
     assert text == "You are on call for sre-primary until Mon 30 Nov 09:00 Europe/London."
     assert is_gsm7(text) and segments(text) == 1
     assert texts_to(team, BOB) == []  # going off call is no news
+
+
+def test_it_asks_someone_whose_number_is_unproven_to_prove_it(team: Pager) -> None:
+    with team.db.transaction() as session:
+        session.execute(delete(VerifiedNumber).where(VerifiedNumber.person == "alice"))
+    wake(team, HANDOFF)
+    [notice] = texts_to(team, ALICE)
+    assert notice == (
+        "You are on call for sre-primary until Mon 30 Nov 09:00 Europe/London. Number unproven: "
+        "run pager verify (or see the dashboard), reply with the code."
+    )
+    assert is_gsm7(notice) and segments(notice) == 1
+
+
+def test_an_unproven_notice_with_a_long_rotation_name_stays_one_segment() -> None:
+    until = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    notice = handoff_text("payments-" * 30, until, "America/Argentina/Buenos_Aires", True)
+    assert segments(notice) == 1 and is_gsm7(notice)
+    assert notice.endswith(
+        "Buenos_Aires. Number unproven: run pager verify (or see the "
+        "dashboard), reply with the code."
+    )
 
 
 def test_it_shows_the_end_of_the_shift_in_the_persons_own_time_zone(team: Pager) -> None:

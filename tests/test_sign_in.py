@@ -13,7 +13,7 @@ from pager.domain.codes import CODE_TTL, CODES_PER_NUMBER, MAX_WRONG_TRIES
 from pager.flows import sign_in
 from pager.flows.context import Pager
 from pager.store.models import AuditEntry, AuthCode, Notification
-from tests.helpers import ALICE, payload, phone, receive, run_due, texted_code
+from tests.helpers import ALICE, audit_actions, payload, phone, receive, run_due, texted_code
 
 T0 = datetime(2026, 12, 8, 3, 0, tzinfo=UTC)  # Alice's week in the fixture rotations
 ADDRESS = "192.0.2.7"
@@ -24,10 +24,6 @@ def ask(pager: Pager, now: datetime, who: str = "alice", channel: str = "sms") -
     run_due(pager, now)
 
 
-def audit_actions(pager: Pager) -> list[tuple[str, str]]:
-    with pager.db.read() as session:
-        rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
-        return [(row.action, row.detail) for row in rows if row.action != "rotations_loaded"]
 
 
 def codes_texted(pager: Pager) -> int:

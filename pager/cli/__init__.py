@@ -5,6 +5,7 @@ import click
 from pager.cli.audit import audit
 from pager.cli.check import check
 from pager.cli.override import override
+from pager.cli.people import page, people, verify
 from pager.cli.rotations import oncall
 from pager.cli.serve import db, serve, web, worker
 from pager.cli.silence import silence
@@ -16,5 +17,7 @@ def main() -> None:
     """pager: self-hosted on-call paging."""
 
 
-for command in (serve, web, worker, db, check, oncall, override, silence, audit):
+for command in (
+    serve, web, worker, db, check, oncall, override, silence, audit, people, verify, page
+):
     main.add_command(command)

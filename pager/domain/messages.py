@@ -192,6 +192,9 @@ _REPLIES = {
     "which_one": "You have {count}. Reply ACK <code>: {codes}",
     "acknowledged_all": "Acknowledged {count}: all your open pages.",
     "resolved_all": "Resolved {count}: all your open pages.",
+    "number_verified": "Number proven: pager pages you here. Thank you.",
+    "test_acknowledged": "Test page #{number} acknowledged: your route works. Nothing to resolve.",
+    "verify_refused": "That code is wrong, expired or used. Run pager verify for a new one.",
 }
 
 
@@ -200,7 +203,8 @@ def reply_text(kind: str, **facts: object) -> str:
 
     Facts per kind: acknowledged (number, service, title, code), resolved (number, service,
     title), already_acknowledged (number, by), already_resolved (number), unknown_code (code),
-    which_one (codes), locked (minutes), acknowledged_all and resolved_all (count); the others
+    which_one (codes), locked (minutes), acknowledged_all and resolved_all (count),
+    test_acknowledged (number); the others
     take none. A long title or name is
     shortened with '...', a long list of codes ends in '...'.
     """
@@ -333,13 +337,22 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def handoff_text(rotation: str, until: datetime | None, timezone: str) -> str:
+HANDOFF_UNVERIFIED = (
+    " Number unproven: run pager verify (or see the dashboard), reply with the code."
+)
+
+
+def handoff_text(
+    rotation: str, until: datetime | None, timezone: str, unverified: bool = False
+) -> str:
     """The SMS to someone coming on call: GSM-7, one segment.
 
     `You are on call for sre-primary until Mon 30 Nov 09:00 Europe/London.`: `until` (aware)
     shown in `timezone`, theirs; `until further notice.` when the schedule shows no end. A
-    rotation id too long for one segment is shortened with '...'.
+    rotation id too long for one segment is shortened with '...'. To someone whose number is
+    not yet proven (`pager verify`), it also asks for the proof (HANDOFF_UNVERIFIED).
     """
+    asking = HANDOFF_UNVERIFIED if unverified else ""
     if until is None:
         ending = "until further notice."
     else:
@@ -347,7 +360,7 @@ def handoff_text(rotation: str, until: datetime | None, timezone: str) -> str:
         day, month = _DAYS[local.weekday()], _MONTHS[local.month - 1]
         ending = f"until {day} {local.day} {month} {local:%H:%M} {_sms_line(timezone)}."
     return _fit(
-        lambda name, _: f"You are on call for {name} {ending}",
+        lambda name, _: f"You are on call for {name} {ending}{asking}",
         _sms_line(rotation),
         "",
         fits=lambda text: septets(text) <= GSM7_SINGLE,
@@ -360,6 +373,14 @@ def sign_in_text(code: str, minutes: int) -> str:
     return (
         f"{code} is your pager sign-in code. It expires in {minutes} min. "
         "If you did not ask for it, ignore this SMS."
+    )
+
+
+def verify_text(code: str, minutes: int) -> str:
+    """The SMS that carries a code proving a number: GSM-7, one segment, the code first."""
+    return (
+        f"{code} is your pager code to prove this number. Reply with just the code, or enter "
+        f"it on the dashboard. It expires in {minutes} min."
     )
 
 

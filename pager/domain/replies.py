@@ -61,6 +61,13 @@ def parse_reply(text: str) -> Reply:
     return Reply(kind, code)
 
 
+def bare_digits(text: str) -> str | None:
+    """The digits of a reply that is digits only ("482193", " 482193. "), else None: such a
+    reply may be a code proving a number as well as an ack code (see flows.verify)."""
+    line = _first_line(text)
+    return line if line.isascii() and line.isdigit() else None
+
+
 def _first_line(text: str) -> str:
     """The first line with something in it, without spacing, punctuation and emoji around it."""
     for line in text.splitlines():

@@ -3,7 +3,8 @@
 A notice is an outbox notification with no incident, sent by `dispatch` like any page (limits,
 failover, STOP). Every runner looks every half minute (scheduler.HANDOFF_LOOK); the notice's
 unique `dedup_key` makes it queued once per handoff however many runners look, and a restarted
-runner still sends one it missed by a few minutes (CATCH_UP), never news hours old.
+runner still sends one it missed by a few minutes (CATCH_UP), never news hours old. Someone
+whose number is not proven yet (`pager verify`) is asked, in the same SMS, to prove it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pager.domain import messages
 from pager.domain.phones import mask
 from pager.domain.rotations import Handoff, Person
 from pager.flows.context import Pager
-from pager.store import outbox
+from pager.store import outbox, verified
 from pager.store.models import Notification
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,10 @@ def queue_handoff_notices(pager: Pager, now: datetime) -> int:
         return 0
     queued = 0
     with pager.db.transaction() as session:
+        proven = verified.proven(session)
         for handoff, person in due:
-            if outbox.add_once(session, _notice(handoff, person, now)):
+            unproven = (person.id, person.phone) not in proven
+            if outbox.add_once(session, _notice(handoff, person, unproven, now)):
                 queued += 1
                 log.info(
                     "event=handoff_notice_queued rotation=%s person=%s to=%s",
@@ -51,7 +54,7 @@ def queue_handoff_notices(pager: Pager, now: datetime) -> int:
     return queued
 
 
-def _notice(handoff: Handoff, person: Person, now: datetime) -> Notification:
+def _notice(handoff: Handoff, person: Person, unproven: bool, now: datetime) -> Notification:
     return Notification(
         incident_id=None,
         step=0,  # no escalation step: a notice pages for no incident
@@ -59,7 +62,7 @@ def _notice(handoff: Handoff, person: Person, now: datetime) -> Notification:
         person_name=person.name,
         phone=person.phone,
         channel="sms",
-        body=messages.handoff_text(handoff.rotation, handoff.until, person.timezone),
+        body=messages.handoff_text(handoff.rotation, handoff.until, person.timezone, unproven),
         status="pending",
         provider_index=0,
         round=0,

@@ -46,6 +46,7 @@ class IncidentView:
     resolved_by: str | None
     timeline: tuple[TimelineView, ...]
     silenced_until: datetime | None = None  # held by a maintenance window: pages nobody yet
+    test_of: str | None = None  # a test page of this person (`pager page --test`)
 
 
 def acknowledge_in(session: Session, incident: Incident, by: str, via: str, now: datetime) -> bool:
@@ -67,6 +68,8 @@ def acknowledge_in(session: Session, incident: Incident, by: str, via: str, now:
     metrics.ACK_LATENCY.observe(max(0.0, (now - incident.created_at).total_seconds()))
     audit.record(session, now, by, via, "incident_acknowledged", f"incident #{incident.id}")
     _log_change("acknowledged", incident, by=by, via=via)
+    if incident.test_of is not None:  # the test is done once acknowledged: nothing to fix
+        resolve_in(session, incident, by, f"{via}, test page acknowledged", now)
     return True
 
 
@@ -264,6 +267,7 @@ def _view(session: Session, incident: Incident, *, with_timeline: bool) -> Incid
         acknowledged_at=incident.acknowledged_at,
         acknowledged_by=incident.acknowledged_by,
         silenced_until=incident.silenced_until,
+        test_of=incident.test_of,
         resolved_at=incident.resolved_at,
         resolved_by=incident.resolved_by,
         timeline=tuple(TimelineView(e.at, e.kind, e.message) for e in entries),

@@ -1,137 +1,179 @@
-"""What a signed-in person manages for themselves (their sessions and personal API tokens), and
-what an admin (`admins:` in the rotation files) may do for anyone: end their sessions, revoke
-their tokens. Each change is in the audit trail."""
+"""The people in the rotations as the dashboard, `/api/v1/people` and `pager people` show them
+(number masked, proven or not, last test page), and test pages.
+
+A test page is a real incident on the synthetic service `pager-test`, flagged with the one
+person it tests (`incidents.test_of`) and snapshotted with a one-step policy that pages only
+them by their own notification rules (SMS, then voice if their rules say so): it goes through
+the outbox, routing and failover like any page, and they acknowledge it like any page ("ACK
+<code>"). Its result is the incident itself: when it opened, whether a provider reported a page
+delivered, and when it was acknowledged. Acknowledging a test page also resolves it.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
+from sqlalchemy.orm import Session
+
+from pager.domain.codes import ack_code_digits, draw_ack_code, random_ack_code
+from pager.domain.phones import mask
+from pager.domain.rotations import Person
+from pager.flows import sign_in
 from pager.flows.context import Pager
-from pager.store import audit, personal_tokens, web_sessions
-from pager.store.models import PersonalToken
+from pager.flows.verify import NoSuchPerson
+from pager.store import audit, incidents, verified
+from pager.store.models import Incident
 
-TOKEN_PREFIX = "pgr_"  # noqa: S105  (recognisable when leaked: secret scanners, logs)
-USED_EVERY = timedelta(minutes=1)  # how often a token's last_used_at is written
-WAY = "dashboard"
+log = logging.getLogger(__name__)
 
-
-class NotAllowed(Exception):
-    """The signed-in person may not do that (it is someone else's, and they are no admin)."""
+TEST_SERVICE = "pager-test"
+TEST_WAIT_SECONDS = 600  # the one step's wait: after it, escalation ends (nobody else is paged)
 
 
 @dataclass(frozen=True)
-class SessionView:
-    id: int
-    person: str
-    created_at: datetime
-    last_seen_at: datetime
-    remote_addr: str | None
-    user_agent: str | None
+class TestResult:
+    at: datetime
+    incident_id: int
+    delivered: bool
+    acknowledged: bool
+    seconds: int | None  # from the page to the acknowledgement
 
 
 @dataclass(frozen=True)
-class TokenView:
-    id: int
-    person: str
+class PersonView:
+    handle: str
     name: str
-    created_at: datetime
-    last_used_at: datetime | None
+    verified: bool
+    number: str  # masked
+    channels: tuple[str, ...]
+    timezone: str
+    last_test: TestResult | None
+
+    def to_json(self) -> dict[str, Any]:
+        test = self.last_test
+        return {
+            "handle": self.handle,
+            "name": self.name,
+            "verified": self.verified,
+            "number": self.number,
+            "channels": list(self.channels),
+            "timezone": self.timezone,
+            "last_test": None
+            if test is None
+            else {
+                "at": test.at.isoformat(),
+                "incident": test.incident_id,
+                "delivered": test.delivered,
+                "acknowledged": test.acknowledged,
+                "seconds": test.seconds,
+            },
+        }
 
 
-def is_admin(pager: Pager, person: str) -> bool:
+def people(pager: Pager) -> list[PersonView]:
+    """Everyone in the rotations in force, by handle."""
     schedule = pager.rotations.schedule
-    return schedule is not None and person in schedule.admins
-
-
-def _may_manage(pager: Pager, actor: str, owner: str) -> None:
-    if actor != owner and not is_admin(pager, actor):
-        raise NotAllowed(f"only {owner} or an admin may do that")
-
-
-def open_sessions(pager: Pager, person: str) -> list[SessionView]:
+    if schedule is None:
+        return []
+    everyone = sorted(schedule.people.values(), key=lambda p: p.id)
     with pager.db.read() as session:
-        return [
-            SessionView(s.id, s.person, s.created_at, s.last_seen_at, s.remote_addr, s.user_agent)
-            for s in web_sessions.open_of(session, person)
-        ]
-
-
-def end_sessions(
-    pager: Pager, actor: str, owner: str, now: datetime, session_id: int | None = None
-) -> int:
-    """End `owner`'s session `session_id`, or all of them; returns how many ended."""
-    _may_manage(pager, actor, owner)
-    with pager.db.transaction() as session:
-        ending = [s for s in web_sessions.open_of(session, owner) if session_id in (None, s.id)]
-        for each in ending:
-            web_sessions.end(each, actor, now)
-        if ending:
-            what = f"session {session_id}" if session_id else "every session"
-            audit.record(
-                session, now, actor, WAY, "sessions_ended", owner, f"{what} ({len(ending)})"
-            )
-    return len(ending)
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_token(pager: Pager, person: str, name: str, now: datetime) -> str:
-    """A new personal API token for `person`; the only time its text is ever seen."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with pager.db.transaction() as session:
-        made = personal_tokens.add(
-            session,
-            PersonalToken(person=person, name=name[:100], digest=_digest(token), created_at=now),
+        proven = verified.proven(session)
+        tests = verified.last_tests(session, [p.id for p in everyone])
+        results = {
+            handle: _result(incident, verified.delivered(session, incident.id))
+            for handle, incident in tests.items()
+        }
+    return [
+        PersonView(
+            handle=p.id,
+            name=p.name,
+            verified=(p.id, p.phone) in proven,
+            number=mask(p.phone),
+            channels=_channels(p),
+            timezone=p.timezone,
+            last_test=results.get(p.id),
         )
-        audit.record(session, now, person, WAY, "token_created", person, f"token {made.id}: {name}")
-    return token
+        for p in everyone
+    ]
 
 
-def tokens_of(pager: Pager, person: str) -> list[TokenView]:
-    with pager.db.read() as session:
-        return [
-            TokenView(t.id, t.person, t.name, t.created_at, t.last_used_at)
-            for t in personal_tokens.of(session, person)
-        ]
+def _channels(person: Person) -> tuple[str, ...]:
+    """The channels a high-urgency page reaches them on (SMS when their rules name none)."""
+    return tuple(dict.fromkeys(rule.channel for rule in person.notify.high)) or ("sms",)
 
 
-def revoke_token(pager: Pager, actor: str, token_id: int, now: datetime) -> bool:
-    """Revoke a personal token (its person's, or any for an admin); False if there is none."""
+def _result(incident: Incident, delivered: bool) -> TestResult:
+    acked = incident.acknowledged_at
+    return TestResult(
+        at=incident.created_at,
+        incident_id=incident.id,
+        delivered=delivered,
+        acknowledged=acked is not None,
+        seconds=int((acked - incident.created_at).total_seconds()) if acked else None,
+    )
+
+
+def send_test_page(pager: Pager, who: str, by: str, way: str, now: datetime) -> int:
+    """Open a test page for the person `who` names; returns its incident number. Raises
+    NoSuchPerson."""
+    person = sign_in.find_person(pager.rotations.schedule, who)
+    if person is None:
+        raise NoSuchPerson(who)
     with pager.db.transaction() as session:
-        found = personal_tokens.get(session, token_id)
-        if found is None or found.revoked_at is not None:
-            return False
-        _may_manage(pager, actor, found.person)
-        found.revoked_at, found.revoked_by = now, actor
-        audit.record(
+        incident = Incident(
+            service=TEST_SERVICE,
+            integration="test",
+            title=f"Test page for {person.name}"[:500],
+            summary="A test of your route: acknowledge it as you would a real page.",
+            status="triggered",
+            urgency="high",
+            ack_code=_free_code(session),
+            created_at=now,
+            updated_at=now,
+            policy=_only(person),
+            escalation_step=0,
+            escalation_due_at=now,
+            test_of=person.id,
+        )
+        incidents.add_new(session, incident)
+        incidents.add_timeline(
             session,
+            incident.id,
             now,
-            actor,
-            WAY,
-            "token_revoked",
-            found.person,
-            f"token {found.id}: {found.name}",
+            "test",
+            f"test page for {person.name} asked by {by} ({way}): pages only them",
         )
-    return True
+        audit.record(session, now, by, way, "test_page_sent", person.id, f"incident #{incident.id}")
+        number = incident.id
+    log.info("event=test_page_opened incident=%d person=%s", number, person.id)
+    pager.wake()
+    return number
 
 
-def person_of_token(pager: Pager, token: str, now: datetime) -> str | None:
-    """The person whose live personal token `token` is (found by its hash); None otherwise,
-    or when that person has left the rotations."""
-    if not token.startswith(TOKEN_PREFIX):
-        return None
-    schedule = pager.rotations.schedule
-    with pager.db.transaction() as session:
-        found = personal_tokens.by_digest(session, _digest(token))
-        if found is None or found.revoked_at is not None:
-            return None
-        if schedule is None or found.person not in schedule.people:
-            return None
-        if found.last_used_at is None or now - found.last_used_at >= USED_EVERY:
-            found.last_used_at = now
-        return found.person
+def _only(person: Person) -> dict[str, Any]:
+    return {
+        "id": "test-page",
+        "repeat": 0,
+        "ack_timeout_seconds": None,
+        "steps": [
+            {
+                "targets": [f"person:{person.id}"],
+                "channels": [],  # their own notification rules: their real route
+                "wait_seconds": TEST_WAIT_SECONDS,
+                "round_robin": False,
+            }
+        ],
+    }
+
+
+def _free_code(session: Session) -> str:
+    first = random_ack_code(ack_code_digits(0))
+    open_count, taken = incidents.open_count_and_code_in_use(session, first)
+    if not taken and len(first) == ack_code_digits(open_count):
+        return first
+    return draw_ack_code(
+        ack_code_digits(open_count), lambda code: incidents.code_in_use(session, code)
+    )

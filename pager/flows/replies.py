@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from pager.domain.codes import same_code
+from pager.domain.codes import ONE_TIME_CODE_DIGITS, same_code
 from pager.domain.messages import reply_text
 from pager.domain.phones import mask, normalise
-from pager.domain.replies import Reply, parse_reply
+from pager.domain.replies import Reply, bare_digits, parse_reply
+from pager.flows import verify
 from pager.flows.context import Pager
 from pager.flows.incidents import acknowledge_in, resolve_in
 from pager.providers.base import InboundSms
@@ -52,7 +53,11 @@ def handle_sms(pager: Pager, provider: str, sms: InboundSms, now: datetime) -> s
             log.info("event=reply_from_unknown provider=%s from=%s", provider, mask(phone))
             return None
         contacts.record(session, phone, "inbound", now)  # a conversation, for the limits
-        text, changed = _answer(session, phone, reply, sms.body, now, via)
+        proof = _proof(pager, session, phone, sms.body, now, via)
+        if proof is not None:
+            text, changed = proof
+        else:
+            text, changed = _answer(session, phone, reply, sms.body, now, via)
         # Confirm every ack and resolve (bounded by the open incidents); anything else is
         # answered a few times at most, so two robots replying to each other soon stop.
         recent = contacts.count_since(session, phone, "auto_reply", now - AUTO_REPLY_WINDOW)
@@ -61,6 +66,25 @@ def handle_sms(pager: Pager, provider: str, sms: InboundSms, now: datetime) -> s
             return None
         contacts.record(session, phone, "auto_reply", now)
         return text
+
+
+def _proof(
+    pager: Pager, session: Session, phone: str, body: str, now: datetime, via: str | None
+) -> tuple[str, bool] | None:
+    """A reply of exactly six digits while a verification code to this number is in force,
+    that no open page of the number has as its ack code: it answers the verification (see
+    flows.verify). None: an ordinary reply. Not through the sandbox beside a real provider,
+    which must not prove a number a real provider texted."""
+    digits = bare_digits(body)
+    if via is not None or digits is None or len(digits) != ONE_TIME_CODE_DIGITS:
+        return None
+    pages = incidents.open_incidents_paged_to(session, phone, via)
+    if any(same_code(incident.ack_code, digits) for incident in pages):
+        return None  # a page in progress comes first
+    proved = verify.prove_by_reply(pager, session, phone, digits, now)
+    if proved is None:
+        return None
+    return reply_text("number_verified" if proved else "verify_refused"), proved
 
 
 def _in_rotations(pager: Pager, phone: str) -> bool:
@@ -161,6 +185,8 @@ def _apply(
     facts = dict(number=incident.id, service=incident.service, title=incident.title)
     if reply.kind == "ack":
         if acknowledge_in(session, incident, person, "sms", now):
+            if incident.test_of is not None:  # resolved with the ack (flows.people)
+                return reply_text("test_acknowledged", number=incident.id), True
             return reply_text("acknowledged", **facts, code=incident.ack_code), True
         by = incident.acknowledged_by or "someone"
         return reply_text("already_acknowledged", number=incident.id, by=by), False

@@ -21,6 +21,7 @@ from pager.domain.yamldoc import Problem, Where
 from pager.flows.context import Pager, Rotations
 from pager.flows.rotations_git import Unreachable, read_branch
 from pager.flows.silences import recheck_planned_windows
+from pager.flows.verify import note_unverified
 from pager.store import audit, rotation_sets
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,7 @@ def _keep_last_good(
             len(problems),
         )
     pager.rotations = Rotations(schedule, problems, origin, digest, files_digest, now)
+    note_unverified(pager)
     return pager.rotations
 
 
@@ -164,6 +166,7 @@ def _put_in_force(
     was_broken = any(not isinstance(p, Unreachable) for p in before.problems)
     pager.rotations = Rotations(schedule, notes, "files", digest, digest, now)
     metrics.ROTATIONS_VALID.set(1)
+    note_unverified(pager)  # a changed number is unproven again
     at = f" commit={commit}" if commit else ""
     if was_broken:
         log.info("event=rotations_valid_again digest=%s%s", digest[:12], at)

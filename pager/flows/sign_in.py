@@ -84,8 +84,10 @@ def send_code(pager: Pager, who: str, channel: str, remote: str | None, now: dat
     person = find_person(pager.rotations.schedule, who)
     with pager.db.transaction() as session:
         forget_spent_codes(session, now)
-        refused = _refused(session, person, remote, now)
-        if refused is not None or person is None:
+        why = refused(session, person, remote, now)
+        if why is None and person is not None and _app_required(session, person):
+            why = "an authenticator app is required (require_totp)"
+        if why is not None or person is None:
             audit.record(
                 session,
                 now,
@@ -93,35 +95,12 @@ def send_code(pager: Pager, who: str, channel: str, remote: str | None, now: dat
                 WAY,
                 "sign_in_code_refused",
                 mask_numbers_in(who.strip())[:100],
-                refused or "no such person",
+                why or "no such person",
                 remote,
             )
-            log.warning("event=sign_in_code_refused reason=%r remote=%s", refused, remote)
+            log.warning("event=sign_in_code_refused reason=%r remote=%s", why, remote)
             return
-        codes.void_live(session, SIGN_IN, person.id, now)
-        code = one_time_code()
-        text = (
-            messages.sign_in_speech(code)
-            if channel == "voice"
-            else messages.sign_in_text(code, int(CODE_TTL.total_seconds() // 60))
-        )
-        notification = _carrier(person, channel, text, now)
-        session.add(notification)
-        session.flush()
-        codes.add(
-            session,
-            AuthCode(
-                purpose=SIGN_IN,
-                person=person.id,
-                phone=person.phone,
-                digest=code_digest(_key(session), SIGN_IN, person.id, code),
-                created_at=now,
-                expires_at=now + CODE_TTL,
-                wrong_tries=0,
-                remote_addr=remote,
-                notification_id=notification.id,
-            ),
-        )
+        issue_code(session, SIGN_IN, person, channel, remote, now)
         audit.record(
             session,
             now,
@@ -136,11 +115,48 @@ def send_code(pager: Pager, who: str, channel: str, remote: str | None, now: dat
     pager.wake()
 
 
-def _refused(
+def issue_code(
+    session: Session, purpose: str, person: Person, channel: str, remote: str | None, now: datetime
+) -> None:
+    """A new code for `purpose` to the person's number, in the outbox; older ones go void.
+    The caller checks `refused` first and writes the audit line."""
+    codes.void_live(session, purpose, person.id, now)
+    code = one_time_code()
+    notification = _carrier(person, channel, code_text(purpose, channel, code), now)
+    session.add(notification)
+    session.flush()
+    codes.add(
+        session,
+        AuthCode(
+            purpose=purpose,
+            person=person.id,
+            phone=person.phone,
+            digest=code_digest(_key(session), purpose, person.id, code),
+            created_at=now,
+            expires_at=now + CODE_TTL,
+            wrong_tries=0,
+            remote_addr=remote,
+            notification_id=notification.id,
+        ),
+    )
+
+
+def code_text(purpose: str, channel: str, code: str) -> str:
+    """What carries a code of `purpose` on `channel` (SMS text or speech)."""
+    minutes = int(CODE_TTL.total_seconds() // 60)
+    if purpose == SIGN_IN:
+        return (
+            messages.sign_in_speech(code)
+            if channel == "voice"
+            else messages.sign_in_text(code, minutes)
+        )
+    return messages.verify_text(code, minutes)
+
+
+def refused(
     session: Session, person: Person | None, remote: str | None, now: datetime
 ) -> str | None:
-    if person is not None and _app_required(session, person):
-        return "an authenticator app is required (require_totp)"
+    """Why no code may be sent now (the per-number and per-address limits), or None."""
     since = now - CODES_WINDOW
     if remote and codes.asked_from_address_since(session, remote, since) >= CODES_PER_ADDRESS:
         return f"more than {CODES_PER_ADDRESS} codes asked from this address in 15 min"
@@ -181,30 +197,32 @@ def check_code(pager: Pager, who: str, code: str, remote: str | None, now: datet
     person = find_person(pager.rotations.schedule, who)
     with pager.db.transaction() as session:
         forget_spent_codes(session, now)
-        live = codes.live_for(session, SIGN_IN, person.id, now) if person else None
         if person is not None and _app_required(session, person):
-            live = None
-        if person is None or live is None:
-            why = "no such person" if person is None else "no code in force (expired, used, void)"
-            _failed(session, person.id if person else "unknown", why, remote, now)
+            wrong: str | None = "an authenticator app is required (require_totp)"
+        else:
+            wrong = try_code(session, SIGN_IN, person.id, code, now) if person else "no such person"
+        if person is None or wrong is not None:
+            _failed(session, person.id if person else "unknown", wrong or "", remote, now)
             return None
-        if not code_matches(_key(session), SIGN_IN, person.id, code, live.digest):
-            live.wrong_tries += 1
-            if live.wrong_tries >= MAX_WRONG_TRIES:
-                live.voided_at = now
-            _failed(
-                session,
-                person.id,
-                f"wrong code ({live.wrong_tries} of {MAX_WRONG_TRIES})",
-                remote,
-                now,
-            )
-            return None
-        live.used_at = now
-        forget_spent_codes(session, now)  # this one's text loses its code now
         audit.record(session, now, person.id, WAY, "signed_in", person.id, "sms code", remote)
     log.info("event=signed_in person=%s remote=%s", person.id, remote)
     return person.id
+
+
+def try_code(session: Session, purpose: str, person: str, code: str, now: datetime) -> str | None:
+    """Spend the person's live code for `purpose` if `code` is it; else why not (a wrong try
+    counts, and the fifth voids the code)."""
+    live = codes.live_for(session, purpose, person, now)
+    if live is None:
+        return "no code in force (expired, used, void)"
+    if not code_matches(_key(session), purpose, person, code, live.digest):
+        live.wrong_tries += 1
+        if live.wrong_tries >= MAX_WRONG_TRIES:
+            live.voided_at = now
+        return f"wrong code ({live.wrong_tries} of {MAX_WRONG_TRIES})"
+    live.used_at = now
+    forget_spent_codes(session, now)  # this one's text loses its code now
+    return None
 
 
 def _failed(session: Session, actor: str, why: str, remote: str | None, now: datetime) -> None:
@@ -219,12 +237,7 @@ def forget_spent_codes(session: Session, now: datetime) -> None:
         if n is not None:
             if n.status not in _SENT:
                 n.status = "cancelled"
-            masked = "•" * 6
-            n.body = (
-                messages.sign_in_speech(masked)
-                if n.channel == "voice"
-                else messages.sign_in_text(masked, int(CODE_TTL.total_seconds() // 60))
-            )
+            n.body = code_text(spent.purpose, n.channel, "•" * 6)
         spent.notification_id = None
 
 

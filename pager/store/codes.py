@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from pager.store.models import AuthCode
@@ -19,20 +19,27 @@ def add(session: Session, code: AuthCode) -> AuthCode:
 
 def live_for(session: Session, purpose: str, person: str, now: datetime) -> AuthCode | None:
     """The person's newest code for `purpose` that can still be used."""
-    query = (
+    query = _live(purpose, now).where(AuthCode.person == person).with_for_update()
+    return session.scalars(query).first()
+
+
+def live_to_number(session: Session, purpose: str, phone: str, now: datetime) -> AuthCode | None:
+    """The newest usable code of `purpose` sent to `phone`, whoever it was for."""
+    return session.scalars(_live(purpose, now).where(AuthCode.phone == phone)).first()
+
+
+def _live(purpose: str, now: datetime) -> Select[AuthCode]:
+    return (
         select(AuthCode)
         .where(
             AuthCode.purpose == purpose,
-            AuthCode.person == person,
             AuthCode.used_at.is_(None),
             AuthCode.voided_at.is_(None),
             AuthCode.expires_at > now,
         )
         .order_by(AuthCode.id.desc())
         .limit(1)
-        .with_for_update()
     )
-    return session.scalars(query).first()
 
 
 def void_live(session: Session, purpose: str, person: str, now: datetime) -> None:

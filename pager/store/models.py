@@ -60,6 +60,8 @@ class Incident(Base):
     # While a maintenance window holds its pages: when that window ends (`escalation_due_at`
     # is then the same instant, so the runner wakes for it and a restart keeps it).
     silenced_until: Mapped[datetime | None]
+    # A test page (`pager page --test alice`): the handle of the one person it pages (0016).
+    test_of: Mapped[str | None] = mapped_column(String(200))
 
     alerts: Mapped[list[Alert]] = relationship(back_populates="incident", order_by="Alert.id")
 
@@ -67,6 +69,7 @@ class Incident(Base):
         Index("ix_incidents_open_group", "integration", "group_key", "status"),
         Index("ix_incidents_escalation_due", "status", "escalation_due_at"),
         Index("ix_incidents_ack_code", "ack_code", "status"),  # a new code is checked (0011)
+        Index("ix_incidents_test_of", "test_of", "created_at"),  # a person's last test (0016)
     )
 
 
@@ -304,7 +307,7 @@ class AuthCode(Base):
     __tablename__ = "auth_codes"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    purpose: Mapped[str] = mapped_column(String(20))  # sign_in
+    purpose: Mapped[str] = mapped_column(String(20))  # sign_in | verify_number
     person: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str] = mapped_column(String(32))  # the number it went to (for its limits)
     digest: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 under the server's code key
@@ -411,3 +414,15 @@ class ChangeEvent(Base):
         Index("ix_change_events_service", "service", "happened_at"),
         Index("ix_change_events_digest", "digest", "received_at"),
     )
+
+
+class VerifiedNumber(Base):
+    """A person proved they hold a number by answering a code sent to it. Kept per (person,
+    number): a number changed in the rotations is unproven until its own code comes back."""
+
+    __tablename__ = "verified_numbers"
+
+    person: Mapped[str] = mapped_column(String(200), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    verified_at: Mapped[datetime]
+    way: Mapped[str] = mapped_column(String(20))  # sms | dashboard

@@ -11,7 +11,8 @@ from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from pager.domain.jsonbody import JsonRefused, read_json_object
-from pager.flows import audit, incidents, people
+from pager.flows import access, audit, incidents
+from pager.flows import people as people_flows
 from pager.flows import silences as silence_flows
 from pager.flows.changes import recent_changes
 from pager.flows.context import utcnow
@@ -30,7 +31,7 @@ MAX_SERVICE = 200  # the width of silences.service
 @blueprint.before_request
 def _authenticate() -> None:
     given = presented_token()
-    name = api_token_name(given, pager().settings) or people.person_of_token(
+    name = api_token_name(given, pager().settings) or access.person_of_token(
         pager(), given, utcnow()
     )
     if name is None:
@@ -185,6 +186,12 @@ def _rotations_json() -> dict[str, Any]:
         "rotations": sorted(schedule.rotations) if schedule else [],
         "services": sorted(schedule.services) if schedule else [],
     }
+
+
+@blueprint.get("/people")
+def list_people() -> ResponseReturnValue:
+    """Everyone in the rotations: number masked, proven or not, their last test page."""
+    return jsonify(people=[view.to_json() for view in people_flows.people(pager())])
 
 
 @blueprint.get("/rotations")

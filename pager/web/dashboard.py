@@ -33,7 +33,7 @@ from werkzeug.wrappers import Response
 
 from pager.domain.durations import format_duration
 from pager.domain.rotations import END_OF_TIME, Schedule
-from pager.flows import incidents, sign_in, totp
+from pager.flows import incidents, people, sign_in, totp
 from pager.flows.changes import recent_changes
 from pager.flows.context import Pager, utcnow
 from pager.flows.incidents import IncidentView
@@ -225,7 +225,7 @@ def logout() -> ResponseReturnValue:
 
 @blueprint.get("/")
 def home() -> ResponseReturnValue:
-    p, now = pager(), utcnow()
+    p, now, signed = pager(), utcnow(), signed_in()
     triggered = incidents.listing(p, "triggered")
     acknowledged = incidents.listing(p, "acknowledged")
     return render_template(
@@ -237,6 +237,8 @@ def home() -> ResponseReturnValue:
         silences=list_silences(p, now),
         now=now,
         delivery=_delivery(p),
+        people=people.people(p),
+        me=signed.person if signed else None,
         refresh=REFRESH_SECONDS,
     )
 

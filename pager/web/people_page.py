@@ -9,7 +9,7 @@ import base64
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from pager.flows import people, totp
+from pager.flows import access, people, totp, verify
 from pager.flows.context import utcnow
 from pager.web.dashboard import blueprint
 from pager.web.errors import ROW_ID, pager
@@ -29,9 +29,9 @@ def _my_page(user: SignedIn, **shown: object) -> str:
     return render_template(
         "me.html",
         me=user,
-        sessions=people.open_sessions(pager(), user.person),
-        tokens=people.tokens_of(pager(), user.person),
-        admin=people.is_admin(pager(), user.person),
+        sessions=access.open_sessions(pager(), user.person),
+        tokens=access.tokens_of(pager(), user.person),
+        admin=access.is_admin(pager(), user.person),
         totp_enrolled=totp.enrolled(pager(), user.person),
         **{"new_token": None, "enrolling": None, **shown},
     )
@@ -48,7 +48,7 @@ def create_token() -> ResponseReturnValue:
     name = " ".join(request.form.get("name", "").split())
     if not name or len(name) > MAX_TOKEN_NAME or not name.isprintable():
         abort(400, f"Name the token (1 to {MAX_TOKEN_NAME} characters), e.g. 'laptop script'.")
-    token = people.create_token(pager(), user.person, name, utcnow())
+    token = access.create_token(pager(), user.person, name, utcnow())
     return _my_page(user, new_token=(name, token))
 
 
@@ -86,8 +86,8 @@ def remove_totp() -> ResponseReturnValue:
 def revoke_token(token_id: int) -> ResponseReturnValue:
     user = _me()
     try:
-        revoked = people.revoke_token(pager(), user.person, token_id, utcnow())
-    except people.NotAllowed as exc:
+        revoked = access.revoke_token(pager(), user.person, token_id, utcnow())
+    except access.NotAllowed as exc:
         abort(403, str(exc))
     flash("Token revoked." if revoked else "No such token (or revoked already).", "ok")
     return redirect(request.referrer or url_for(".my_page"), 303)
@@ -99,8 +99,8 @@ def end_sessions(person: str) -> ResponseReturnValue:
     raw = request.form.get("session_id", "")
     session_id = int(raw) if raw.isdigit() and 0 < int(raw) < 2**62 else None
     try:
-        ended = people.end_sessions(pager(), user.person, person, utcnow(), session_id)
-    except people.NotAllowed as exc:
+        ended = access.end_sessions(pager(), user.person, person, utcnow(), session_id)
+    except access.NotAllowed as exc:
         abort(403, str(exc))
     flash(f"{ended} session(s) ended.", "ok")
     if person == user.person and (session_id is None or session_id == user.session_id):
@@ -111,12 +111,39 @@ def end_sessions(person: str) -> ResponseReturnValue:
 @blueprint.get("/people")
 def people_page() -> ResponseReturnValue:
     user = _me()
-    if not people.is_admin(pager(), user.person):
+    if not access.is_admin(pager(), user.person):
         abort(403, "Only admins (admins: in the rotation files) see everyone's sessions.")
     schedule = pager().rotations.schedule
     everyone = sorted(schedule.people.values(), key=lambda p: p.id) if schedule else []
     rows = [
-        (person, people.open_sessions(pager(), person.id), people.tokens_of(pager(), person.id))
+        (person, access.open_sessions(pager(), person.id), access.tokens_of(pager(), person.id))
         for person in everyone
     ]
     return render_template("people.html", rows=rows)
+
+
+@blueprint.post("/me/<any(verify, prove, test):action>")
+def me(action: str) -> ResponseReturnValue:
+    """Your own number: text me a code, here is the code, send me a test page."""
+    signed = signed_in()
+    assert signed is not None  # _guard
+    p, now, remote = pager(), utcnow(), remote_address()
+    try:
+        if action == "verify":
+            why = verify.send_verify_code(p, signed.person, signed.person, "dashboard", now, remote)
+            flash(
+                why or "A code is on its way to your phone: reply with it, or enter it here.",
+                "warn" if why else "ok",
+            )
+        elif action == "prove":
+            code = request.form.get("code", "").strip()[:20]
+            if verify.check_verify_code(p, signed.person, code, "dashboard", now, remote):
+                flash("Your number is proven.", "ok")
+            else:
+                flash("That code is wrong, expired or already used.", "warn")
+        else:
+            number = people.send_test_page(p, signed.person, signed.person, "dashboard", now)
+            flash(f"Test page #{number} sent: acknowledge it as you would a real page.", "ok")
+    except verify.NoSuchPerson:
+        abort(404, "You are no longer in the rotations.")
+    return redirect(url_for(".home"), 303)
