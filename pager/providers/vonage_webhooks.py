@@ -34,6 +34,7 @@ MESSAGE_STATES: Mapping[str, DeliveryState] = {
     "read": "delivered",
     "rejected": "failed",
     "undelivered": "failed",
+    "undeliverable": "failed",  # the name in Vonage's messages-olympus spec's status enum
 }
 
 
