@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -261,6 +261,8 @@ def check_verification(
                 session, now, service.name, WAY, "verify_check_failed", target, detail, remote
             )
         view = _view(session, verification, now) if verification and not refusal else None
+        if view is not None and view.status == "max_attempts_reached":
+            view = replace(view, status="pending")  # the fifth wrong code answers as the first
     if view is None:
         log.warning("event=verify_check_refused service=%s to=%s", service.sid, target)
         raise refusal or _not_found()

@@ -16,6 +16,7 @@ from pager.web import (
     pagerduty,
     providers,
     sandbox,
+    verify,
 )
 
 MAX_BODY = 1024 * 1024  # 1 MiB: larger bodies get 413
@@ -38,6 +39,7 @@ def create_app(pager: Pager) -> Flask:
         calendar.blueprint,
         dashboard.blueprint,
         ops.blueprint,
+        verify.blueprint,
     ):
         app.register_blueprint(blueprint)
     return app
