@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
@@ -17,7 +18,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from pager.app import build_pager
-from pager.config import VerifyService
+from pager.config import ConfigError, VerifyService, load_settings
 from pager.flows.context import Pager, utcnow
 from pager.store.models import AuditEntry, Notification
 from pager.web import create_app
@@ -298,3 +299,42 @@ def test_it_does_not_call_when_the_service_allows_only_sms(
         run_due(verify.pager, utcnow())
         assert fake_twilio.calls == []
         assert fake_twilio.messages == []  # the retry waits 30 s, as a page's
+
+
+CONFIG = """\
+verify:
+  services:
+    VA0123456789abcdef0123456789abcdef:
+      name: Acme
+      token: ${ACME_VERIFY_TOKEN}
+      code_length: 8
+      ttl: 5m
+      channels: [sms]
+"""
+
+
+def test_it_reads_the_verify_services_from_pager_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "pager.yaml"
+    path.write_text(CONFIG)
+    service = load_settings(path, {"ACME_VERIFY_TOKEN": "t0k3n"}).verify_services[SID]
+    assert service == VerifyService(SID, "Acme", "t0k3n", 8, timedelta(minutes=5), ("sms",))
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("VA0123456789abcdef", "VB0123456789abcdef"), "3: verify service 'VB"),
+        (("code_length: 8", "code_length: 11"), "6: verify service '" + SID + "' code_length"),
+        (("ttl: 5m", "ttl: 1h"), "7: verify service '" + SID + "' ttl: between 5m and 10m"),
+        (("[sms]", "[sms, whatsapp]"), "8: verify service '" + SID + "' channels: 'whatsapp'"),
+        (("      name: Acme\n", ""), "4: verify service '" + SID + "': missing 'name'"),
+        (("ACME_VERIFY_TOKEN", "UNSET_TOKEN"), "5: verify service '" + SID + "' token: environ"),
+    ],
+)
+def test_it_reports_verify_mistakes_with_their_line(tmp_path: Path, change, expected) -> None:
+    path = tmp_path / "pager.yaml"
+    path.write_text(CONFIG.replace(*change))
+    with pytest.raises(ConfigError) as raised:
+        load_settings(path, {"ACME_VERIFY_TOKEN": "t0k3n"})
+    found = [str(p) for p in raised.value.problems]
+    assert found[0].startswith(f"{path}:{expected}"), found
