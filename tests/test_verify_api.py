@@ -187,6 +187,8 @@ def test_it_fetches_a_verification_and_knows_no_other(verify: Verify) -> None:
     assert fetched.send_code_attempts[0]["delivery"] == "delivered"  # the sandbox's word
     unknown = twilio_error(lambda: verify.service.verifications("VE" + "0" * 32).fetch())
     assert (unknown.status, unknown.code) == (404, 20404)
+    malformed = twilio_error(lambda: verify.service.verifications("VE\x00'; --").fetch())
+    assert (malformed.status, malformed.code) == (404, 20404)
     nothing = twilio_error(lambda: verify.check("123456", to="+447700900102"))
     assert (nothing.status, nothing.code) == (404, 20404)
 

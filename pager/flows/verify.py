@@ -15,6 +15,7 @@ sent as a call when the service allows calls. Every code sent and every check is
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -46,6 +47,7 @@ SENDS_PER_VERIFICATION = 5  # Twilio's limit: the sixth send answers 60203
 SENDS_PER_TO = 5  # per number and service...
 SENDS_WINDOW = timedelta(minutes=10)  # ...in any such window
 MAX_CODE = 20  # characters of a `Code` worth comparing
+VERIFICATION_SID = re.compile(r"VE[0-9a-f]{32}")
 
 
 class VerifyRefused(Exception):
@@ -236,7 +238,7 @@ def check_verification(
     with pager.db.transaction() as session:
         forget_spent(session, pager, now)
         verification = (
-            verifications.by_sid(session, service.sid, sid)
+            _by_sid(session, service, sid)
             if sid
             else verifications.newest_for(session, service.sid, number)
         )
@@ -296,7 +298,7 @@ def fetch_verification(
     pager: Pager, service: VerifyService, sid: str, now: datetime
 ) -> VerificationView:
     with pager.db.transaction() as session:
-        verification = verifications.by_sid(session, service.sid, sid)
+        verification = _by_sid(session, service, sid)
         view = _view(session, verification, now) if verification else None
     if view is None:
         raise _not_found()
@@ -311,7 +313,7 @@ def update_verification(
     if status not in ("canceled", "approved"):
         raise _refused(400, 60200, "Invalid parameter `Status`: canceled or approved")
     with pager.db.transaction() as session:
-        verification = verifications.by_sid(session, service.sid, sid)
+        verification = _by_sid(session, service, sid)
         live = verification is not None and _not_checkable(verification, now) is None
         if verification is not None and live:
             verification.status = status
@@ -324,6 +326,14 @@ def update_verification(
     if view is None:
         raise _not_found()
     return view
+
+
+def _by_sid(session: Session, service: VerifyService, sid: str) -> Verification | None:
+    """The service's verification `sid` names; a malformed SID names none (and never reaches
+    the database: PostgreSQL refuses a NUL in a string)."""
+    if not VERIFICATION_SID.fullmatch(sid):
+        return None
+    return verifications.by_sid(session, service.sid, sid)
 
 
 def _view(session: Session, verification: Verification, now: datetime) -> VerificationView:
