@@ -14,6 +14,7 @@ schemathesis' coverage phase (boundary values) and shrunk failures:
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -30,7 +31,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 from pager.app import build_pager
-from pager.config import HeartbeatSettings
+from pager.config import HeartbeatSettings, VerifyService
 from pager.flows.context import Pager, utcnow
 from pager.flows.sign_in import start_session
 from pager.providers.sandbox import SandboxProvider
@@ -53,6 +54,8 @@ checks = pytest.importorskip("schemathesis.specs.openapi.checks")
 SPEC = Path(__file__).parents[1] / "docs" / "openapi.yaml"
 EXAMPLES = int(os.environ.get("PAGER_FUZZ_EXAMPLES", "20"))
 LONG_RUN = "PAGER_FUZZ_EXAMPLES" in os.environ
+VERIFY_SID = "VA" + "0" * 32
+VERIFY = {VERIFY_SID: VerifyService(VERIFY_SID, "Fuzz", TOKEN)}
 HEARTBEATS = {"watchdog": HeartbeatSettings("watchdog", "payments", timedelta(minutes=5), TOKEN)}
 # Path parameters the fuzzer mostly draws from what is configured, so it gets past the 404.
 KNOWN_NAMES = {
@@ -63,6 +66,9 @@ KNOWN_NAMES = {
     "/calendar/{rotation}.ics": ["sre-primary"],
     "/heartbeat/{name}": sorted(HEARTBEATS),
     "/assets/{filename}": ["dashboard.css", "dashboard.js"],
+    "/verify/v2/Services/{service_sid}/Verifications": [VERIFY_SID],
+    "/verify/v2/Services/{service_sid}/VerificationCheck": [VERIFY_SID],
+    "/verify/v2/Services/{service_sid}/Verifications/{sid}": [VERIFY_SID],
 }
 CHECKS = [
     schemathesis.checks.not_a_server_error,
@@ -97,7 +103,7 @@ def flatmap_path_parameters(
     known = KNOWN_NAMES.get(path)
     if not known or not isinstance(path_parameters, dict):
         return st.just(path_parameters)
-    key = next(k for k in ("rotation", "filename", "name") if f"{{{k}}}" in path)
+    key = next(k for k in ("rotation", "filename", "name", "service_sid") if f"{{{k}}}" in path)
     configured = st.sampled_from(known).map(lambda name: {**path_parameters, key: name})
     return st.one_of(configured, configured, configured, st.just(path_parameters))
 
@@ -112,6 +118,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pager]:
         api_tokens=(TOKEN,),
         integrations=EVERY_SOURCE,
         heartbeats=HEARTBEATS,
+        verify_services=VERIFY,
     )
     pager = build_pager(settings_)
     yield pager
@@ -190,7 +197,10 @@ class SigningProxy:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         path: str = environ.get("PATH_INFO", "")
-        if path.startswith("/providers/"):
+        if path.startswith("/verify/"):  # Verify: HTTP Basic with the service's token
+            basic = base64.b64encode(f"AC{'0' * 32}:{TOKEN}".encode()).decode()
+            headers = {"Authorization": f"Basic {basic}"}
+        elif path.startswith("/providers/"):
             headers = self._provider_signature(environ, path, body)
         elif path.startswith(("/integrations/", "/v2/", "/api/", "/heartbeat/")):
             body = _with_routing_key(body) if path.endswith("/enqueue") else body

@@ -19,6 +19,7 @@ from pager.config.model import (
     ProviderSettings,
     Settings,
     SourceRules,
+    VerifyService,
 )
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "ProviderSettings",
     "Settings",
     "SourceRules",
+    "VerifyService",
     "default_rotations",
     "default_settings",
     "load_settings",

@@ -123,6 +123,7 @@ TOP_KEYS = {
     "limits",
     "routing",
     "heartbeats",
+    "verify",
 }
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 REPO_ROTATIONS = Path(__file__).resolve().parent.parent.parent / "rotations"
@@ -226,6 +227,20 @@ class HeartbeatSettings:
 
 
 @dataclass(frozen=True)
+class VerifyService:
+    """One application's Verify service (`verify: services: VA...`): its codes' name, length,
+    lifetime and channels, and the token its requests authenticate with."""
+
+    sid: str  # VA + 32 hex, as the application's Twilio SDK names it
+    name: str  # in the text: "Your Acme verification code is: 123456"
+    token: str = field(repr=False)  # the HTTP Basic password
+    code_length: int = 6
+    ttl: timedelta = timedelta(minutes=10)
+    channels: tuple[str, ...] = ("sms", "call")
+    per_minute: int = 60  # verifications started per minute, all numbers together
+
+
+@dataclass(frozen=True)
 class GitRotations:
     """`rotations:` as a branch of a git repository that the daemon fetches every `every`."""
 
@@ -256,6 +271,8 @@ class Settings:
     # Provider order by destination: E.164 prefix ("+1", "+44") or "default" -> provider names.
     routing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     heartbeats: Mapping[str, HeartbeatSettings] = field(default_factory=dict)
+    # Verify services by SID: the team's own applications sending codes through pager.
+    verify_services: Mapping[str, VerifyService] = field(default_factory=dict)
 
 
 def host_and_port(bind: str) -> tuple[str, int]:

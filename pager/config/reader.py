@@ -15,10 +15,11 @@ from pager.config.model import (
     host_and_port,
 )
 from pager.config.rotations import RotationsReader
+from pager.config.verify import VerifyReader
 from pager.domain.yamldoc import Map, Seq
 
 
-class Reader(IntegrationReader, RotationsReader):
+class Reader(IntegrationReader, RotationsReader, VerifyReader):
     def settings(self, doc: Map, path: Path) -> Settings:
         self.keys(doc, TOP_KEYS, "settings")
         base = Settings()
@@ -48,6 +49,7 @@ class Reader(IntegrationReader, RotationsReader):
             limits=self.limits(doc),
             routing=self.routing(doc, providers),
             heartbeats=self.heartbeats(doc),
+            verify_services=self.verify_services(doc),
         )
 
     def api_tokens(self, doc: Map) -> tuple[tuple[str, ...], tuple[str, ...]]:

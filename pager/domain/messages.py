@@ -388,3 +388,15 @@ def sign_in_speech(code: str) -> str:
     """The same code read aloud ("call me instead"): digit by digit, twice."""
     spaced = ", ".join(code)
     return f"This is pager. Your sign-in code is {spaced}. Again: {spaced}. Goodbye."
+
+
+def verify_service_text(service: str, code: str) -> str:
+    """The SMS of a Verify code, worded as Twilio Verify words it (applications and their users
+    know it), the code last so phones offer it for autofill."""
+    return f"Your {service} verification code is: {code}"
+
+
+def verify_speech(service: str, code: str) -> str:
+    """A Verify code read aloud: digit by digit, twice."""
+    spaced = ", ".join(code)
+    return f"Your {service} verification code is {spaced}. Again: {spaced}. Goodbye."

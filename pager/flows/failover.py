@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from pager import metrics
 from pager.domain.messages import channel_word
+from pager.flows import verify_api as verify
 from pager.flows.carriers import known_carrier
 from pager.flows.context import Pager
 from pager.providers.base import Provider
@@ -50,6 +51,9 @@ def fail_over(
         "failover",
         f"{verb} to {n.person_name} via {attempt.provider} failed ({why})",
     )
+    # A Verify code is wanted now: rather than retry the SMS in 30 s, call with a fresh one.
+    if verify.call_instead(session, pager, n, now):
+        return
     give_up_or_retry(session, n, providers, now, "every provider failed")
 
 

@@ -34,11 +34,12 @@ from pager.domain.codes import (
 )
 from pager.domain.phones import mask, mask_numbers_in
 from pager.domain.rotations import Person, Schedule
+from pager.flows.code_carriers import code_carrier, forget_code
 from pager.flows.context import Pager
 from pager.store import audit, codes, outbox, web_sessions
 from pager.store import secrets as secrets_store
 from pager.store import totp as totp_store
-from pager.store.models import AuthCode, Notification, WebSession
+from pager.store.models import AuthCode, WebSession
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,6 @@ WAY = "dashboard"
 IDLE_TIMEOUT = timedelta(hours=12)
 LIFETIME = timedelta(days=7)
 SEEN_EVERY = timedelta(minutes=1)  # how often a session's last_seen_at is written
-_SENT = ("sent", "delivered", "answered", "no_answer", "failed", "skipped", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,9 @@ def issue_code(
     The caller checks `refused` first and writes the audit line."""
     codes.void_live(session, purpose, person.id, now)
     code = one_time_code()
-    notification = _carrier(person, channel, code_text(purpose, channel, code), now)
+    notification = code_carrier(
+        person.id, person.name, person.phone, channel, code_text(purpose, channel, code), now
+    )
     session.add(notification)
     session.flush()
     codes.add(
@@ -173,25 +175,6 @@ def _app_required(session: Session, person: Person) -> bool:
     return enrolled is not None and enrolled.confirmed_at is not None
 
 
-def _carrier(person: Person, channel: str, text: str, now: datetime) -> Notification:
-    return Notification(
-        incident_id=None,
-        step=0,
-        person=person.id,
-        person_name=person.name,
-        phone=person.phone,
-        channel="voice" if channel == "voice" else "sms",
-        body=text,
-        status="pending",
-        provider_index=0,
-        round=0,
-        next_attempt_at=now,
-        kind="code",
-        created_at=now,
-        updated_at=now,
-    )
-
-
 def check_code(pager: Pager, who: str, code: str, remote: str | None, now: datetime) -> str | None:
     """The person signed in by `code`, or None (wrong, expired, used, void or unknown)."""
     person = find_person(pager.rotations.schedule, who)
@@ -232,12 +215,12 @@ def _failed(session: Session, actor: str, why: str, remote: str | None, now: dat
 
 def forget_spent_codes(session: Session, now: datetime) -> None:
     """Codes that can no longer be used lose their text; one not yet sent is not sent."""
+    masked = "•" * 6
     for spent in codes.spent_with_text(session, now):
-        n = outbox.get(session, spent.notification_id) if spent.notification_id else None
-        if n is not None:
-            if n.status not in _SENT:
-                n.status = "cancelled"
-            n.body = code_text(spent.purpose, n.channel, "•" * 6)
+        if spent.notification_id:
+            n = outbox.get(session, spent.notification_id)
+            channel = n.channel if n is not None else "sms"
+            forget_code(session, spent.notification_id, code_text(spent.purpose, channel, masked))
         spent.notification_id = None
 
 

@@ -426,3 +426,40 @@ class VerifiedNumber(Base):
     phone: Mapped[str] = mapped_column(String(32), primary_key=True)
     verified_at: Mapped[datetime]
     way: Mapped[str] = mapped_column(String(20))  # sms | dashboard
+
+
+class Verification(Base):
+    """One Verify verification (Twilio's `VE...`): a code for one number of one application's
+    service. Only the code's keyed hash is kept (DESIGN invariant 8)."""
+
+    __tablename__ = "verifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sid: Mapped[str] = mapped_column(String(34), unique=True)
+    service_sid: Mapped[str] = mapped_column(String(34))
+    phone: Mapped[str] = mapped_column(String(32))  # the E.164 number it verifies (`To`)
+    channel: Mapped[str] = mapped_column(String(10))  # sms | call: how the newest code went
+    # pending -> approved | canceled | max_attempts_reached (expired: expires_at has passed)
+    status: Mapped[str] = mapped_column(String(30))
+    digest: Mapped[str] = mapped_column(String(64))  # HMAC of the newest code sent
+    wrong_tries: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    # When the texts that carried its codes lost them (it can no longer be approved).
+    forgotten_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_verifications_to", "service_sid", "phone", "created_at"),)
+
+
+class VerificationSend(Base):
+    """One code sent for a verification (Twilio's `send_code_attempts`), and its outbox row."""
+
+    __tablename__ = "verification_sends"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    verification_id: Mapped[int] = mapped_column(ForeignKey("verifications.id"), index=True)
+    sid: Mapped[str] = mapped_column(String(34), unique=True)  # VL...
+    channel: Mapped[str] = mapped_column(String(10))  # sms | call
+    notification_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(index=True)

@@ -19,6 +19,7 @@ from pager.web import (
     providers,
     sandbox,
     schedule_page,  # noqa: F401  (its pages join the dashboard blueprint)
+    verify,
 )
 
 MAX_BODY = 1024 * 1024  # 1 MiB: larger bodies get 413
@@ -41,6 +42,7 @@ def create_app(pager: Pager) -> Flask:
         calendar.blueprint,
         dashboard.blueprint,
         ops.blueprint,
+        verify.blueprint,
     ):
         app.register_blueprint(blueprint)
     return app
