@@ -140,7 +140,10 @@ def sent_times(session: Session, phone: str, channel: str, since: datetime) -> l
 
 
 def waiting_for(session: Session, phone: str, channel: str, but: int) -> Sequence[Notification]:
-    """Other notifications to `phone` on `channel` still waiting to go out, oldest first."""
+    """Other notifications to `phone` on `channel` still waiting to go out, oldest first, each
+    locked for the caller's transaction. Another runner may be claiming one of them this very
+    moment: on PostgreSQL that row is skipped (or, once claimed, no longer pending), so it is
+    never both sent on its own and carried in a digest."""
     query = (
         select(Notification)
         .where(
@@ -150,6 +153,7 @@ def waiting_for(session: Session, phone: str, channel: str, but: int) -> Sequenc
             Notification.id != but,
         )
         .order_by(Notification.id)
+        .with_for_update(skip_locked=True)
     )
     return session.scalars(query).all()
 
