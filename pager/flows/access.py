@@ -4,11 +4,11 @@ sessions, revoke their tokens. Each change is in the audit trail."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pager.domain.codes import token_digest
 from pager.flows.context import Pager
 from pager.store import audit, personal_tokens, web_sessions
 from pager.store.models import PersonalToken
@@ -76,17 +76,15 @@ def end_sessions(
     return len(ending)
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create_token(pager: Pager, person: str, name: str, now: datetime) -> str:
     """A new personal API token for `person`; the only time its text is ever seen."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with pager.db.transaction() as session:
         made = personal_tokens.add(
             session,
-            PersonalToken(person=person, name=name[:100], digest=_digest(token), created_at=now),
+            PersonalToken(
+                person=person, name=name[:100], digest=token_digest(token), created_at=now
+            ),
         )
         audit.record(session, now, person, WAY, "token_created", person, f"token {made.id}: {name}")
     return token
@@ -127,7 +125,7 @@ def person_of_token(pager: Pager, token: str, now: datetime) -> str | None:
         return None
     schedule = pager.rotations.schedule
     with pager.db.transaction() as session:
-        found = personal_tokens.by_digest(session, _digest(token))
+        found = personal_tokens.by_digest(session, token_digest(token))
         if found is None or found.revoked_at is not None:
             return None
         if schedule is None or found.person not in schedule.people:

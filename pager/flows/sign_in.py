@@ -13,7 +13,6 @@ in the audit trail.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from pager.domain.codes import (
     code_digest,
     code_matches,
     one_time_code,
+    token_digest,
 )
 from pager.domain.phones import mask, mask_numbers_in
 from pager.domain.rotations import Person, Schedule
@@ -228,10 +228,6 @@ def _key(session: Session) -> bytes:
     return secrets_store.generated(session, "code_key").encode()
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def start_session(
     pager: Pager, person: str, remote: str | None, agent: str | None, now: datetime
 ) -> str:
@@ -241,7 +237,7 @@ def start_session(
         web_sessions.add(
             session,
             WebSession(
-                token_digest=_digest(token),
+                token_digest=token_digest(token),
                 person=person,
                 csrf=secrets.token_urlsafe(32),
                 created_at=now,
@@ -261,7 +257,7 @@ def session_for(pager: Pager, token: str, now: datetime) -> SignedIn | None:
         return None
     schedule = pager.rotations.schedule
     with pager.db.transaction() as session:
-        found = web_sessions.by_token_digest(session, _digest(token))
+        found = web_sessions.by_token_digest(session, token_digest(token))
         if found is None or found.ended_at is not None:
             return None
         if now >= found.expires_at or now - found.last_seen_at >= IDLE_TIMEOUT:
@@ -280,7 +276,7 @@ def end_session(
 ) -> None:
     """Sign out this session, or with `everywhere` every open session of its person."""
     with pager.db.transaction() as session:
-        found = web_sessions.by_token_digest(session, _digest(token)) if token else None
+        found = web_sessions.by_token_digest(session, token_digest(token)) if token else None
         if found is None or found.ended_at is not None:
             return
         ended = web_sessions.open_of(session, found.person) if everywhere else [found]
