@@ -188,6 +188,11 @@ class Schedule:
     maintenance: tuple[Maintenance, ...] = ()
     admins: frozenset[str] = frozenset()  # person ids who may also manage others' sessions
 
+    def name_of(self, person_id: str | None) -> str | None:
+        """The display name of `person_id` (the id itself if unknown); None for nobody."""
+        person = self.people.get(person_id) if person_id else None
+        return person.name if person else person_id
+
     def maintenance_at(self, service: str, at: datetime) -> Maintenance | None:
         """The planned window covering `service` at `at` (the one ending last), if any."""
         covering = [m for m in self.maintenance if m.service == service and m.start <= at < m.end]

@@ -223,9 +223,8 @@ def next_step(pager: Pager, incident_id: int) -> str | None:
     for target in run.step.targets:
         holder = ""
         if target.kind == "rotation" and schedule and target.name in schedule.rotations:
-            person = schedule.shift_at(target.name, due).person
-            named = schedule.people.get(person) if person else None
-            holder = f" ({named.name if named else 'nobody on call'})"
+            on_call = schedule.name_of(schedule.shift_at(target.name, due).person)
+            holder = f" ({on_call or 'nobody on call'})"
         whom.append(f"{target.kind} {target.name}{holder}")
     channels = ", ".join(run.step.channels) or "each person's own rules"
     return (

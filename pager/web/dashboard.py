@@ -318,19 +318,14 @@ def _oncall(schedule: Schedule | None, now: datetime) -> list[OnCall]:
         rows.append(
             OnCall(
                 rotation=rotation_id,
-                person=_person_name(schedule, shift.person),
+                person=schedule.name_of(shift.person),
                 override=shift.override,
                 until=shift.end if ends else None,
                 until_local=until_local,
-                next_person=_person_name(schedule, after.person) if after else None,
+                next_person=schedule.name_of(after.person) if after else None,
             )
         )
     return rows
-
-
-def _person_name(schedule: Schedule, person_id: str | None) -> str | None:
-    person = schedule.people.get(person_id) if person_id else None
-    return person.name if person else person_id
 
 
 def _delivery(p: Pager) -> Delivery:

@@ -39,7 +39,7 @@ def rotation_page(rotation_id: str) -> ResponseReturnValue:
     zone = ZoneInfo(schedule.rotations[rotation_id].timezone)
     rows = [
         ShiftRow(
-            person=_name(schedule, shift.person),
+            person=schedule.name_of(shift.person),
             start_local=_local(shift.start, zone),
             end_local=_local(shift.end, zone),
             start=shift.start,
@@ -94,11 +94,6 @@ def _schedule() -> Schedule:
     if schedule is None:
         abort(503, "No valid rotation set: nobody can be paged. Check the files with pager check.")
     return schedule
-
-
-def _name(schedule: Schedule, person: str | None) -> str | None:
-    found = schedule.people.get(person) if person else None
-    return found.name if found else person
 
 
 def _local(at: datetime, zone: ZoneInfo) -> str:
