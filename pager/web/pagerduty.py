@@ -7,6 +7,9 @@ of an integration with `source: pagerduty`, as the routing key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,21 +28,49 @@ blueprint = Blueprint("pagerduty", __name__)
 NOT_JSON = "Event object is not valid JSON"
 
 
-@blueprint.post("/v2/enqueue")
-def enqueue() -> ResponseReturnValue:
+class _Routed(Protocol):
+    """An event that names its integration by `routing_key` (alert and change events)."""
+
+    @property
+    def routing_key(self) -> str: ...
+
+
+E = TypeVar("E", bound=_Routed)
+
+
+class _Refused(Exception):
+    """The request is refused with PagerDuty's 400 listing `errors`."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def _routed(read: Callable[[Any], E]) -> tuple[IntegrationSettings, E]:
+    """The request's event, read by `read` (PagerDuty's rules), and the integration its
+    routing key names; _Refused with what PagerDuty would answer otherwise."""
     try:
         payload = read_json(request.get_data(cache=False), nul="drop")
     except JsonRefused as exc:
         # PagerDuty's own words for a body that is not JSON; ours for a field we can't store.
-        return invalid_event([f"'{exc.field}': {exc.message}" if exc.field else NOT_JSON])
+        raise _Refused([f"'{exc.field}': {exc.message}" if exc.field else NOT_JSON]) from None
     try:
-        event = read_event(payload)
+        event = read(payload)
     except InvalidEvent as exc:
-        return invalid_event(exc.errors)
+        raise _Refused(exc.errors) from None
     integration = integration_for(event.routing_key)
     if integration is None:
         metrics.WEBHOOKS_REJECTED.labels("pagerduty", "routing_key").inc()
-        return invalid_event(["Invalid routing key"])
+        raise _Refused(["Invalid routing key"])
+    return integration, event
+
+
+@blueprint.post("/v2/enqueue")
+def enqueue() -> ResponseReturnValue:
+    try:
+        integration, event = _routed(read_event)
+    except _Refused as refused:
+        return invalid_event(refused.errors)
     record(integration, event.received)
     return jsonify(status="success", message="Event processed", dedup_key=event.dedup_key), 202
 
@@ -48,17 +79,9 @@ def enqueue() -> ResponseReturnValue:
 def enqueue_change() -> ResponseReturnValue:
     """A change to the routing key's service: stored (before the 202), shown on its incidents."""
     try:
-        payload = read_json(request.get_data(cache=False), nul="drop")
-    except JsonRefused as exc:
-        return invalid_event([f"'{exc.field}': {exc.message}" if exc.field else NOT_JSON])
-    try:
-        change = read_change_event(payload)
-    except InvalidEvent as exc:
-        return invalid_event(exc.errors)
-    integration = integration_for(change.routing_key)
-    if integration is None:
-        metrics.WEBHOOKS_REJECTED.labels("pagerduty", "routing_key").inc()
-        return invalid_event(["Invalid routing key"])
+        integration, change = _routed(read_change_event)
+    except _Refused as refused:
+        return invalid_event(refused.errors)
     try:
         record_change(pager(), integration, change, utcnow())
     except SQLAlchemyError as exc:
