@@ -4,7 +4,6 @@ SMS > HTTP method GET): verified and acted on like a POST, through the real SDK'
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -23,15 +22,7 @@ OUR_NUMBER = "+15005550006"
 def served(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, FakeVonage]]:
     with FakeVonage(auto_status=None) as fake:
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_bundle)
-        options: dict[str, Any] = {
-            "api_key": fake.api_key,
-            "api_secret": fake.api_secret,
-            "signature_secret": fake.signature_secret,
-            "from": OUR_NUMBER,
-            "api_host": fake.host,
-            "rest_host": fake.host,
-            "timeout": "5",
-        }
+        options = fake.provider_options(OUR_NUMBER)
         pager = build_pager(
             make_settings(sqlite_url, ProviderSettings("vonage", "vonage", options))
         )

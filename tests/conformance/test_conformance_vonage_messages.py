@@ -37,15 +37,7 @@ def served(
 ) -> Iterator[tuple[Pager, str, FakeVonage]]:
     with FakeVonage(auto_status=None) as fake:
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", fake.ca_bundle)
-        options: dict[str, Any] = {
-            "api_key": fake.api_key,
-            "api_secret": fake.api_secret,
-            "signature_secret": fake.signature_secret,
-            "from": OUR_NUMBER,
-            "api_host": fake.host,
-            "rest_host": fake.host,
-            "timeout": "5",
-        }
+        options = fake.provider_options(OUR_NUMBER)
         settings = make_settings(
             sqlite_url,
             ProviderSettings("vonage", "vonage", options),

@@ -124,6 +124,19 @@ class FakeVonage(_LocalServer):
         )
         self._posting: list[threading.Thread] = []
 
+    def provider_options(self, from_number: str) -> dict[str, Any]:
+        """A `vonage` provider entry's options (as in pager.yaml) that send SMS through this
+        fake and take its signed webhooks; the test sets REQUESTS_CA_BUNDLE to `ca_bundle`."""
+        return {
+            "api_key": self.api_key,
+            "api_secret": self.api_secret,
+            "signature_secret": self.signature_secret,
+            "from": from_number,
+            "api_host": self.host,
+            "rest_host": self.host,
+            "timeout": "5",
+        }
+
     def start(self) -> Self:
         self.ca_bundle, context = local_tls()
         self._server = serve_tls_in_background(self._wsgi, context)
