@@ -8,14 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from pager.app import build_pager
-from pager.config import IntegrationSettings
 from pager.flows import incidents
 from pager.flows.context import Pager
-from pager.web import create_app
-from tests.conftest import make_settings
-from tests.fakes.twilio import stop_server
-from tests.fakes.vonage import local_tls, serve_tls_in_background
+from tests.conformance.pagerduty_served import served_over_tls
 
 pagerduty = pytest.importorskip("pagerduty", reason="needs the pagerduty client (test extras)")
 ROUTING_KEY = "R0UTINGKEY0FTHEPAYMENTSSERVICE01"
@@ -24,16 +19,8 @@ ROUTING_KEY = "R0UTINGKEY0FTHEPAYMENTSSERVICE01"
 @pytest.fixture
 def served(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Pager, str]]:
     """pager's app over TLS with a test CA: the client talks https only."""
-    integration = IntegrationSettings("payments-pd", "payments", "pagerduty", ROUTING_KEY)
-    pager = build_pager(make_settings(sqlite_url, integrations={integration.name: integration}))
-    ca_file, context = local_tls()
-    monkeypatch.setenv("SSL_CERT_FILE", ca_file)  # the client speaks httpx, which reads this
-    server = serve_tls_in_background(create_app(pager), context)
-    try:
-        yield pager, f"https://127.0.0.1:{server.port}"
-    finally:
-        stop_server(server)
-        pager.db.dispose()
+    with served_over_tls(sqlite_url, ROUTING_KEY, monkeypatch) as served:
+        yield served
 
 
 def test_it_takes_trigger_acknowledge_and_resolve_from_pagerdutys_client(served) -> None:

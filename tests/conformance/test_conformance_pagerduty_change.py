@@ -17,9 +17,8 @@ from pager.config import IntegrationSettings
 from pager.flows.changes import recent_changes
 from pager.flows.context import Pager
 from pager.web import create_app
+from tests.conformance.pagerduty_served import served_over_tls
 from tests.conftest import make_settings
-from tests.fakes.twilio import stop_server
-from tests.fakes.vonage import local_tls, serve_tls_in_background
 from tests.helpers import payload, receive
 
 pagerduty = pytest.importorskip("pagerduty", reason="needs the pagerduty client (test extras)")
@@ -85,16 +84,8 @@ def test_it_stores_a_retried_change_once_and_refuses_what_pagerduty_refuses(page
 
 @pytest.fixture
 def served(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Pager, str]]:
-    integration = IntegrationSettings("payments-pd", "payments", "pagerduty", ROUTING_KEY)
-    built = build_pager(make_settings(sqlite_url, integrations={integration.name: integration}))
-    ca_file, context = local_tls()
-    monkeypatch.setenv("SSL_CERT_FILE", ca_file)  # the client speaks httpx, which reads this
-    server = serve_tls_in_background(create_app(built), context)
-    try:
-        yield built, f"https://127.0.0.1:{server.port}"
-    finally:
-        stop_server(server)
-        built.db.dispose()
+    with served_over_tls(sqlite_url, ROUTING_KEY, monkeypatch) as served:
+        yield served
 
 
 def test_it_takes_a_change_from_pagerdutys_own_client(served) -> None:
