@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from pager.domain.routing import names_carriers
-from pager.flows import carriers, dispatch, escalate, handoffs
+from pager.flows import carriers, dispatch, escalate, handoffs, sign_in
 from pager.flows.context import Pager, utcnow
 from pager.flows.heartbeats import check_heartbeats
 from pager.flows.rotations import load_rotations
@@ -30,6 +30,8 @@ HEARTBEAT = 1.0  # seconds; runners.DEAD_AFTER is three beats
 # How often to look for handoffs (each look works out every rotation's shifts): handoffs
 # come hours apart and a notice is still sent up to handoffs.CATCH_UP late.
 HANDOFF_LOOK = timedelta(seconds=30)
+# How often spent and expired one-time codes lose their text (sign-ins sweep them too).
+CODE_SWEEP = timedelta(minutes=1)
 
 
 class Runner:
@@ -48,6 +50,7 @@ class Runner:
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._listener = Listener(pager.db, self.wake)
         self._next_handoff_look: datetime | None = None
+        self._next_code_sweep: datetime | None = None
 
     def start(self) -> None:
         host = socket.gethostname()[:200]
@@ -119,6 +122,9 @@ class Runner:
         if self._next_handoff_look is None or now >= self._next_handoff_look:
             handoffs.queue_handoff_notices(self.pager, now)
             self._next_handoff_look = now + HANDOFF_LOOK
+        if self._next_code_sweep is None or now >= self._next_code_sweep:
+            sign_in.forget_spent_code_texts(self.pager, now)
+            self._next_code_sweep = now + CODE_SWEEP
         with self._lock:
             free = self._free
         if free:

@@ -47,8 +47,6 @@ def ask(pager: Pager, now: datetime, who: str = "alice") -> str | None:
     return why
 
 
-
-
 def proven(pager: Pager) -> dict[str, bool]:
     return {view.handle: view.verified for view in people.people(pager)}
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from pager.domain.codes import CODE_TTL
 from pager.domain.limits import DEFAULT_LIMITS, Limit
 from pager.domain.yamldoc import Problem
 
@@ -124,6 +125,7 @@ TOP_KEYS = {
     "routing",
     "heartbeats",
     "verify",
+    "sign_in",
 }
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 REPO_ROTATIONS = Path(__file__).resolve().parent.parent.parent / "rotations"
@@ -241,6 +243,16 @@ class VerifyService:
 
 
 @dataclass(frozen=True)
+class SignInSettings:
+    """`sign_in:`: how long a dashboard sign-in code lives, and a session's idle timeout and
+    absolute lifetime."""
+
+    code_ttl: timedelta = CODE_TTL
+    idle_timeout: timedelta = timedelta(hours=12)  # a shift
+    lifetime: timedelta = timedelta(days=7)
+
+
+@dataclass(frozen=True)
 class GitRotations:
     """`rotations:` as a branch of a git repository that the daemon fetches every `every`."""
 
@@ -273,6 +285,7 @@ class Settings:
     heartbeats: Mapping[str, HeartbeatSettings] = field(default_factory=dict)
     # Verify services by SID: the team's own applications sending codes through pager.
     verify_services: Mapping[str, VerifyService] = field(default_factory=dict)
+    sign_in: SignInSettings = SignInSettings()
 
 
 def host_and_port(bind: str) -> tuple[str, int]:
