@@ -244,6 +244,13 @@ def listing(pager: Pager, status: str | None, limit: int = 100) -> list[Incident
         return [_view(session, incident, with_timeline=False) for incident in found]
 
 
+def paged_to_person(pager: Pager, person: str, limit: int = 20) -> list[IncidentView]:
+    """ "My incidents": those that paged `person`, open ones first."""
+    with pager.db.read() as session:
+        found = incidents.paged_to_person(session, person, limit)
+        return [_view(session, incident, with_timeline=False) for incident in found]
+
+
 def _get(session: Session, incident_id: int) -> Incident:
     incident = incidents.get(session, incident_id)
     if incident is None:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     bindparam,
+    case,
     exists,
     func,
     insert,
@@ -275,6 +276,22 @@ def open_incidents_paged_to(
         select(Incident)
         .where(Incident.id.in_(_pages_to(phone, via)), Incident.status.in_(OPEN))
         .order_by(Incident.id)
+    )
+    return session.scalars(query).all()
+
+
+def paged_to_person(session: Session, person: str, limit: int) -> Sequence[Incident]:
+    """The incidents that paged `person` (by handle, on any number): open ones first, then the
+    newest."""
+    theirs = select(Notification.incident_id).where(
+        Notification.person == person, Notification.incident_id.is_not(None)
+    )
+    still_open = case((Incident.status.in_(OPEN), 0), else_=1)
+    query = (
+        select(Incident)
+        .where(Incident.id.in_(theirs))
+        .order_by(still_open, Incident.id.desc())
+        .limit(limit)
     )
     return session.scalars(query).all()
 

@@ -239,8 +239,13 @@ def home() -> ResponseReturnValue:
         delivery=_delivery(p),
         people=people.people(p),
         me=signed.person if signed else None,
+        mine=_open_paged_to(p, signed.person) if signed else None,
         refresh=REFRESH_SECONDS,
     )
+
+
+def _open_paged_to(p: Pager, person: str) -> list[IncidentView]:
+    return [i for i in incidents.paged_to_person(p, person) if i.status != "resolved"]
 
 
 @blueprint.get(f"/incidents/<{ROW_ID}:incident_id>")
