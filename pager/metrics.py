@@ -85,3 +85,9 @@ UNVERIFIED_NUMBERS = Gauge(
     registry=REGISTRY,
     multiprocess_mode="livemostrecent",
 )
+WEBHOOK_BACKLOG = Gauge(
+    "pager_webhook_deliveries_pending",
+    "Outgoing webhook deliveries not yet delivered (due, or waiting for a retry)",
+    registry=REGISTRY,
+    multiprocess_mode="livemostrecent",
+)

@@ -20,7 +20,8 @@ from pager.domain.codes import (
 from pager.flows import sign_in
 from pager.flows.context import Pager
 from pager.scheduler import Runner
-from pager.store.models import AuditEntry, AuthCode, Notification
+from pager.store.models import Notification
+from pager.store.people_models import AuditEntry, AuthCode
 from tests.conftest import make_settings
 from tests.helpers import ALICE, audit_actions, payload, phone, receive, run_due, texted_code
 

@@ -41,7 +41,7 @@ from pager.flows.context import Pager
 from pager.store import audit, codes, outbox, web_sessions
 from pager.store import secrets as secrets_store
 from pager.store import totp as totp_store
-from pager.store.models import AuthCode, WebSession
+from pager.store.people_models import AuthCode, WebSession
 
 log = logging.getLogger(__name__)
 

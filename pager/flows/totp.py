@@ -22,7 +22,7 @@ from pager.domain.codes import CODES_WINDOW, MAX_WRONG_TRIES
 from pager.flows.context import Pager
 from pager.flows.sign_in import address_refused, find_person
 from pager.store import audit, totp
-from pager.store.models import TotpSecret
+from pager.store.people_models import TotpSecret
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pager.store.models import AuditEntry
+from pager.store.people_models import AuditEntry
 
 # How an action came; anything else (an integration's source, "all its alerts resolved") is
 # recorded as `pager`, with what it was kept in the detail.

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from pager.store.models import Alert, Attempt, Base, Incident, Notification, TimelineEntry
 
 OPEN = ("triggered", "acknowledged")
+TIMELINE_NOTES = "pager.timeline_notes"  # the session.info key of add_timeline's notes
 _IN_CHUNK = 500  # values per IN (...): well under every driver's parameter limit
 
 
@@ -130,6 +131,16 @@ def unacknowledged_after(session: Session, incident_id: int, since: datetime) ->
 def add_timeline(session: Session, incident_id: int, at: datetime, kind: str, message: str) -> None:
     row = {"incident_id": incident_id, "at": at, "kind": kind, "message": message}
     session.connection().execute(_INSERT_TIMELINE, row)  # no flush: see add_new
+    # Every change of an incident comes here: noted for what tells of changes as the
+    # transaction commits (flows.webhooks).
+    session.info.setdefault(TIMELINE_NOTES, []).append((incident_id, kind, message, at))
+
+
+def take_timeline_notes(session: Session) -> list[tuple[int, str, str, datetime]]:
+    """The (incident, kind, message, at) of each timeline line this transaction added since
+    the last take; taken, they are forgotten."""
+    notes: list[tuple[int, str, str, datetime]] = session.info.pop(TIMELINE_NOTES, [])
+    return notes
 
 
 def add_new(session: Session, incident: Incident) -> None:

@@ -159,6 +159,7 @@ def _template_helpers() -> dict[str, Any]:
     return {
         "user": user,
         "rotations": pager().rotations if user else None,
+        "has_webhooks": bool(pager().settings.webhooks),
         "csrf_token": csrf_token,
         "utc": lambda at: utc_text(at, now),
         "ago": lambda at: ago(at, now),
