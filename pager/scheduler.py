@@ -210,7 +210,6 @@ class WebhookSender:
             with self._lock:
                 self._free -= 1
             self._pool.submit(self._deliver, delivery_id)
-        webhooks.note_backlog(self.pager)
 
     def _deliver(self, delivery_id: int) -> None:
         try:

@@ -16,10 +16,12 @@ from freezegun import freeze_time
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from pager import metrics
 from pager.app import build_pager
 from pager.config import ConfigError, load_settings
 from pager.config.model import WEBHOOK_EVENTS, WebhookSettings
 from pager.flows import incidents, replies, webhooks
+from pager.flows.backlog import measure_backlog
 from pager.flows.context import Pager
 from pager.providers.base import InboundSms
 from pager.store.models import WebhookDelivery
@@ -139,6 +141,13 @@ def test_a_tampered_delivery_does_not_verify(pager: Pager, receiver: WebhookRece
             Webhook(other).verify(told.body, told.headers)
 
 
+def test_it_counts_what_waits_in_the_backlog_gauge(pager: Pager) -> None:
+    open_incident(pager, T0, "g1")
+    open_incident(pager, T0, "g2")
+    measure_backlog(pager, T0)
+    assert metrics.REGISTRY.get_sample_value("pager_webhook_deliveries_pending") == 2
+
+
 def test_it_retries_a_receiver_that_is_down_keeping_each_incidents_order(
     pager: Pager, receiver: WebhookReceiver
 ) -> None:
@@ -178,7 +187,8 @@ def test_it_gives_up_a_day_after_the_event(pager: Pager, receiver: WebhookReceiv
     assert row.status == "failed" and row.last_status == 500
     assert tries == row.attempts == receiver.requests
     assert at <= T0 + timedelta(hours=24) and at > T0 + timedelta(hours=20)
-    assert webhooks.note_backlog(pager) == 0
+    measure_backlog(pager, at)
+    assert metrics.REGISTRY.get_sample_value("pager_webhook_deliveries_pending") == 0  # gave up
 
 
 def test_it_sends_only_the_events_a_webhook_asks_for(

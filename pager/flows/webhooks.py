@@ -25,7 +25,6 @@ from typing import Any
 import requests
 from sqlalchemy.orm import Session
 
-from pager import metrics
 from pager.config.model import WebhookSettings
 from pager.domain.phones import mask
 from pager.flows import incidents as incident_flows
@@ -176,14 +175,6 @@ def delivery_log(pager: Pager, limit: int = 100) -> list[DeliveryView]:
             )
             for d in deliveries.recent(session, limit)
         ]
-
-
-def note_backlog(pager: Pager) -> int:
-    """Set the `pager_webhook_deliveries_pending` gauge; returns it."""
-    with pager.db.read() as session:
-        waiting = deliveries.waiting_count(session)
-    metrics.WEBHOOK_BACKLOG.set(waiting)
-    return waiting
 
 
 def deliver(pager: Pager, delivery_id: int, now: datetime) -> None:

@@ -256,6 +256,14 @@ def wake_silenced(session: Session, service: str | None, now: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def most_overdue_escalation(session: Session, now: datetime) -> datetime | None:
+    """When the escalation step longest overdue at `now` was due (None: nothing overdue)."""
+    query = select(func.min(Incident.escalation_due_at)).where(
+        Incident.status == "triggered", Incident.escalation_due_at <= now
+    )
+    return session.scalar(query)
+
+
 def next_escalation_due(session: Session) -> datetime | None:
     query = select(func.min(Incident.escalation_due_at)).where(Incident.status == "triggered")
     return session.scalar(query)
