@@ -66,26 +66,8 @@ class WebhookReader(DeliveryReader):
         timeout = self.duration(entry, "timeout", what) or timedelta(seconds=10)
         if timeout > LONGEST_TIMEOUT:
             self.problem(entry.at("timeout"), f"{what} timeout: at most 30s")
-        events = self.webhook_events(entry, what)
+        events = self.choices(entry, "events", what, WEBHOOK_EVENTS, "[incident.triggered]")
         return WebhookSettings(name, url, secret, events, kind, min(timeout, LONGEST_TIMEOUT))
-
-    def webhook_events(self, entry: Map, what: str) -> tuple[str, ...]:
-        if "events" not in entry:
-            return WEBHOOK_EVENTS
-        value = entry["events"]
-        if not isinstance(value, Seq) or not value:
-            self.problem(entry.at("events"), f"{what} events: a list, e.g. [incident.triggered]")
-            return WEBHOOK_EVENTS
-        events: list[str] = []
-        for i, event in enumerate(value):
-            if event not in WEBHOOK_EVENTS:
-                self.problem(
-                    value.at(i),
-                    f"{what} events: '{event}' unknown (known: {', '.join(WEBHOOK_EVENTS)})",
-                )
-            elif event not in events:
-                events.append(event)
-        return tuple(events) or WEBHOOK_EVENTS
 
 
 def _standard_secret(secret: str) -> bool:

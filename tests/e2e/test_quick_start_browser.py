@@ -15,24 +15,16 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as shows
 
 from tests.e2e.browser import needs_chromium, wait
-from tests.e2e.daemon import Daemon, start_daemon
-from tests.e2e.test_sandbox_browser import ALICE_ALONE, SANDBOX_ONLY, fire, sandbox_url
-from tests.fakes.twilio import FakeTwilio
+from tests.e2e.daemon import Daemon
+from tests.e2e.test_sandbox_browser import fire, sandbox_alone, sandbox_url
 
 pytestmark = [pytest.mark.e2e, needs_chromium]
 
 
 @pytest.fixture
 def daemon(tmp_path: Path) -> Iterator[Daemon]:
-    rotations = tmp_path / "rotations"
-    rotations.mkdir()
-    (rotations / "team.yaml").write_text(ALICE_ALONE)
-    with FakeTwilio() as unused:  # the config names no Twilio; start_daemon wants one
-        running = start_daemon(tmp_path, unused, rotations=rotations, config_template=SANDBOX_ONLY)
-        try:
-            yield running
-        finally:
-            running.stop()
+    with sandbox_alone(tmp_path) as running:
+        yield running
 
 
 def code_on_the_sandbox_phone(driver: WebDriver, daemon: Daemon) -> str:
