@@ -3,6 +3,7 @@
 import click
 
 from pager.cli.audit import audit
+from pager.cli.canary import canary
 from pager.cli.check import check
 from pager.cli.override import override
 from pager.cli.people import page, people, verify
@@ -30,5 +31,6 @@ for command in (
     people,
     verify,
     page,
+    canary,
 ):
     main.add_command(command)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from pager.config.canaries import CanaryReader
 from pager.config.integrations import IntegrationReader
 from pager.config.model import (
     PROVIDER_COMMON_KEYS,
@@ -21,7 +22,9 @@ from pager.config.webhooks import WebhookReader
 from pager.domain.yamldoc import Map, Seq
 
 
-class Reader(IntegrationReader, RotationsReader, VerifyReader, SignInReader, WebhookReader):
+class Reader(
+    IntegrationReader, RotationsReader, VerifyReader, SignInReader, WebhookReader, CanaryReader
+):
     def settings(self, doc: Map, path: Path) -> Settings:
         self.keys(doc, TOP_KEYS, "settings")
         base = Settings()
@@ -54,6 +57,7 @@ class Reader(IntegrationReader, RotationsReader, VerifyReader, SignInReader, Web
             verify_services=self.verify_services(doc),
             sign_in=self.sign_in(doc),
             webhooks=self.webhooks(doc),
+            canaries=self.canaries(doc, providers),
         )
 
     def api_tokens(self, doc: Map) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -17,7 +17,7 @@ from pager.domain.codes import ONE_TIME_CODE_DIGITS, same_code
 from pager.domain.messages import reply_text
 from pager.domain.phones import mask, normalise
 from pager.domain.replies import Reply, bare_digits, parse_reply
-from pager.flows import verify, webhooks
+from pager.flows import canaries, verify, webhooks
 from pager.flows.context import Pager
 from pager.flows.incidents import acknowledge_in, resolve_in
 from pager.providers.base import InboundSms
@@ -34,6 +34,9 @@ AUTO_REPLY_WINDOW = timedelta(minutes=10)
 
 def handle_sms(pager: Pager, provider: str, sms: InboundSms, now: datetime) -> str | None:
     """Act on one inbound SMS; returns the auto-reply to send back, or None to stay quiet."""
+    if canaries.is_canary(sms.body):  # one of our own, back from a round trip: no answer
+        canaries.came_back(pager, provider, sms.body, now)
+        return None
     phone = normalise(sms.sender) or sms.sender
     reply = parse_reply(sms.body)
     via = _own_pages_only(pager, provider)
