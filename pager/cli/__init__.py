@@ -18,6 +18,17 @@ def main() -> None:
 
 
 for command in (
-    serve, web, worker, db, check, oncall, override, silence, audit, people, verify, page
+    serve,
+    web,
+    worker,
+    db,
+    check,
+    oncall,
+    override,
+    silence,
+    audit,
+    people,
+    verify,
+    page,
 ):
     main.add_command(command)

@@ -124,9 +124,15 @@ def covering(pager: Pager, session: Session, service: str, at: datetime) -> Cove
     return Covering(silences.active(session, service, at), planned)
 
 
-def list_silences(pager: Pager, now: datetime) -> list[SilenceView]:
+def list_silences(
+    pager: Pager,
+    now: datetime,
+    after: tuple[datetime, int] | None = None,
+    limit: int | None = None,
+) -> list[SilenceView]:
+    """Windows in force or to come, by start; after a previous page's last (starts_at, id)."""
     with pager.db.read() as session:
-        return [_view(s) for s in silences.current_and_future(session, now)]
+        return [_view(s) for s in silences.current_and_future(session, now, after, limit)]
 
 
 def end_silence(

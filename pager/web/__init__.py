@@ -7,6 +7,7 @@ from flask import Flask
 from pager.flows.context import Pager
 from pager.web import (
     api,
+    api_silences,  # noqa: F401  (its views join the api blueprint)
     audit_page,  # noqa: F401  (its page joins the dashboard blueprint)
     calendar,
     dashboard,
