@@ -14,6 +14,7 @@ from pager.web import (
     errors,
     heartbeats,
     integrations,
+    openapi,  # noqa: F401  (its view joins the api blueprint)
     ops,
     pagerduty,
     people_page,  # noqa: F401  (its pages join the dashboard blueprint)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -24,10 +25,22 @@ blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 STATUSES = ("triggered", "acknowledged", "resolved")
 MAX_BY = 100
 MAX_SERVICE = 200  # the width of silences.service
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+_OPEN_TO_ALL: set[str] = set()  # views that need no token (the OpenAPI document)
+
+
+def open_to_all(view: View) -> View:
+    """Let `view` answer without a token."""
+    _OPEN_TO_ALL.add(view.__name__)
+    return view
 
 
 @blueprint.before_request
 def _authenticate() -> None:
+    if request.endpoint and request.endpoint.removeprefix("api.") in _OPEN_TO_ALL:
+        return
     given = presented_token()
     name = api_token_name(given, pager().settings) or access.person_of_token(
         pager(), given, utcnow()
