@@ -4,6 +4,7 @@ import click
 
 from pager.cli.audit import audit
 from pager.cli.check import check
+from pager.cli.incidents import ack, escalate, incidents, note, resolve, show
 from pager.cli.override import override
 from pager.cli.people import page, people, verify
 from pager.cli.rotations import oncall
@@ -30,5 +31,11 @@ for command in (
     people,
     verify,
     page,
+    incidents,
+    show,
+    ack,
+    resolve,
+    escalate,
+    note,
 ):
     main.add_command(command)

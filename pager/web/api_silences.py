@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask import g, jsonify
 from flask.typing import ResponseReturnValue
 
 from pager.flows import silences as silence_flows
 from pager.flows.context import utcnow
-from pager.flows.silences import SilenceView
 from pager.web import paging
 from pager.web.api import MAX_SERVICE, blueprint, body_of, instant, who_acts
 from pager.web.errors import ROW_ID, ApiError, pager
-
-
-def _silence_json(view: SilenceView) -> dict[str, Any]:
-    data = asdict(view)
-    data["starts_at"] = view.starts_at.isoformat()
-    data["ends_at"] = view.ends_at.isoformat()
-    return data
 
 
 def _ends_after(starts_at: datetime, minutes: int) -> datetime:
@@ -42,7 +32,7 @@ def list_silences() -> ResponseReturnValue:
         after = (paging.cursor_time(asked.after[0]), paging.cursor_int(asked.after[1]))
     found = silence_flows.list_silences(pager(), utcnow(), after, asked.limit + 1)
     shown, cursor = paging.page_of(found, asked.limit, lambda v: (v.starts_at, v.id))
-    return paging.answer("silences", [_silence_json(v) for v in shown], paging.next_url(cursor))
+    return paging.answer("silences", [v.to_json() for v in shown], paging.next_url(cursor))
 
 
 @blueprint.post("/silences")
@@ -80,7 +70,7 @@ def add_silence() -> ResponseReturnValue:
         )
     except silence_flows.SilenceRefused as exc:
         raise ApiError(400, "invalid_field", str(exc), exc.field) from exc
-    return jsonify(_silence_json(view)), 201
+    return jsonify(view.to_json()), 201
 
 
 @blueprint.delete(f"/silences/<{ROW_ID}:silence_id>")
@@ -88,4 +78,4 @@ def end_silence(silence_id: int) -> ResponseReturnValue:
     view = silence_flows.end_silence(pager(), silence_id, utcnow(), by=g.api_actor)
     if view is None:
         raise ApiError(404, "not_found", f"no silence {silence_id}")
-    return jsonify(_silence_json(view))
+    return jsonify(view.to_json())

@@ -15,6 +15,7 @@ from typing import Any
 import requests
 
 from tests.fakes.twilio import FakeTwilio, bind_local_port
+from tests.openapi_check import checked_response
 from tests.helpers import write_team_rotations
 
 TWILIO_NUMBER = "+15017122661"
@@ -68,7 +69,7 @@ class Daemon:
             headers={"Authorization": f"Bearer {API_TOKEN}"},
             timeout=10,
         )
-        response.raise_for_status()
+        checked_response(response).raise_for_status()  # as docs/openapi.yaml says
         return response.json()
 
     def wait_for(self, predicate: Any, timeout: float = 10, what: str = "condition") -> Any:
