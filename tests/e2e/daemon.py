@@ -15,8 +15,8 @@ from typing import Any
 import requests
 
 from tests.fakes.twilio import FakeTwilio, bind_local_port
-from tests.openapi_check import checked_response
 from tests.helpers import write_team_rotations
+from tests.openapi_check import checked_response
 
 TWILIO_NUMBER = "+15017122661"
 INTEGRATION_TOKEN = "am-secret-from-env"
