@@ -15,6 +15,8 @@ import click
 
 from pager import metrics
 from pager.app import banner, build_pager
+from pager.cli import logs
+from pager.cli.logs import log_format_option
 from pager.config import ConfigError, Settings, default_settings, load_settings
 from pager.config.model import host_and_port
 from pager.scheduler import RotationWatcher, Runner
@@ -47,17 +49,6 @@ def settings_from(config_path: Path | None, bind: str | None) -> Settings:
     return settings
 
 
-def _logging() -> None:
-    logging.basicConfig(
-        level=os.environ.get("PAGER_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("twilio").setLevel(logging.WARNING)
-
-
 def _host_port(bind: str) -> tuple[str, int]:
     """The address to listen on; a bad pager.yaml `bind` was refused with its line already."""
     try:
@@ -69,11 +60,12 @@ def _host_port(bind: str) -> tuple[str, int]:
 @click.command()
 @config_option
 @bind_option
-def serve(config_path: Path | None, bind: str | None) -> None:
+@log_format_option
+def serve(config_path: Path | None, bind: str | None, log_format: str) -> None:
     """Run the web server and the escalation runner in one process."""
     from werkzeug.serving import make_server
 
-    _logging()
+    logs.configure(log_format)
     settings = settings_from(config_path, bind)
     host, port = _host_port(settings.bind)
     pager = build_pager(settings)
@@ -98,12 +90,13 @@ def serve(config_path: Path | None, bind: str | None) -> None:
 @config_option
 @bind_option
 @click.option("--workers", type=int, default=4, show_default=True, help="gunicorn workers.")
-def web(config_path: Path | None, bind: str | None, workers: int) -> None:
+@log_format_option
+def web(config_path: Path | None, bind: str | None, workers: int, log_format: str) -> None:
     """Run only the web server (gunicorn); pair it with `pager worker`."""
     from gunicorn.app.base import BaseApplication
 
     metrics_dir = _shared_metrics_dir()
-    _logging()
+    logs.configure(log_format)
     settings = settings_from(config_path, bind)
     Database(settings.database_url).upgrade()  # once, before the workers fork
 
@@ -190,9 +183,12 @@ _METRICS_READY = "PAGER_WEB_METRICS_READY"  # the directory `pager web` prepared
     "--metrics-bind",
     help="HOST:PORT to serve this worker's /metrics on (its sends, failures, acks).",
 )
-def worker(config_path: Path | None, poll: float, metrics_bind: str | None) -> None:
+@log_format_option
+def worker(
+    config_path: Path | None, poll: float, metrics_bind: str | None, log_format: str
+) -> None:
     """Run only the escalation runner and senders; pair it with `pager web`."""
-    _logging()
+    logs.configure(log_format)
     pager = build_pager(settings_from(config_path, None), durable=False)
     if metrics_bind:
         # The worker's counters (sends, failures) live in this process, not in `pager web`'s.

@@ -19,6 +19,7 @@ from pager.web import (
     pagerduty,
     people_page,  # noqa: F401  (its pages join the dashboard blueprint)
     providers,
+    request_ids,
     sandbox,
     schedule_page,  # noqa: F401  (its pages join the dashboard blueprint)
     verify,
@@ -34,6 +35,7 @@ def create_app(pager: Pager) -> Flask:
     app.extensions["pager"] = pager
     app.secret_key = pager.session_key or None
     errors.init_app(app)
+    request_ids.init_app(app)
     for blueprint in (
         integrations.blueprint,
         pagerduty.blueprint,
