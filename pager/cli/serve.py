@@ -209,20 +209,6 @@ def worker(
     runner.stop()
 
 
-@click.group()
-def db() -> None:
-    """Database administration."""
-
-
-@db.command()
-@config_option
-def upgrade(config_path: Path | None) -> None:
-    """Apply database migrations (the daemon also does this when it starts)."""
-    settings = settings_from(config_path, None)
-    Database(settings.database_url).upgrade()
-    click.echo("database is at the newest migration")
-
-
 def _stop_on_signals(stop: Any) -> None:
     def handler(signum: int, _frame: Any) -> None:
         threading.Thread(target=stop, daemon=True).start()
