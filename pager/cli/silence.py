@@ -6,6 +6,7 @@ does; else on the database of `--config`, as an operator on the daemon's host do
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -91,35 +92,38 @@ def add(
         duration = parse_duration(length) if length is not None else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--for") from exc
-    starts_at, ends_at = _instant(start), _instant(until)
+    asked = _Window(service, _instant(start), _instant(until), duration, reason, by)
     api = _api(api_url, api_token, as_json)
-    if api is not None:
-        view = _add_through(api, service, starts_at, ends_at, duration, reason, by)
-    else:
-        view = _add_here(config_path, service, starts_at, ends_at, duration, reason, by)
+    view = _add_through(api, asked) if api is not None else _add_here(config_path, asked)
     click.echo(_show(view, as_json) if as_json else f"silenced {_show(view, as_json)}")
 
 
-def _add_through(
-    api: Api,
-    service: str,
-    starts_at: datetime | None,
-    ends_at: datetime | None,
-    duration: timedelta | None,
-    reason: str,
-    by: str | None,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {"service": service, "reason": reason}
-    if starts_at is not None:
-        body["starts_at"] = starts_at.isoformat()
+@dataclass(frozen=True)
+class _Window:
+    """A maintenance window as the command line gave it (start: now when None)."""
+
+    service: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    duration: timedelta | None
+    reason: str
+    by: str | None
+
+    def ends_from(self, starts_at: datetime) -> datetime:
+        return self.ends_at or starts_at + (self.duration or timedelta())
+
+
+def _add_through(api: Api, asked: _Window) -> dict[str, Any]:
+    body: dict[str, Any] = {"service": asked.service, "reason": asked.reason}
+    if asked.starts_at is not None:
+        body["starts_at"] = asked.starts_at.isoformat()
+    duration = asked.duration
     if duration is not None and duration % timedelta(minutes=1) == timedelta(0):
         body["duration_minutes"] = duration // timedelta(minutes=1)  # the daemon's clock
     else:
-        body["ends_at"] = (
-            ends_at or (starts_at or utcnow()) + (duration or timedelta())
-        ).isoformat()
-    if by:
-        body["by"] = by
+        body["ends_at"] = asked.ends_from(asked.starts_at or utcnow()).isoformat()
+    if asked.by:
+        body["by"] = asked.by
     try:
         return api.call("POST", "/silences", body)
     except ApiRefused as exc:
@@ -129,22 +133,21 @@ def _add_through(
         raise click.ClickException(f"{_WHERE_GIVEN[field]}: {exc.message}") from exc
 
 
-def _add_here(
-    config_path: Path | None,
-    service: str,
-    starts_at: datetime | None,
-    ends_at: datetime | None,
-    duration: timedelta | None,
-    reason: str,
-    by: str | None,
-) -> dict[str, Any]:
+def _add_here(config_path: Path | None, asked: _Window) -> dict[str, Any]:
     now = utcnow()
-    starts_at = starts_at or now
-    ends_at = ends_at or starts_at + (duration or timedelta())
+    starts_at = asked.starts_at or now
+    ends_at = asked.ends_from(starts_at)
     pager = build_pager(settings_from(config_path, None))
     try:
         view = silences.add_silence(
-            pager, service, starts_at, ends_at, reason, by or "cli", now, way="cli"
+            pager,
+            asked.service,
+            starts_at,
+            ends_at,
+            asked.reason,
+            asked.by or "cli",
+            now,
+            way="cli",
         )
     except silences.SilenceRefused as exc:
         raise click.ClickException(f"{_WHERE_GIVEN[exc.field]}: {exc}") from exc

@@ -71,9 +71,7 @@ def list_incidents() -> ResponseReturnValue:
     """Newest first: `?status=`, `?service=`, `?since=`/`?until=` (when opened, ISO 8601 with
     an offset), `?limit=`, `?cursor=`."""
     asked = paging.page_request(2)
-    after = None
-    if asked.after is not None:
-        after = (paging.cursor_time(asked.after[0]), paging.cursor_int(asked.after[1]))
+    after = paging.after_time_and_id(asked)
     found = incidents.newest_first(pager(), _incident_filter(), after, asked.limit + 1)
     shown, cursor = paging.page_of(found, asked.limit, lambda v: (v.created_at, v.id))
     return paging.answer(

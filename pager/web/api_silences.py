@@ -27,9 +27,7 @@ def _ends_after(starts_at: datetime, minutes: int) -> datetime:
 def list_silences() -> ResponseReturnValue:
     """Windows in force or to come, by start: `?limit=`, `?cursor=`."""
     asked = paging.page_request(2)
-    after = None
-    if asked.after is not None:
-        after = (paging.cursor_time(asked.after[0]), paging.cursor_int(asked.after[1]))
+    after = paging.after_time_and_id(asked)
     found = silence_flows.list_silences(pager(), utcnow(), after, asked.limit + 1)
     shown, cursor = paging.page_of(found, asked.limit, lambda v: (v.starts_at, v.id))
     return paging.answer("silences", [v.to_json() for v in shown], paging.next_url(cursor))

@@ -94,6 +94,13 @@ def cursor_time(value: Any) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def after_time_and_id(asked: PageRequest) -> tuple[datetime, int] | None:
+    """The (time, id) a cursor of a list sorted by a time then an id holds; None at the start."""
+    if asked.after is None:
+        return None
+    return cursor_time(asked.after[0]), cursor_int(asked.after[1])
+
+
 def cursor_int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**62:
         raise ApiError(400, "invalid_cursor", "cursor is not one this list gave", "cursor")
