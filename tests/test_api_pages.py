@@ -123,6 +123,7 @@ def test_it_filters_by_status_service_and_time_across_pages(pager, client) -> No
         ("cursor=WyJ5ZXN0ZXJkYXkiLDFd", "cursor"),  # ["yesterday",1]
         ("since=yesterday", "since"),
         ("until=2026-12-08T09:00:00", "until"),  # no offset
+        ("since=2026-12-08T09:00:00+01:00", "since"),  # the + unescaped: a space
         ("status=sleeping", "status"),
         ("service=" + "x" * 201, "service"),
     ],

@@ -91,9 +91,22 @@ def _incident_filter() -> IncidentFilter:
         raise ApiError(
             400, "invalid_parameter", f"service is over {MAX_SERVICE} characters", "service"
         )
-    since = instant(args["since"], "since") if args.get("since") else None
-    until = instant(args["until"], "until") if args.get("until") else None
+    since, until = (_time_arg(name) for name in ("since", "until"))
     return IncidentFilter(status, service, since, until)
+
+
+def _time_arg(name: str) -> datetime | None:
+    given = request.args.get(name)
+    if not given:
+        return None
+    if " " in given.strip():  # an unescaped + of an offset reads as a space in a query
+        raise ApiError(
+            400, "invalid_parameter", f"{name} has a space: write its offset's + as %2B", name
+        )
+    try:
+        return instant(given, name)
+    except ApiError as exc:
+        raise ApiError(400, "invalid_parameter", exc.message, name) from exc
 
 
 @blueprint.get(f"/incidents/<{ROW_ID}:incident_id>")
