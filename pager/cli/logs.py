@@ -115,12 +115,38 @@ def handler(log_format: str, stream: Any) -> logging.Handler:
     return made
 
 
+def _level() -> str:
+    return os.environ.get("PAGER_LOG_LEVEL", "INFO").upper()
+
+
 def configure(log_format: str = "text") -> None:
     """The root logger to stderr in `log_format`, at PAGER_LOG_LEVEL (INFO by default)."""
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler(log_format, sys.stderr))
-    root.setLevel(os.environ.get("PAGER_LOG_LEVEL", "INFO").upper())
+    root.setLevel(_level())
     for noisy in ("werkzeug", "apscheduler", "twilio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def gunicorn_config(log_format: str) -> dict[str, Any]:
+    """gunicorn's `logconfig_dict` for `pager web`: its own lines (booting, a worker's exit)
+    through our handler too, so the log is in one format; no access lines, as `pager serve`."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "root": {"level": _level(), "handlers": ["pager"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
+        },
+        "handlers": {
+            "pager": {
+                "()": "pager.cli.logs.handler",
+                "log_format": log_format,
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "formatters": {},
+    }

@@ -130,6 +130,7 @@ def web(config_path: Path | None, bind: str | None, workers: int, log_format: st
             self.cfg.set("bind", settings.bind)
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", None)
+            self.cfg.set("logconfig_dict", logs.gunicorn_config(log_format))
             self.cfg.set("preload_app", True)
             self.cfg.set("post_fork", post_fork)
             self.cfg.set("child_exit", child_exit)

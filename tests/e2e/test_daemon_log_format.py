@@ -4,6 +4,7 @@ lines written while a webhook is served carry its X-Request-Id."""
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,17 @@ def test_it_logs_json_lines_with_the_request_id(tmp_path: Path) -> None:
     # The runner pages outside any request: its lines carry no request id.
     sent = [e for e in events if e.get("event") in ("escalation_step", "page_sent")]
     assert len(sent) == 2 and all("request_id" not in e for e in sent)
+
+
+def test_it_logs_gunicorns_lines_in_the_same_format(tmp_path: Path) -> None:
+    with running_daemon(tmp_path, command="web", args=("--log-format", "logfmt")) as daemon:
+        response = daemon.post_alerts_with(payload("alertmanager_firing.json"), "web-1")
+        assert response.status_code == 200 and response.headers["X-Request-Id"] == "web-1"
+        daemon.wait_for(lambda: "request_id=web-1" in daemon.log.read_text(), what="the line")
+    lines = daemon.log.read_text().splitlines()
+    logged = [line for line in lines if not line.startswith(("pager is listening", "  "))]
+    fields = [dict(pair.split("=", 1) for pair in shlex.split(line)) for line in logged]
+    assert all(f["ts"] and f["level"] and f["logger"] for f in fields), logged
+    assert any(f["logger"] == "gunicorn.error" and "Booting worker" in f["msg"] for f in fields)
+    [received] = [f for f in fields if f.get("event") == "alerts_received"]
+    assert received["request_id"] == "web-1"
