@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pager.config import Settings
 from pager.config.model import REPO_ROTATIONS
+from pager.flows import webhooks
 from pager.flows.context import Pager, utcnow
 from pager.flows.heartbeats import register_heartbeats
 from pager.flows.rotations import load_rotations
@@ -80,6 +81,7 @@ def build_pager(settings: Settings, *, migrate: bool = True, durable: bool = Tru
         session_key=session_key,
         configured_tokens=frozenset(t for t in configured if t),
     )
+    webhooks.watch(pager)  # before anything can change an incident
     rotations = load_rotations(pager, utcnow())
     register_heartbeats(pager, utcnow())
     if rotations.schedule is None:

@@ -85,3 +85,29 @@ UNVERIFIED_NUMBERS = Gauge(
     registry=REGISTRY,
     multiprocess_mode="livemostrecent",
 )
+WEBHOOK_BACKLOG = Gauge(
+    "pager_webhook_deliveries_pending",
+    "Outgoing webhook deliveries not yet delivered (due, or waiting for a retry)",
+    registry=REGISTRY,
+    multiprocess_mode="livemostrecent",
+)
+# Work waiting, read from the database when /metrics is scraped (flows.backlog): every process
+# that answers a scrape says the same, so scrape whichever and alert on the max.
+OLDEST_UNSENT_PAGE = Gauge(
+    "pager_oldest_unsent_page_seconds",
+    "Age of the oldest notification (page, notice or code) due but not yet taken by a provider",
+    registry=REGISTRY,
+    multiprocess_mode="livemostrecent",
+)
+ESCALATION_LAG = Gauge(
+    "pager_escalation_lag_seconds",
+    "How late the most overdue escalation step is (0: none overdue)",
+    registry=REGISTRY,
+    multiprocess_mode="livemostrecent",
+)
+RUNNERS = Gauge(
+    "pager_runners",
+    "Escalation runners alive (beating in the runners table) on the database",
+    registry=REGISTRY,
+    multiprocess_mode="livemostrecent",
+)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from pager.domain.routing import names_carriers
-from pager.flows import carriers, dispatch, escalate, handoffs
+from pager.flows import carriers, dispatch, escalate, handoffs, sign_in, webhooks
 from pager.flows.context import Pager, utcnow
 from pager.flows.heartbeats import check_heartbeats
 from pager.flows.rotations import load_rotations
@@ -30,6 +30,8 @@ HEARTBEAT = 1.0  # seconds; runners.DEAD_AFTER is three beats
 # How often to look for handoffs (each look works out every rotation's shifts): handoffs
 # come hours apart and a notice is still sent up to handoffs.CATCH_UP late.
 HANDOFF_LOOK = timedelta(seconds=30)
+# How often spent and expired one-time codes lose their text (sign-ins sweep them too).
+CODE_SWEEP = timedelta(minutes=1)
 
 
 class Runner:
@@ -48,6 +50,8 @@ class Runner:
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._listener = Listener(pager.db, self.wake)
         self._next_handoff_look: datetime | None = None
+        self._next_code_sweep: datetime | None = None
+        self._webhooks = WebhookSender(pager) if pager.settings.webhooks else None
 
     def start(self) -> None:
         host = socket.gethostname()[:200]
@@ -71,12 +75,16 @@ class Runner:
         self._scheduler.start()
         self._listener.start()
         self._thread.start()
+        if self._webhooks is not None:
+            self._webhooks.start()
         self.wake()
         log.info("event=runner_started runner=%s", self.id)
 
     def stop(self) -> None:
         self._stop.set()
         self._nudge.set()
+        if self._webhooks is not None:
+            self._webhooks.stop()
         self._scheduler.shutdown(wait=False)
         self._listener.stop()
         self._thread.join(timeout=10)
@@ -119,6 +127,9 @@ class Runner:
         if self._next_handoff_look is None or now >= self._next_handoff_look:
             handoffs.queue_handoff_notices(self.pager, now)
             self._next_handoff_look = now + HANDOFF_LOOK
+        if self._next_code_sweep is None or now >= self._next_code_sweep:
+            sign_in.forget_spent_code_texts(self.pager, now)
+            self._next_code_sweep = now + CODE_SWEEP
         with self._lock:
             free = self._free
         if free:
@@ -157,6 +168,58 @@ class Runner:
             replace_existing=True,
             misfire_grace_time=None,
         )
+
+
+class WebhookSender:
+    """Sends outgoing webhooks on threads of its own, so that a slow or dead receiver never
+    holds up a page: a loop that claims due deliveries for free senders, every `poll`
+    seconds or when a sender finishes."""
+
+    def __init__(self, pager: Pager, *, poll: float = 1.0, senders: int = 4) -> None:
+        self.pager = pager
+        self.poll = poll
+        self._pool = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="pager-webhook")
+        self._free = senders
+        self._lock = threading.Lock()
+        self._nudge = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="pager-webhooks", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._nudge.set()
+        self._thread.join(timeout=10)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once(utcnow())
+            except Exception:  # a database blip: the next pass tries again
+                log.exception("event=webhook_runner_error")
+            self._nudge.wait(self.poll)
+            self._nudge.clear()
+
+    def run_once(self, now: datetime) -> None:
+        with self._lock:
+            free = self._free
+        for delivery_id in webhooks.claim_due(self.pager, now, free) if free else ():
+            with self._lock:
+                self._free -= 1
+            self._pool.submit(self._deliver, delivery_id)
+
+    def _deliver(self, delivery_id: int) -> None:
+        try:
+            webhooks.deliver(self.pager, delivery_id, utcnow())
+        except Exception:
+            log.exception("event=webhook_error delivery=%d", delivery_id)
+        finally:
+            with self._lock:
+                self._free += 1
+            self._nudge.set()
 
 
 def _process_exists(pid: int) -> bool:

@@ -59,7 +59,7 @@ def audit_actions(pager: Pager) -> list[tuple[str, str]]:
     start records (`rotations_loaded`)."""
     from sqlalchemy import select
 
-    from pager.store.models import AuditEntry
+    from pager.store.people_models import AuditEntry
 
     with pager.db.read() as session:
         rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()

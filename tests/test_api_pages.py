@@ -13,7 +13,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from pager.flows.context import Pager
-from pager.store.models import AuditEntry, Incident
+from pager.store.models import Incident
+from pager.store.people_models import AuditEntry
 from pager.web import create_app
 
 API = {"Authorization": "Bearer api-token"}

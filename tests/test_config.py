@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -237,3 +238,32 @@ def test_it_routes_by_the_longest_matching_prefix(sqlite_url: str) -> None:
         assert names("+15017122661") == ["b"]
     finally:
         pager.db.dispose()
+
+
+def test_it_reads_sign_in_code_and_session_times(tmp_path: Path) -> None:
+    path = tmp_path / "pager.yaml"
+    path.write_text("sign_in:\n  code_ttl: 5m\n  idle_timeout: 1h\n  lifetime: 1d\n")
+    sign_in = load_settings(path, env={}).sign_in
+    assert (sign_in.code_ttl, sign_in.idle_timeout, sign_in.lifetime) == (
+        timedelta(minutes=5),
+        timedelta(hours=1),
+        timedelta(days=1),
+    )
+    path.write_text("bind: 127.0.0.1:8080\n")
+    defaults = load_settings(path, env={}).sign_in
+    assert (defaults.code_ttl, defaults.idle_timeout, defaults.lifetime) == (
+        timedelta(minutes=10),
+        timedelta(hours=12),
+        timedelta(days=7),
+    )
+
+
+def test_it_refuses_sign_in_times_out_of_range_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "pager.yaml"
+    path.write_text("sign_in:\n  code_ttl: 30m\n  idle_timeout: 3d\n  lifetime: 1d\n  other: 1\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    said = str(caught.value)
+    assert "pager.yaml:2: sign_in code_ttl: between 5m and 10m" in said
+    assert "pager.yaml:3: sign_in: idle_timeout is longer than lifetime" in said
+    assert "pager.yaml:5: unknown key 'other' in sign_in" in said

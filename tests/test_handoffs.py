@@ -22,7 +22,8 @@ from pager.flows.handoffs import queue_handoff_notices
 from pager.providers.base import InboundSms
 from pager.scheduler import Runner
 from pager.store import outbox, verified
-from pager.store.models import Notification, VerifiedNumber
+from pager.store.models import Notification
+from pager.store.people_models import VerifiedNumber
 from tests.conftest import make_settings
 from tests.helpers import ALICE, BOB, CAROL, payload, phone, receive, run_due
 

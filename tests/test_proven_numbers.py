@@ -23,7 +23,8 @@ from pager.flows.context import Pager
 from pager.flows.rotations import load_rotations
 from pager.providers.base import InboundSms
 from pager.providers.sandbox import SandboxProvider
-from pager.store.models import AuthCode, Incident, Notification
+from pager.store.models import Incident, Notification
+from pager.store.people_models import AuthCode
 from pager.web import create_app
 from tests.conftest import ROTATIONS, make_settings, twilio_settings
 from tests.fakes.twilio import FakeTwilio
@@ -45,8 +46,6 @@ def ask(pager: Pager, now: datetime, who: str = "alice") -> str | None:
     why = verify.send_verify_code(pager, who, "cli", "cli", now)
     run_due(pager, now)
     return why
-
-
 
 
 def proven(pager: Pager) -> dict[str, bool]:

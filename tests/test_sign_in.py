@@ -9,10 +9,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from pager.domain.codes import CODE_TTL, CODES_PER_NUMBER, MAX_WRONG_TRIES
+from pager.app import build_pager
+from pager.config.model import SignInSettings
+from pager.domain.codes import (
+    CODE_TTL,
+    CODES_PER_NUMBER,
+    FAILED_SIGN_INS_PER_ADDRESS,
+    MAX_WRONG_TRIES,
+)
 from pager.flows import sign_in
 from pager.flows.context import Pager
-from pager.store.models import AuditEntry, AuthCode, Notification
+from pager.scheduler import Runner
+from pager.store.models import Notification
+from pager.store.people_models import AuditEntry, AuthCode
+from tests.conftest import make_settings
 from tests.helpers import ALICE, audit_actions, payload, phone, receive, run_due, texted_code
 
 T0 = datetime(2026, 12, 8, 3, 0, tzinfo=UTC)  # Alice's week in the fixture rotations
@@ -22,8 +32,6 @@ ADDRESS = "192.0.2.7"
 def ask(pager: Pager, now: datetime, who: str = "alice", channel: str = "sms") -> None:
     sign_in.send_code(pager, who, channel, ADDRESS, now)
     run_due(pager, now)
-
-
 
 
 def codes_texted(pager: Pager) -> int:
@@ -158,13 +166,14 @@ def test_it_ends_sessions_by_idle_time_lifetime_and_sign_out_everywhere(pager: P
     other = sign_in.start_session(pager, "alice", "198.51.100.1", "phone", T0)
     assert (found := sign_in.session_for(pager, token, T0)) is not None and found.person == "alice"
     # Used every 11 h it lives on, until its lifetime of 7 days ends.
+    lifetime, idle = timedelta(days=7), timedelta(hours=12)  # the defaults
     at = T0
-    while at + timedelta(hours=11) < T0 + sign_in.LIFETIME:
+    while at + timedelta(hours=11) < T0 + lifetime:
         at += timedelta(hours=11)
         assert sign_in.session_for(pager, token, at) is not None
-    assert sign_in.session_for(pager, token, T0 + sign_in.LIFETIME) is None
+    assert sign_in.session_for(pager, token, T0 + lifetime) is None
     # The other was idle for 12 h: over.
-    assert sign_in.session_for(pager, other, T0 + sign_in.IDLE_TIMEOUT) is None
+    assert sign_in.session_for(pager, other, T0 + idle) is None
 
     first = sign_in.start_session(pager, "alice", ADDRESS, "laptop", T0)
     second = sign_in.start_session(pager, "alice", ADDRESS, "phone", T0)
@@ -174,3 +183,72 @@ def test_it_ends_sessions_by_idle_time_lifetime_and_sign_out_everywhere(pager: P
     assert sign_in.session_for(pager, second, T0) is None
     assert sign_in.session_for(pager, bobs, T0) is not None
     assert ("signed_out_everywhere", "2 session(s) ended") in audit_actions(pager)
+
+
+def test_it_keeps_codes_and_sessions_as_long_as_sign_in_settings_say(database_url: str) -> None:
+    quick = SignInSettings(
+        code_ttl=timedelta(minutes=5),
+        idle_timeout=timedelta(minutes=30),
+        lifetime=timedelta(hours=2),
+    )
+    pager = build_pager(make_settings(database_url, sign_in=quick))
+    try:
+        ask(pager, T0)
+        assert [m.body for m in phone(pager, ALICE)][-1].startswith(f"{texted_code(pager)} is")
+        assert "It expires in 5 min." in [m.body for m in phone(pager, ALICE)][-1]
+        code = texted_code(pager)
+        assert sign_in.check_code(pager, "alice", code, ADDRESS, T0 + timedelta(minutes=5)) is None
+        ask(pager, T0 + timedelta(minutes=6))
+        fresh = texted_code(pager)
+        in_time = T0 + timedelta(minutes=10, seconds=59)
+        assert sign_in.check_code(pager, "alice", fresh, ADDRESS, in_time) == "alice"
+
+        token = sign_in.start_session(pager, "alice", ADDRESS, "test", T0)
+        assert sign_in.session_for(pager, token, T0 + timedelta(minutes=29)) is not None
+        idle = sign_in.start_session(pager, "alice", ADDRESS, "test", T0)
+        assert sign_in.session_for(pager, idle, T0 + timedelta(minutes=30)) is None
+        for minutes in (50, 75, 100):
+            assert sign_in.session_for(pager, token, T0 + timedelta(minutes=minutes)) is not None
+        assert sign_in.session_for(pager, token, T0 + timedelta(hours=2)) is None
+    finally:
+        pager.db.dispose()
+
+
+def test_it_refuses_sign_ins_from_an_address_after_twenty_failures(pager: Pager) -> None:
+    for n in range(FAILED_SIGN_INS_PER_ADDRESS):
+        sign_in.check_code(pager, "bob", f"{n:06d}", ADDRESS, T0 + timedelta(seconds=n))
+    ask(pager, T0 + timedelta(minutes=1))
+    code = texted_code(pager)
+    # From the guessing address even the right code is refused, and is not spent by it...
+    assert sign_in.check_code(pager, "alice", code, ADDRESS, T0 + timedelta(minutes=1)) is None
+    assert audit_actions(pager)[-1] == (
+        "sign_in_failed",
+        f"{FAILED_SIGN_INS_PER_ADDRESS} failed sign-ins from this address in 15 min",
+    )
+    # ...so its owner, elsewhere, signs in with it.
+    elsewhere = sign_in.check_code(pager, "alice", code, "198.51.100.9", T0 + timedelta(minutes=1))
+    assert elsewhere == "alice"
+    # Fifteen minutes after the guesses, the address may try again.
+    ask(pager, T0 + timedelta(minutes=16))
+    later = T0 + timedelta(minutes=16)
+    assert sign_in.check_code(pager, "alice", texted_code(pager), ADDRESS, later) == "alice"
+
+
+def test_it_masks_an_expired_codes_text_in_the_runners_sweep_without_any_sign_in(
+    pager: Pager,
+) -> None:
+    ask(pager, T0)
+    code = texted_code(pager)
+    runner = Runner(pager)
+    try:
+        runner.run_once(T0 + timedelta(minutes=9))  # still good: kept
+        assert any(code in body for body in _bodies(pager))
+        runner.run_once(T0 + CODE_TTL + timedelta(seconds=1))  # nobody tried it: masked anyway
+        assert not any(code in body for body in _bodies(pager))
+    finally:
+        runner._senders.shutdown()
+
+
+def _bodies(pager: Pager) -> list[str]:
+    with pager.db.read() as session:
+        return [n.body for n in session.scalars(select(Notification)).all()]

@@ -121,7 +121,7 @@ def test_it_needs_the_app_for_someone_required_to_use_it_once_enrolled(pager: Pa
     with pager.db.read() as session:
         from sqlalchemy import select
 
-        from pager.store.models import AuditEntry
+        from pager.store.people_models import AuditEntry
 
         refused = session.scalars(
             select(AuditEntry.detail).where(AuditEntry.action == "sign_in_code_refused")

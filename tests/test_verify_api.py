@@ -20,7 +20,8 @@ from twilio.rest import Client
 from pager.app import build_pager
 from pager.config import ConfigError, VerifyService, load_settings
 from pager.flows.context import Pager, utcnow
-from pager.store.models import AuditEntry, Notification
+from pager.store.models import Notification
+from pager.store.people_models import AuditEntry
 from pager.web import create_app
 from tests.conftest import make_settings, twilio_settings
 from tests.fakes.twilio import FakeTwilio, serve_in_background, stop_server

@@ -7,11 +7,14 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
+from prometheus_client import CollectorRegistry
+from prometheus_client.metrics_core import Metric
 
 from pager import metrics
 from pager.app import banner, build_pager
@@ -19,6 +22,8 @@ from pager.cli import logs
 from pager.cli.logs import log_format_option
 from pager.config import ConfigError, Settings, default_settings, load_settings
 from pager.config.model import host_and_port
+from pager.flows.backlog import measure_backlog
+from pager.flows.context import Pager, utcnow
 from pager.scheduler import RotationWatcher, Runner
 from pager.store import wakeups
 from pager.store.db import Database
@@ -196,7 +201,7 @@ def worker(
         from prometheus_client import start_http_server
 
         host, port = _host_port(metrics_bind)
-        start_http_server(port, addr=host, registry=metrics.REGISTRY)
+        start_http_server(port, addr=host, registry=worker_metrics(pager))
         logging.getLogger(__name__).info("event=metrics_listening bind=%s", metrics_bind)
     runner = Runner(pager, poll=poll)
     watcher = RotationWatcher(pager)
@@ -208,6 +213,19 @@ def worker(
     done.wait()
     watcher.stop()
     runner.stop()
+
+
+def worker_metrics(pager: Pager) -> CollectorRegistry:
+    """The worker's metrics, with the backlog gauges read from the database at each scrape."""
+
+    class Measured:
+        def collect(self) -> Iterator[Metric]:
+            measure_backlog(pager, utcnow())
+            yield from metrics.REGISTRY.collect()
+
+    registry = CollectorRegistry()
+    registry.register(Measured())
+    return registry
 
 
 def _stop_on_signals(stop: Any) -> None:

@@ -131,6 +131,27 @@ class DeliveryReader(BaseReader):
             result[name] = HeartbeatSettings(name, service, interval, token or None)
         return result
 
+    def choices(
+        self, entry: Map, key: str, what: str, known: tuple[str, ...], example: str
+    ) -> tuple[str, ...]:
+        """`key`'s list of words from `known` (`channels: [sms]`, `events: [...]`), each once,
+        in the order given; all of `known` when the key is absent, or names none of them."""
+        if key not in entry:
+            return known
+        value = entry[key]
+        if not isinstance(value, Seq) or not value:
+            self.problem(entry.at(key), f"{what} {key}: a list, e.g. {example}")
+            return known
+        chosen: list[str] = []
+        for i, word in enumerate(value):
+            if word not in known:
+                self.problem(
+                    value.at(i), f"{what} {key}: '{word}' unknown (known: {', '.join(known)})"
+                )
+            elif word not in chosen:
+                chosen.append(word)
+        return tuple(chosen) or known
+
     def duration(self, entry: Map, key: str, what: str) -> timedelta | None:
         if key not in entry:
             return None

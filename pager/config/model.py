@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from pager.domain.codes import CODE_TTL
 from pager.domain.limits import DEFAULT_LIMITS, Limit
 from pager.domain.yamldoc import Problem
 
@@ -124,7 +125,19 @@ TOP_KEYS = {
     "routing",
     "heartbeats",
     "verify",
+    "sign_in",
+    "webhooks",
 }
+# What outgoing webhooks can be told (`webhooks: events:`); all of them by default.
+WEBHOOK_EVENTS = (
+    "incident.triggered",
+    "incident.acknowledged",
+    "incident.unacknowledged",
+    "incident.escalated",
+    "incident.resolved",
+    "incident.note",
+    "sms.received",
+)
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 REPO_ROTATIONS = Path(__file__).resolve().parent.parent.parent / "rotations"
 
@@ -241,6 +254,28 @@ class VerifyService:
 
 
 @dataclass(frozen=True)
+class SignInSettings:
+    """`sign_in:`: how long a dashboard sign-in code lives, and a session's idle timeout and
+    absolute lifetime."""
+
+    code_ttl: timedelta = CODE_TTL
+    idle_timeout: timedelta = timedelta(hours=12)  # a shift
+    lifetime: timedelta = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """One outgoing webhook (`webhooks:`): where events go, which, and in what form."""
+
+    name: str
+    url: str = field(repr=False)  # may carry a token of the receiver's (Slack's URLs do)
+    secret: str = field(repr=False, default="")  # Standard Webhooks: whsec_ + base64
+    events: tuple[str, ...] = WEBHOOK_EVENTS
+    format: str = "standard"  # standard | slack
+    timeout: timedelta = timedelta(seconds=10)
+
+
+@dataclass(frozen=True)
 class GitRotations:
     """`rotations:` as a branch of a git repository that the daemon fetches every `every`."""
 
@@ -273,6 +308,8 @@ class Settings:
     heartbeats: Mapping[str, HeartbeatSettings] = field(default_factory=dict)
     # Verify services by SID: the team's own applications sending codes through pager.
     verify_services: Mapping[str, VerifyService] = field(default_factory=dict)
+    sign_in: SignInSettings = SignInSettings()
+    webhooks: tuple[WebhookSettings, ...] = ()
 
 
 def host_and_port(bind: str) -> tuple[str, int]:

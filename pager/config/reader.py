@@ -15,11 +15,13 @@ from pager.config.model import (
     host_and_port,
 )
 from pager.config.rotations import RotationsReader
+from pager.config.sign_in import SignInReader
 from pager.config.verify import VerifyReader
+from pager.config.webhooks import WebhookReader
 from pager.domain.yamldoc import Map, Seq
 
 
-class Reader(IntegrationReader, RotationsReader, VerifyReader):
+class Reader(IntegrationReader, RotationsReader, VerifyReader, SignInReader, WebhookReader):
     def settings(self, doc: Map, path: Path) -> Settings:
         self.keys(doc, TOP_KEYS, "settings")
         base = Settings()
@@ -50,6 +52,8 @@ class Reader(IntegrationReader, RotationsReader, VerifyReader):
             routing=self.routing(doc, providers),
             heartbeats=self.heartbeats(doc),
             verify_services=self.verify_services(doc),
+            sign_in=self.sign_in(doc),
+            webhooks=self.webhooks(doc),
         )
 
     def api_tokens(self, doc: Map) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from pager.config.delivery import DeliveryReader
 from pager.config.model import VerifyService
-from pager.domain.yamldoc import Map, Seq
+from pager.domain.yamldoc import Map
 
 SERVICE_SID = re.compile(r"VA[0-9a-f]{32}")
 SERVICE_KEYS = {"name", "token", "code_length", "ttl", "channels", "per_minute"}
@@ -56,7 +56,7 @@ class VerifyReader(DeliveryReader):
         ttl = self.duration(entry, "ttl", what) or TTL_RANGE[1]
         if not TTL_RANGE[0] <= ttl <= TTL_RANGE[1]:
             self.problem(entry.at("ttl"), f"{what} ttl: between 5m and 10m")
-        channels = self.verify_channels(entry, what)
+        channels = self.choices(entry, "channels", what, CHANNELS, "[sms, call]")
         if missing or not name or not token:
             return None
         return VerifyService(sid, name, token, length, ttl, channels, per_minute)
@@ -73,20 +73,3 @@ class VerifyReader(DeliveryReader):
             )
             return default
         return value
-
-    def verify_channels(self, entry: Map, what: str) -> tuple[str, ...]:
-        if "channels" not in entry:
-            return CHANNELS
-        value = entry["channels"]
-        if not isinstance(value, Seq) or not value:
-            self.problem(entry.at("channels"), f"{what} channels: a list of sms and/or call")
-            return CHANNELS
-        channels: list[str] = []
-        for i, channel in enumerate(value):
-            if channel not in CHANNELS:
-                self.problem(
-                    value.at(i), f"{what} channels: '{channel}' unknown (known: sms, call)"
-                )
-            elif channel not in channels:
-                channels.append(channel)
-        return tuple(channels) or CHANNELS

@@ -56,10 +56,12 @@ def _bytes(code: str) -> bytes:
 
 # One-time codes (sign-in, number proofs, Verify): the rules every code pager issues keeps.
 ONE_TIME_CODE_DIGITS = 6
-CODE_TTL = timedelta(minutes=10)  # configurable between 5 and 10 minutes
+CODE_TTL = timedelta(minutes=10)  # the default; `sign_in: code_ttl` sets 5-10 minutes
 MAX_WRONG_TRIES = 5  # the fifth wrong try voids the code
 CODES_PER_NUMBER = 5  # at most this many codes to one number...
 CODES_WINDOW = timedelta(minutes=15)  # ...in any such window
+# Failed sign-ins from one address in a window, after which its tries are refused unread.
+FAILED_SIGN_INS_PER_ADDRESS = 20
 CODES_PER_ADDRESS = 20  # and from one remote address in the window
 
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pager.domain.codes import token_digest
 from pager.flows.context import Pager
 from pager.store import audit, personal_tokens, web_sessions
-from pager.store.models import PersonalToken
+from pager.store.people_models import PersonalToken
 
 TOKEN_PREFIX = "pgr_"  # noqa: S105  (recognisable when leaked: secret scanners, logs)
 USED_EVERY = timedelta(minutes=1)  # how often a token's last_used_at is written

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -48,6 +49,20 @@ class IncidentView:
     timeline: tuple[TimelineView, ...]
     silenced_until: datetime | None = None  # held by a maintenance window: pages nobody yet
     test_of: str | None = None  # a test page of this person (`pager page --test`)
+
+    def to_json(self, *, with_timeline: bool = True) -> dict[str, Any]:
+        """The incident as `GET /api/v1/incidents/<id>` and outgoing webhooks show it."""
+        data = asdict(self)
+        for key in ("created_at", "acknowledged_at", "resolved_at", "silenced_until"):
+            data[key] = data[key].isoformat() if data[key] else None
+        if with_timeline:
+            data["timeline"] = [
+                {"at": entry.at.isoformat(), "kind": entry.kind, "message": entry.message}
+                for entry in self.timeline
+            ]
+        else:
+            del data["timeline"]
+        return data
 
 
 def acknowledge_in(session: Session, incident: Incident, by: str, via: str, now: datetime) -> bool:
@@ -255,6 +270,20 @@ def newest_first(
     with pager.db.read() as session:
         found = incidents.newest_first(session, which, after, limit)
         return [_view(session, incident, with_timeline=False) for incident in found]
+
+
+def paged_to_person(pager: Pager, person: str, limit: int = 20) -> list[IncidentView]:
+    """ "My incidents": those that paged `person`, open ones first."""
+    with pager.db.read() as session:
+        found = incidents.paged_to_person(session, person, limit)
+        return [_view(session, incident, with_timeline=False) for incident in found]
+
+
+def document(session: Session, incident: Incident, *, timeline: int) -> dict[str, Any]:
+    """The incident's JSON (`IncidentView.to_json`) with the newest `timeline` lines, read in
+    `session` (the transaction that is changing it)."""
+    shown = _view(session, incident, with_timeline=True)
+    return replace(shown, timeline=shown.timeline[-timeline:]).to_json()
 
 
 def _get(session: Session, incident_id: int) -> Incident:

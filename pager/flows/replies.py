@@ -17,7 +17,7 @@ from pager.domain.codes import ONE_TIME_CODE_DIGITS, same_code
 from pager.domain.messages import reply_text
 from pager.domain.phones import mask, normalise
 from pager.domain.replies import Reply, bare_digits, parse_reply
-from pager.flows import verify
+from pager.flows import verify, webhooks
 from pager.flows.context import Pager
 from pager.flows.incidents import acknowledge_in, resolve_in
 from pager.providers.base import InboundSms
@@ -51,9 +51,12 @@ def handle_sms(pager: Pager, provider: str, sms: InboundSms, now: datetime) -> s
             # through a real provider; acks still count only for incidents their number was
             # paged for, and the sandbox answers only numbers it paged itself.
             log.info("event=reply_from_unknown provider=%s from=%s", provider, mask(phone))
+            _tell(pager, session, phone, sms, provider, now)
             return None
         contacts.record(session, phone, "inbound", now)  # a conversation, for the limits
         proof = _proof(pager, session, phone, sms.body, now, via)
+        if proof is None and reply.kind == "unknown":
+            _tell(pager, session, phone, sms, provider, now)
         if proof is not None:
             text, changed = proof
         else:
@@ -66,6 +69,17 @@ def handle_sms(pager: Pager, provider: str, sms: InboundSms, now: datetime) -> s
             return None
         contacts.record(session, phone, "auto_reply", now)
         return text
+
+
+def _tell(
+    pager: Pager, session: Session, phone: str, sms: InboundSms, provider: str, now: datetime
+) -> None:
+    """An SMS that is no command of ours may start someone's workflow: to the webhooks."""
+    schedule = pager.rotations.schedule
+    people = schedule.people.values() if schedule else ()
+    person = next((p.id for p in people if p.phone == phone), None)
+    recipient = normalise(sms.recipient) or sms.recipient
+    webhooks.sms_received(pager, session, phone, recipient, sms.body, person, provider, now)
 
 
 def _proof(

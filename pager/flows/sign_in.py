@@ -2,8 +2,10 @@
 rotations, then a session kept server side.
 
 Codes follow DESIGN invariant 8: drawn from `secrets`, kept only as an HMAC under a key held
-in the database, never logged, valid 10 minutes, single use, void after 5 wrong tries, at most 5
-per number and 20 per remote address in any 15 minutes, compared in constant time. Asking for
+in the database, never logged, valid 10 minutes (`sign_in: code_ttl`, 5 to 10), single use,
+void after 5 wrong tries, at most 5 per number and 20 per remote address in any 15 minutes,
+compared in constant time; 20 failed sign-ins from an address in 15 minutes, and it may try no
+more until they age out. Asking for
 one answers the same whether or not the handle or number exists. The SMS goes through the
 outbox like any page (routing, failover, STOP), as a `code` row that no limit holds or
 digests; once its code is spent or expired, the row's text keeps the code masked, and a code
@@ -22,10 +24,10 @@ from sqlalchemy.orm import Session
 
 from pager.domain import messages
 from pager.domain.codes import (
-    CODE_TTL,
     CODES_PER_ADDRESS,
     CODES_PER_NUMBER,
     CODES_WINDOW,
+    FAILED_SIGN_INS_PER_ADDRESS,
     MAX_WRONG_TRIES,
     code_digest,
     code_matches,
@@ -39,14 +41,12 @@ from pager.flows.context import Pager
 from pager.store import audit, codes, outbox, web_sessions
 from pager.store import secrets as secrets_store
 from pager.store import totp as totp_store
-from pager.store.models import AuthCode, WebSession
+from pager.store.people_models import AuthCode, WebSession
 
 log = logging.getLogger(__name__)
 
 SIGN_IN = "sign_in"
 WAY = "dashboard"
-IDLE_TIMEOUT = timedelta(hours=12)
-LIFETIME = timedelta(days=7)
 SEEN_EVERY = timedelta(minutes=1)  # how often a session's last_seen_at is written
 
 
@@ -100,7 +100,7 @@ def send_code(pager: Pager, who: str, channel: str, remote: str | None, now: dat
             )
             log.warning("event=sign_in_code_refused reason=%r remote=%s", why, remote)
             return
-        issue_code(session, SIGN_IN, person, channel, remote, now)
+        issue_code(session, SIGN_IN, person, channel, remote, now, pager.settings.sign_in.code_ttl)
         audit.record(
             session,
             now,
@@ -116,15 +116,20 @@ def send_code(pager: Pager, who: str, channel: str, remote: str | None, now: dat
 
 
 def issue_code(
-    session: Session, purpose: str, person: Person, channel: str, remote: str | None, now: datetime
+    session: Session,
+    purpose: str,
+    person: Person,
+    channel: str,
+    remote: str | None,
+    now: datetime,
+    ttl: timedelta,
 ) -> None:
-    """A new code for `purpose` to the person's number, in the outbox; older ones go void.
-    The caller checks `refused` first and writes the audit line."""
+    """A new code for `purpose` to the person's number, valid for `ttl`, in the outbox; older
+    ones go void. The caller checks `refused` first and writes the audit line."""
     codes.void_live(session, purpose, person.id, now)
     code = one_time_code()
-    notification = code_carrier(
-        person.id, person.name, person.phone, channel, code_text(purpose, channel, code), now
-    )
+    text = code_text(purpose, channel, code, ttl)
+    notification = code_carrier(person.id, person.name, person.phone, channel, text, now)
     session.add(notification)
     session.flush()
     codes.add(
@@ -135,7 +140,7 @@ def issue_code(
             phone=person.phone,
             digest=code_digest(_key(session), purpose, person.id, code),
             created_at=now,
-            expires_at=now + CODE_TTL,
+            expires_at=now + ttl,
             wrong_tries=0,
             remote_addr=remote,
             notification_id=notification.id,
@@ -143,9 +148,9 @@ def issue_code(
     )
 
 
-def code_text(purpose: str, channel: str, code: str) -> str:
-    """What carries a code of `purpose` on `channel` (SMS text or speech)."""
-    minutes = int(CODE_TTL.total_seconds() // 60)
+def code_text(purpose: str, channel: str, code: str, ttl: timedelta) -> str:
+    """What carries a code of `purpose`, valid for `ttl`, on `channel` (SMS text or speech)."""
+    minutes = int(ttl.total_seconds() // 60)
     if purpose == SIGN_IN:
         return (
             messages.sign_in_speech(code)
@@ -180,9 +185,11 @@ def check_code(pager: Pager, who: str, code: str, remote: str | None, now: datet
     person = find_person(pager.rotations.schedule, who)
     with pager.db.transaction() as session:
         forget_spent_codes(session, now)
-        if person is not None and _app_required(session, person):
-            wrong: str | None = "an authenticator app is required (require_totp)"
-        else:
+        # Refused by address: the code is not tried, and stays good for its owner elsewhere.
+        wrong = address_refused(session, remote, now)
+        if wrong is None and person is not None and _app_required(session, person):
+            wrong = "an authenticator app is required (require_totp)"
+        if wrong is None:
             wrong = try_code(session, SIGN_IN, person.id, code, now) if person else "no such person"
         if person is None or wrong is not None:
             _failed(session, person.id if person else "unknown", wrong or "", remote, now)
@@ -190,6 +197,17 @@ def check_code(pager: Pager, who: str, code: str, remote: str | None, now: datet
         audit.record(session, now, person.id, WAY, "signed_in", person.id, "sms code", remote)
     log.info("event=signed_in person=%s remote=%s", person.id, remote)
     return person.id
+
+
+def address_refused(session: Session, remote: str | None, now: datetime) -> str | None:
+    """Why no sign-in is tried from `remote` now (too many failed from it lately), or None."""
+    since = now - CODES_WINDOW
+    if remote and (
+        audit.count_from_address(session, "sign_in_failed", remote, since)
+        >= FAILED_SIGN_INS_PER_ADDRESS
+    ):
+        return f"{FAILED_SIGN_INS_PER_ADDRESS} failed sign-ins from this address in 15 min"
+    return None
 
 
 def try_code(session: Session, purpose: str, person: str, code: str, now: datetime) -> str | None:
@@ -213,6 +231,13 @@ def _failed(session: Session, actor: str, why: str, remote: str | None, now: dat
     log.warning("event=sign_in_failed person=%s reason=%r remote=%s", actor, why, remote)
 
 
+def forget_spent_code_texts(pager: Pager, now: datetime) -> None:
+    """The runner's sweep: no text keeps a code nobody can use any more, even one that nobody
+    tried to sign in with after it expired (and one not sent by then is not sent)."""
+    with pager.db.transaction() as session:
+        forget_spent_codes(session, now)
+
+
 def forget_spent_codes(session: Session, now: datetime) -> None:
     """Codes that can no longer be used lose their text; one not yet sent is not sent."""
     masked = "•" * 6
@@ -220,7 +245,9 @@ def forget_spent_codes(session: Session, now: datetime) -> None:
         if spent.notification_id:
             n = outbox.get(session, spent.notification_id)
             channel = n.channel if n is not None else "sms"
-            forget_code(session, spent.notification_id, code_text(spent.purpose, channel, masked))
+            ttl = spent.expires_at - spent.created_at
+            text = code_text(spent.purpose, channel, masked, ttl)
+            forget_code(session, spent.notification_id, text)
         spent.notification_id = None
 
 
@@ -242,7 +269,7 @@ def start_session(
                 csrf=secrets.token_urlsafe(32),
                 created_at=now,
                 last_seen_at=now,
-                expires_at=now + LIFETIME,
+                expires_at=now + pager.settings.sign_in.lifetime,
                 remote_addr=remote,
                 user_agent=(agent or "")[:300] or None,
             ),
@@ -260,7 +287,8 @@ def session_for(pager: Pager, token: str, now: datetime) -> SignedIn | None:
         found = web_sessions.by_token_digest(session, token_digest(token))
         if found is None or found.ended_at is not None:
             return None
-        if now >= found.expires_at or now - found.last_seen_at >= IDLE_TIMEOUT:
+        idle = pager.settings.sign_in.idle_timeout
+        if now >= found.expires_at or now - found.last_seen_at >= idle:
             web_sessions.end(found, "timeout", now)
             return None
         person = schedule.people.get(found.person) if schedule else None

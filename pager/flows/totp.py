@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from pager.domain.codes import CODES_WINDOW, MAX_WRONG_TRIES
 from pager.flows.context import Pager
-from pager.flows.sign_in import find_person
+from pager.flows.sign_in import address_refused, find_person
 from pager.store import audit, totp
-from pager.store.models import TotpSecret
+from pager.store.people_models import TotpSecret
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,9 @@ def check_code(pager: Pager, who: str, code: str, remote: str | None, now: datet
     with pager.db.transaction() as session:
         found = totp.of(session, person.id) if person else None
         actor = person.id if person else "unknown"
+        if (refused := address_refused(session, remote, now)) is not None:
+            _failed(session, actor, refused, remote, now)
+            return None
         if person is None or found is None or found.confirmed_at is None:
             _failed(session, actor, "no authenticator app enrolled", remote, now)
             return None

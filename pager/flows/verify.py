@@ -52,7 +52,9 @@ def send_verify_code(
             audit.record(session, now, by, way, "verify_code_refused", person.id, why, remote)
             log.warning("event=verify_code_refused person=%s reason=%r", person.id, why)
             return why
-        sign_in.issue_code(session, VERIFY, person, "sms", remote, now)
+        sign_in.issue_code(
+            session, VERIFY, person, "sms", remote, now, pager.settings.sign_in.code_ttl
+        )
         audit.record(
             session,
             now,

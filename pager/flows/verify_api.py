@@ -37,7 +37,8 @@ from pager.flows.code_carriers import code_carrier, forget_code
 from pager.flows.context import Pager
 from pager.store import audit, codes, outbox, verifications
 from pager.store import secrets as secrets_store
-from pager.store.models import Notification, Verification, VerificationSend
+from pager.store.models import Notification
+from pager.store.people_models import Verification, VerificationSend
 
 log = logging.getLogger(__name__)
 

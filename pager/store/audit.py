@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pager.store.models import AuditEntry
+from pager.store.people_models import AuditEntry
 
 # How an action came; anything else (an integration's source, "all its alerts resolved") is
 # recorded as `pager`, with what it was kept in the detail.
@@ -57,3 +57,11 @@ def entries(
     if actor:
         query = query.where(AuditEntry.actor == actor)
     return session.scalars(query).all()
+
+
+def count_from_address(session: Session, action: str, address: str, since: datetime) -> int:
+    """How many `action` entries came from `address` after `since`."""
+    query = select(func.count()).where(
+        AuditEntry.action == action, AuditEntry.remote_addr == address, AuditEntry.at > since
+    )
+    return session.scalar(query) or 0

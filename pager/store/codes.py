@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from pager.store.models import AuthCode
+from pager.store.people_models import AuthCode
 
 
 def add(session: Session, code: AuthCode) -> AuthCode:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -100,6 +100,10 @@ class Database:
         self._readers = sessionmaker(
             self.engine.execution_options(**{_READ: True}), expire_on_commit=False
         )
+
+    def before_commit(self, hook: Callable[[Session], None]) -> None:
+        """Run `hook` in each transaction just before it commits (what it adds commits too)."""
+        event.listen(self._sessions, "before_commit", hook)
 
     @property
     def dialect(self) -> str:

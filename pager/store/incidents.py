@@ -12,6 +12,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     exists,
     func,
     insert,
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from pager.store.models import Alert, Attempt, Base, Incident, Notification, TimelineEntry
 
 OPEN = ("triggered", "acknowledged")
+TIMELINE_NOTES = "pager.timeline_notes"  # the session.info key of add_timeline's notes
 _IN_CHUNK = 500  # values per IN (...): well under every driver's parameter limit
 
 
@@ -170,6 +172,16 @@ def unacknowledged_after(session: Session, incident_id: int, since: datetime) ->
 def add_timeline(session: Session, incident_id: int, at: datetime, kind: str, message: str) -> None:
     row = {"incident_id": incident_id, "at": at, "kind": kind, "message": message}
     session.connection().execute(_INSERT_TIMELINE, row)  # no flush: see add_new
+    # Every change of an incident comes here: noted for what tells of changes as the
+    # transaction commits (flows.webhooks).
+    session.info.setdefault(TIMELINE_NOTES, []).append((incident_id, kind, message, at))
+
+
+def take_timeline_notes(session: Session) -> list[tuple[int, str, str, datetime]]:
+    """The (incident, kind, message, at) of each timeline line this transaction added since
+    the last take; taken, they are forgotten."""
+    notes: list[tuple[int, str, str, datetime]] = session.info.pop(TIMELINE_NOTES, [])
+    return notes
 
 
 def add_new(session: Session, incident: Incident) -> None:
@@ -285,6 +297,14 @@ def wake_silenced(session: Session, service: str | None, now: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def most_overdue_escalation(session: Session, now: datetime) -> datetime | None:
+    """When the escalation step longest overdue at `now` was due (None: nothing overdue)."""
+    query = select(func.min(Incident.escalation_due_at)).where(
+        Incident.status == "triggered", Incident.escalation_due_at <= now
+    )
+    return session.scalar(query)
+
+
 def next_escalation_due(session: Session) -> datetime | None:
     query = select(func.min(Incident.escalation_due_at)).where(Incident.status == "triggered")
     return session.scalar(query)
@@ -316,6 +336,22 @@ def open_incidents_paged_to(
         select(Incident)
         .where(Incident.id.in_(_pages_to(phone, via)), Incident.status.in_(OPEN))
         .order_by(Incident.id)
+    )
+    return session.scalars(query).all()
+
+
+def paged_to_person(session: Session, person: str, limit: int) -> Sequence[Incident]:
+    """The incidents that paged `person` (by handle, on any number): open ones first, then the
+    newest."""
+    theirs = select(Notification.incident_id).where(
+        Notification.person == person, Notification.incident_id.is_not(None)
+    )
+    still_open = case((Incident.status.in_(OPEN), 0), else_=1)
+    query = (
+        select(Incident)
+        .where(Incident.id.in_(theirs))
+        .order_by(still_open, Incident.id.desc())
+        .limit(limit)
     )
     return session.scalars(query).all()
 

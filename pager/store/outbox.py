@@ -122,6 +122,12 @@ def requeue(n: Notification, due: datetime, now: datetime) -> None:
     n.updated_at = now
 
 
+def oldest_due(session: Session, now: datetime, clock: datetime) -> datetime | None:
+    """When the oldest notification due at `now` but not taken by a provider was created (None:
+    nothing waits). `clock`: the database's time, which judges a dead sender's lease."""
+    return session.scalar(select(func.min(Notification.created_at)).where(_claimable(now, clock)))
+
+
 def next_due(session: Session) -> datetime | None:
     pending = select(func.min(Notification.next_attempt_at)).where(Notification.status == "pending")
     leased = select(func.min(Notification.lease_until)).where(Notification.status == "sending")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pager.store.models import PersonalToken
+from pager.store.people_models import PersonalToken
 
 
 def add(session: Session, token: PersonalToken) -> PersonalToken:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from pager.store.models import Notification, Runner
@@ -63,8 +63,17 @@ def unregister(session: Session, runner_id: str) -> None:
 def lease_is_dead(clock: datetime) -> ColumnElement[bool]:
     """True for a notification whose sender's lease ran out or whose runner stopped beating,
     at `clock`, the database's time (`database_now`)."""
-    alive = select(Runner.id).where(Runner.seen_at >= clock - DEAD_AFTER)
     return or_(
         Notification.lease_until < clock,
-        Notification.lease_owner.is_not(None) & Notification.lease_owner.not_in(alive),
+        Notification.lease_owner.is_not(None) & Notification.lease_owner.not_in(_alive(clock)),
     )
+
+
+def live(session: Session, clock: datetime | None = None) -> int:
+    """How many runners beat within `DEAD_AFTER` of `clock` (the database's time if not given)."""
+    alive = _alive(clock or database_now(session)).subquery()
+    return session.scalar(select(func.count()).select_from(alive)) or 0
+
+
+def _alive(clock: datetime) -> Select[str]:
+    return select(Runner.id).where(Runner.seen_at >= clock - DEAD_AFTER)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from pager.store.models import TotpSecret
+from pager.store.people_models import TotpSecret
 
 
 def of(session: Session, person: str) -> TotpSecret | None:

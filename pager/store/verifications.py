@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pager.store.models import Verification, VerificationSend
+from pager.store.people_models import Verification, VerificationSend
 
 
 def add(session: Session, verification: Verification) -> Verification:

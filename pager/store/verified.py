@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pager.store.models import Incident, Notification, VerifiedNumber
+from pager.store.models import Incident, Notification
+from pager.store.people_models import VerifiedNumber
 
 DELIVERED = ("delivered", "answered")
 

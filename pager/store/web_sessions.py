@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pager.store.models import WebSession
+from pager.store.people_models import WebSession
 
 
 def add(session: Session, web_session: WebSession) -> WebSession:

@@ -23,6 +23,7 @@ from pager.web import (
     sandbox,
     schedule_page,  # noqa: F401  (its pages join the dashboard blueprint)
     verify,
+    webhooks_page,  # noqa: F401  (its page joins the dashboard blueprint)
 )
 
 MAX_BODY = 1024 * 1024  # 1 MiB: larger bodies get 413

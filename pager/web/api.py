@@ -53,17 +53,7 @@ def _authenticate() -> None:
 
 
 def _json(view: IncidentView, *, with_timeline: bool = True) -> dict[str, Any]:
-    data = asdict(view)
-    for key in ("created_at", "acknowledged_at", "resolved_at"):
-        data[key] = data[key].isoformat() if data[key] else None
-    if with_timeline:
-        data["timeline"] = [
-            {"at": entry.at.isoformat(), "kind": entry.kind, "message": entry.message}
-            for entry in view.timeline
-        ]
-    else:
-        del data["timeline"]
-    return data
+    return view.to_json(with_timeline=with_timeline)
 
 
 @blueprint.get("/incidents")

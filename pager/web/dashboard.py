@@ -159,6 +159,7 @@ def _template_helpers() -> dict[str, Any]:
     return {
         "user": user,
         "rotations": pager().rotations if user else None,
+        "has_webhooks": bool(pager().settings.webhooks),
         "csrf_token": csrf_token,
         "utc": lambda at: utc_text(at, now),
         "ago": lambda at: ago(at, now),
@@ -239,8 +240,13 @@ def home() -> ResponseReturnValue:
         delivery=_delivery(p),
         people=people.people(p),
         me=signed.person if signed else None,
+        mine=_open_paged_to(p, signed.person) if signed else None,
         refresh=REFRESH_SECONDS,
     )
+
+
+def _open_paged_to(p: Pager, person: str) -> list[IncidentView]:
+    return [i for i in incidents.paged_to_person(p, person) if i.status != "resolved"]
 
 
 @blueprint.get(f"/incidents/<{ROW_ID}:incident_id>")

@@ -8,6 +8,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import SQLAlchemyError
 
 from pager.domain.phones import mask_numbers_in
+from pager.flows.backlog import measure_backlog
+from pager.flows.context import utcnow
 from pager.flows.rotations_git import Unreachable
 from pager.metrics import exposition
 from pager.web.auth import presented_token, token_matches
@@ -58,4 +60,5 @@ def readyz() -> ResponseReturnValue:
 
 @blueprint.get("/metrics")
 def metrics() -> ResponseReturnValue:
+    measure_backlog(pager(), utcnow())
     return Response(exposition(), content_type=CONTENT_TYPE_LATEST)

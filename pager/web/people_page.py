@@ -1,4 +1,5 @@
-"""The dashboard's pages about people: your own page (your sessions, your API tokens) and, for
+"""The dashboard's pages about people: your own page (your number and its proof, a test page,
+how you are paged, your incidents, your sessions, authenticator app and API tokens) and, for
 admins, everyone's (end anyone's sessions, revoke anyone's tokens). Pages of the dashboard
 blueprint: signed in, CSRF on every POST."""
 
@@ -9,7 +10,7 @@ import base64
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from pager.flows import access, people, totp, verify
+from pager.flows import access, incidents, people, totp, verify
 from pager.flows.context import utcnow
 from pager.web.dashboard import blueprint
 from pager.web.errors import ROW_ID, pager
@@ -26,9 +27,15 @@ def _me() -> SignedIn:
 
 
 def _my_page(user: SignedIn, **shown: object) -> str:
+    p = pager()
+    schedule = p.rotations.schedule
+    person = schedule.people.get(user.person) if schedule else None
     return render_template(
         "me.html",
         me=user,
+        number=next((v for v in people.people(p) if v.handle == user.person), None),
+        rules=person.notify if person else None,
+        mine=incidents.paged_to_person(p, user.person),
         sessions=access.open_sessions(pager(), user.person),
         tokens=access.tokens_of(pager(), user.person),
         admin=access.is_admin(pager(), user.person),
@@ -146,4 +153,4 @@ def me(action: str) -> ResponseReturnValue:
             flash(f"Test page #{number} sent: acknowledge it as you would a real page.", "ok")
     except verify.NoSuchPerson:
         abort(404, "You are no longer in the rotations.")
-    return redirect(url_for(".home"), 303)
+    return redirect(url_for(".my_page"), 303)

@@ -5,7 +5,7 @@ words. Pages of the dashboard blueprint."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import abort, render_template
@@ -30,6 +30,55 @@ class ShiftRow:
     now: bool
 
 
+@dataclass(frozen=True)
+class Stretch:
+    """A part of a day in the grid: who is on call from `x` for `width` minutes after the
+    day's local midnight (`colour` None: nobody, a gap)."""
+
+    x: int
+    width: int
+    person: str | None
+    colour: int | None
+    override: bool
+
+
+@dataclass(frozen=True)
+class Day:
+    label: str  # "Mon 07 Dec"
+    minutes: int  # 1440, or 1380 / 1500 on the days the clocks change
+    stretches: tuple[Stretch, ...]
+
+
+def two_weeks(
+    schedule: Schedule, rotation_id: str, now: datetime, zone: ZoneInfo
+) -> tuple[list[Day], list[tuple[str, int]]]:
+    """The grid of the rotation page: 14 days from today's local midnight, each day the
+    stretches of who is on call (overrides marked, gaps left uncoloured); and the legend, each
+    person's name and colour."""
+    midnight = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    starts = [(midnight.replace(tzinfo=None) + timedelta(days=n)) for n in range(15)]
+    bounds = [start.replace(tzinfo=zone).astimezone(UTC) for start in starts]
+    shifts = schedule.shifts(rotation_id, bounds[0], bounds[-1])
+    people = sorted({shift.person for shift in shifts if shift.person})
+    days = []
+    for label, begin, end in zip(starts, bounds, bounds[1:], strict=False):
+        stretches = tuple(
+            Stretch(
+                x=int((max(shift.start, begin) - begin).total_seconds() // 60),
+                width=int((min(shift.end, end) - max(shift.start, begin)).total_seconds() // 60),
+                person=schedule.name_of(shift.person),
+                colour=people.index(shift.person) % 6 if shift.person else None,
+                override=shift.override,
+            )
+            for shift in shifts
+            if shift.start < end and begin < shift.end
+        )
+        minutes = int((end - begin).total_seconds() // 60)
+        days.append(Day(label.strftime("%a %d %b"), minutes, stretches))
+    legend = [(schedule.name_of(handle) or handle, n % 6) for n, handle in enumerate(people)]
+    return days, legend
+
+
 @blueprint.get("/rotations/<rotation_id>")
 def rotation_page(rotation_id: str) -> ResponseReturnValue:
     schedule = _schedule()
@@ -37,6 +86,7 @@ def rotation_page(rotation_id: str) -> ResponseReturnValue:
         abort(404, f"There is no rotation '{rotation_id}'.")
     now = utcnow()
     zone = ZoneInfo(schedule.rotations[rotation_id].timezone)
+    days, legend = two_weeks(schedule, rotation_id, now, zone)
     rows = [
         ShiftRow(
             person=schedule.name_of(shift.person),
@@ -53,6 +103,8 @@ def rotation_page(rotation_id: str) -> ResponseReturnValue:
         rotation=rotation_id,
         timezone=zone.key,
         rows=rows,
+        days=days,
+        legend=legend,
         gaps=sum(row.person is None for row in rows),
     )
 

@@ -15,7 +15,7 @@ from flask import abort, g, request, session
 from werkzeug.wrappers import Response
 
 from pager.flows.context import utcnow
-from pager.flows.sign_in import LIFETIME, SignedIn, session_for
+from pager.flows.sign_in import SignedIn, session_for
 from pager.web.errors import pager
 
 COOKIE = "pager_session"
@@ -55,7 +55,7 @@ def set_session_cookie(response: Response, token: str) -> Response:
     response.set_cookie(
         COOKIE,
         token,
-        max_age=int(LIFETIME.total_seconds()),
+        max_age=int(pager().settings.sign_in.lifetime.total_seconds()),
         httponly=True,
         samesite="Lax",
         secure=pager().settings.public_url.startswith("https://"),

@@ -163,9 +163,7 @@ def test_it_records_a_messages_api_status(served, status: str, error: Any, recor
     body = documented("messages-status-sms.json", status=status, to=ALICE.lstrip("+"))
     if error is not None:
         body["error"] = error
-    answer = fake.post_signed_voice_webhook(
-        f"{url}/providers/vonage/status?a={token}", body
-    )
+    answer = fake.post_signed_voice_webhook(f"{url}/providers/vonage/status?a={token}", body)
     assert answer.status_code in (200, 204), answer.text
     _, status_now, code = attempt_of(pager)
     assert status_now == recorded

@@ -35,6 +35,7 @@ def browser(tmp_path: Path) -> Iterator[WebDriver]:
         "--window-size=1280,1000",
     ):
         options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # driver.get_log("browser")
     service = Service(executable_path=str(CHROMEDRIVER), port=free_port())
     driver = webdriver.Chrome(options=options, service=service)
     driver.set_page_load_timeout(30)

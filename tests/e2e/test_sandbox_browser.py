@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,8 +55,9 @@ services:
 """
 
 
-@pytest.fixture
-def daemon(tmp_path: Path) -> Iterator[Daemon]:
+@contextmanager
+def sandbox_alone(tmp_path: Path) -> Iterator[Daemon]:
+    """`pager serve` as the quick start runs it: the sandbox its only provider, Alice alone."""
     rotations = tmp_path / "rotations"
     rotations.mkdir()
     (rotations / "team.yaml").write_text(ALICE_ALONE)
@@ -65,6 +67,12 @@ def daemon(tmp_path: Path) -> Iterator[Daemon]:
             yield running
         finally:
             running.stop()
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[Daemon]:
+    with sandbox_alone(tmp_path) as running:
+        yield running
 
 
 def sandbox_url(daemon: Daemon) -> str:

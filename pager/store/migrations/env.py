@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+from pager.store import people_models  # noqa: F401  (its tables, in Base.metadata)
 from pager.store.models import Base
 
 config = context.config
