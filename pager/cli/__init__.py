@@ -5,10 +5,12 @@ import click
 from pager.cli.audit import audit
 from pager.cli.canary import canary
 from pager.cli.check import check
+from pager.cli.database import backup, db
+from pager.cli.incidents import ack, escalate, incidents, note, resolve, show
 from pager.cli.override import override
 from pager.cli.people import page, people, verify
 from pager.cli.rotations import oncall
-from pager.cli.serve import db, serve, web, worker
+from pager.cli.serve import serve, web, worker
 from pager.cli.silence import silence
 
 
@@ -32,5 +34,12 @@ for command in (
     verify,
     page,
     canary,
+    incidents,
+    show,
+    ack,
+    resolve,
+    escalate,
+    note,
+    backup,
 ):
     main.add_command(command)

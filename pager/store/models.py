@@ -70,6 +70,7 @@ class Incident(Base):
         Index("ix_incidents_escalation_due", "status", "escalation_due_at"),
         Index("ix_incidents_ack_code", "ack_code", "status"),  # a new code is checked (0011)
         Index("ix_incidents_test_of", "test_of", "created_at"),  # a person's last test (0016)
+        Index("ix_incidents_created", "created_at", "id"),  # the API's pages (0019)
     )
 
 
