@@ -316,11 +316,13 @@ def _event(request: WebRequest, kind: str, model: type[Event]) -> Event:
 def _fields_refused(exc: ValueError) -> str:
     """`missing field 'from'` or `invalid field 'code'`, from a pydantic ValidationError."""
     errors = exc.errors(include_url=False) if hasattr(exc, "errors") else []
-    return ", ".join(
-        f"{'missing' if error['type'] == 'missing' else 'invalid'} field "
-        + repr(".".join(str(part) for part in error["loc"]))
+    # The top-level field only: a union's errors go on into each of its members.
+    refused = {
+        f"{'missing' if error['type'] == 'missing' else 'invalid'} field {error['loc'][0]!r}": 1
         for error in errors
-    ) or str(exc)
+        if error["loc"]
+    }
+    return ", ".join(refused) or str(exc)
 
 
 def _filled(value: str, field: str) -> str:
