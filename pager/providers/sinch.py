@@ -147,7 +147,8 @@ class SinchProvider:
             lookup.to,
             lambda: self._client.sms.batches.list(
                 client_reference=lookup.reference,
-                # Whole seconds: the SDK writes microseconds, where Sinch documents .SSS.
+                # Whole seconds (`...:ssZ`, as in the SDK's own tests): it would write
+                # microseconds, where Sinch documents milliseconds.
                 start_date=(lookup.since - CLOCK_SKEW).replace(microsecond=0),
                 page_size=LOOKUP_PAGE,
             ),

@@ -1,18 +1,20 @@
 """What Sinch's SDK changes in the Sinch provider, against the fake Sinch API on 127.0.0.1: it
 makes one attempt (the dispatch flow retries), reads error pages that are not JSON, keeps the
-token and numbers out of the logs, and reads callbacks into its own models."""
+token and numbers out of the logs, reads callbacks into its own models, and checks signatures
+on what it would otherwise raise on."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator
 
 import pytest
 
-from pager.providers.base import ProviderError, WebhookInvalid
+from pager.providers.base import ProviderError, WebhookInvalid, WebRequest
 from pager.providers.sinch import SinchProvider, sinch_client
-from tests.fakes.sinch import FakeSinch
-from tests.providers.test_sinch import ALICE, OUR_NUMBER, provider_for, report
+from tests.fakes.sinch import FakeSinch, sign
+from tests.providers.test_sinch import ALICE, OUR_NUMBER, SECRET, provider_for, report
 
 
 @pytest.fixture
@@ -86,7 +88,7 @@ def test_it_refuses_a_delivery_report_without_a_field_sinch_always_sends(
     event = request.body.replace(f'"{field}":'.encode(), b'"other":')
 
     with pytest.raises(WebhookInvalid, match=f"missing field '{field}'"):
-        provider.parse_status(type(request)(request.url, "POST", {}, {}, event))
+        provider.parse_status(dataclasses.replace(request, body=event))
 
 
 def test_it_refuses_a_delivery_report_with_a_code_that_is_no_number(
@@ -102,7 +104,35 @@ def test_it_reads_an_inbound_sms_timestamped_to_the_nanosecond(provider: SinchPr
         '{"type": "mo_text", "id": "01XX", "from": "447700900123", "to": "447700900999",'
         ' "body": "ACK 4821", "received_at": "2026-12-07T10:00:00.123456789Z"}'
     )
-    request = report()
-    sms = provider.parse_inbound(type(request)(request.url, "POST", {}, {}, body.encode()))
+    sms = provider.parse_inbound(
+        WebRequest("https://pager.example/i", "POST", {}, {}, body.encode())
+    )
 
     assert (sms.sender, sms.recipient, sms.body) == (ALICE, OUR_NUMBER, "ACK 4821")
+
+
+def signed(body: bytes, **headers: str) -> WebRequest:
+    return WebRequest(
+        "https://pager.example/s", "POST", {**sign(SECRET, body), **headers}, {}, body
+    )
+
+
+def test_it_checks_a_signature_whatever_charset_the_content_type_names(
+    provider: SinchProvider,
+) -> None:
+    """Given bytes, the SDK decodes them by the Content-Type's charset, and raises on one
+    that does not exist: pager hands it the body as UTF-8, which is what Sinch signs."""
+    body = b'{"type": "mo_text", "body": "ACK 4821 \xe2\x9c\x93"}'
+
+    assert provider.verify_webhook(signed(body, **{"Content-Type": "text/json; charset=x-nope"}))
+    assert not provider.verify_webhook(signed(b"\xff" + body))
+
+
+def test_it_refuses_a_signature_that_is_not_ascii_rather_than_raising(
+    provider: SinchProvider,
+) -> None:
+    """hmac.compare_digest, as the SDK calls it, raises TypeError on such strings."""
+    request = signed(b"{}")
+    headers = {**request.headers, "x-sinch-webhook-signature": "bm90IGEgc2lnbmF0dXJl\u00e9"}
+
+    assert not provider.verify_webhook(dataclasses.replace(request, headers=headers))
