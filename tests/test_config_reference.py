@@ -8,6 +8,7 @@ docs/configuration.md that is not what `render()` makes.
 from __future__ import annotations
 
 import base64
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -138,6 +139,12 @@ def test_it_marks_required_what_each_provider_type_requires() -> None:
 def test_it_keeps_docs_configuration_md_as_render_makes_it() -> None:
     written = (ROOT / "docs" / "configuration.md").read_bytes()
     assert written == render().encode("utf-8"), f"docs/configuration.md is stale: run {REGENERATE}"
+
+
+def test_it_links_only_to_docs_that_exist() -> None:
+    links = re.findall(r"\]\(([^)]+)\)", render())
+    assert links
+    assert [link for link in links if not (ROOT / "docs" / link).is_file()] == []
 
 
 def test_it_prints_the_reference_and_the_example_from_the_command_line() -> None:

@@ -10,6 +10,7 @@ they cannot drift.
 
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
 from typing import Any
@@ -45,6 +46,7 @@ SECTIONS: tuple[Section, ...] = (
     SIGN_IN,
     WEBHOOKS,
 )
+_DOC = re.compile(r"\bdocs/([a-z]+\.md)")
 REGENERATE = "python -m pager.config.reference > docs/configuration.md"
 HEADER = f"""\
 <!-- Generated from pager/config/reference*.py: edit those, then run
@@ -53,7 +55,7 @@ HEADER = f"""\
 
 Every key pager.yaml takes, section by section. `pager serve --config pager.yaml` (or
 `PAGER_CONFIG=pager.yaml`) reads it; `pager check --config pager.yaml` reads it the same way and
-also checks delivery (docs/providers.md). How values are written:
+also checks delivery ([docs/providers.md](providers.md)). How values are written:
 
 - `${{VAR}}` is the value of the environment variable `VAR`, `${{VAR:-default}}` with a default;
   when `VAR` is unset, `${{VAR}}` reads the file `VAR_FILE` names (Docker and Kubernetes
@@ -74,7 +76,8 @@ def render() -> str:
 
 
 def _section(section: Section) -> str:
-    lines = [f"## {section.title}", "", textwrap.fill(section.intro, width=96), ""]
+    intro = textwrap.fill(_linked(section.intro), width=96, break_on_hyphens=False)
+    lines = [f"## {section.title}", "", intro, ""]
     if section.example:
         lines += ["```yaml", section.example.rstrip("\n"), "```", ""]
     lines += [
@@ -87,8 +90,13 @@ def _section(section: Section) -> str:
 
 
 def _row(key: Key) -> str:
-    cells = (f"`{key.name}`", key.what_it_holds, key.default_shown, key.needed, key.doc)
+    cells = (f"`{key.name}`", key.what_it_holds, key.default_shown, key.needed, _linked(key.doc))
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+
+def _linked(text: str) -> str:
+    """`docs/sending.md` as a link, from docs/configuration.md next to it."""
+    return _DOC.sub(lambda found: f"[{found[0]}]({found[1]})", text)
 
 
 def example_document() -> str:

@@ -209,7 +209,9 @@ WEBHOOKS = Section(
     path=("webhooks", "*"),
     intro="Every change of an incident and every inbound SMS that is not a command, posted to "
     "n8n, Zapier, Make, Slack...: durable, in order per incident, retried for 24 h "
-    "(docs/webhooks.md).",
+    '(docs/webhooks.md). Make a secret with `python -c "import base64, secrets; '
+    "print('whsec_' + base64.b64encode(secrets.token_bytes(32)).decode())\"` and give it to "
+    "both sides through the environment.",
     example="""\
 webhooks:
   - name: n8n

@@ -22,8 +22,14 @@ def _span(shortest: object, longest: object) -> str:
     return f"{shortest} to {longest}"
 
 
+def _written(delta: timedelta) -> str:
+    """A duration as a person would write it here: `30d` rather than `4w2d`."""
+    whole_days = delta.days and not delta.seconds and not delta.microseconds
+    return f"{delta.days}d" if whole_days else format_duration(delta)
+
+
 def _between(durations: tuple[timedelta, timedelta]) -> str:
-    return _span(format_duration(durations[0]), format_duration(durations[1]))
+    return _span(_written(durations[0]), _written(durations[1]))
 
 
 def _limits(channel: str) -> str:
@@ -278,7 +284,8 @@ VERIFY_SERVICES = Section(
     id="verify services",
     title="`verify`: each of `services`",
     path=("verify", "services", "*"),
-    intro="One application's codes, and the token its requests authenticate with.",
+    intro="One application's codes (the example above), and the token its requests "
+    "authenticate with.",
     example="",  # the one of `verify` above
     keys=(
         Key(
