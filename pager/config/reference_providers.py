@@ -24,6 +24,31 @@ _ONE_WAY = Key(
 )
 
 
+def _sender(key: str, number: str, other: str = "") -> Key:
+    """The key of a provider type that names the sender its SMS show."""
+    others = f"{other}, or an alphanumeric" if other else "or an alphanumeric"
+    return Key(
+        key,
+        Kind.TEXT,
+        f'The sender: a number in E.164 form, in quotes (`"{number}"`), {others} sender ID '
+        "(which can't take SMS replies).",
+        required=True,
+    )
+
+
+def _provider_type(kind: str, intro: str, example: str, keys: tuple[Key, ...]) -> Section:
+    """The section of the keys of one provider type (besides those every entry takes)."""
+    return Section(
+        id=f"provider {kind}",
+        title=f"`providers`: `type: {kind}`",
+        path=("providers", "*"),
+        match=("type", kind),
+        intro=intro,
+        example=example,
+        keys=keys,
+    )
+
+
 def rate_text(limit: Limit | None) -> str:
     """A rate as pager.yaml writes it: `1/s`, `30/m`, `500/5m`, or `unlimited`."""
     if limit is None:
@@ -82,11 +107,8 @@ providers:
     ),
 )
 
-TWILIO = Section(
-    id="provider twilio",
-    title="`providers`: `type: twilio`",
-    path=("providers", "*"),
-    match=("type", "twilio"),
+TWILIO = _provider_type(
+    "twilio",
     intro="SMS and calls (with keypad acknowledgements) through one Twilio account. In the "
     'Twilio console, set the number\'s "A message comes in" webhook to '
     "`{public_url}/providers/<name>/inbound` (HTTP POST).",
@@ -111,13 +133,7 @@ providers:
             "posts to pager.",
             required=True,
         ),
-        Key(
-            "from",
-            Kind.TEXT,
-            'The sender: a number in E.164 form, in quotes (`"+15017122661"`), a Messaging '
-            "Service SID (`MG...`), or an alphanumeric sender ID (which can't take SMS replies).",
-            required=True,
-        ),
+        _sender("from", "+15017122661", "a Messaging Service SID (`MG...`)"),
         Key(
             "api_base_url",
             Kind.URL,
@@ -136,11 +152,8 @@ providers:
     ),
 )
 
-VONAGE = Section(
-    id="provider vonage",
-    title="`providers`: `type: vonage`",
-    path=("providers", "*"),
-    match=("type", "vonage"),
+VONAGE = _provider_type(
+    "vonage",
     intro="SMS through Vonage's SMS API, and calls through its Voice API when the entry names "
     "an application. Give `{public_url}/providers/<name>/inbound` as the inbound URL and "
     "`{public_url}/providers/<name>/status` as the status URL (docs/providers.md).",
@@ -163,13 +176,7 @@ providers:
     keys=(
         Key("api_key", Kind.TEXT, "The account's API key.", required=True),
         Key("api_secret", Kind.SECRET, "The account's API secret.", required=True),
-        Key(
-            "from",
-            Kind.TEXT,
-            'The sender: a number in E.164 form, in quotes (`"+447700900000"`), or an '
-            "alphanumeric sender ID (which can't take SMS replies).",
-            required=True,
-        ),
+        _sender("from", "+447700900000"),
         Key(
             "application_id",
             Kind.TEXT,
@@ -215,11 +222,8 @@ providers:
     ),
 )
 
-SNS = Section(
-    id="provider sns",
-    title="`providers`: `type: sns`",
-    path=("providers", "*"),
-    match=("type", "sns"),
+SNS = _provider_type(
+    "sns",
     intro="SMS through AWS SNS in one region. SNS reports no delivery status and forwards no "
     "replies to pager, and a timed-out SMS can't be looked up: list it behind a provider that "
     "can be asked (docs/sending.md).",
@@ -260,11 +264,8 @@ providers:
     ),
 )
 
-SINCH = Section(
-    id="provider sinch",
-    title="`providers`: `type: sinch`",
-    path=("providers", "*"),
-    match=("type", "sinch"),
+SINCH = _provider_type(
+    "sinch",
     intro="SMS through one Sinch service plan (no calls).",
     example="""\
 providers:
@@ -282,13 +283,7 @@ providers:
     keys=(
         Key("service_plan_id", Kind.TEXT, "The service plan that sends.", required=True),
         Key("api_token", Kind.SECRET, "The service plan's API token.", required=True),
-        Key(
-            "from",
-            Kind.TEXT,
-            'The sender: a number in E.164 form, in quotes (`"+447700900002"`), or an '
-            "alphanumeric sender ID (which can't take SMS replies).",
-            required=True,
-        ),
+        _sender("from", "+447700900002"),
         Key(
             "region",
             Kind.TEXT,
@@ -313,11 +308,8 @@ providers:
     ),
 )
 
-MESSAGEBIRD = Section(
-    id="provider messagebird",
-    title="`providers`: `type: messagebird`",
-    path=("providers", "*"),
-    match=("type", "messagebird"),
+MESSAGEBIRD = _provider_type(
+    "messagebird",
     intro="SMS, and spoken calls without a keypad, through one MessageBird account.",
     example="""\
 providers:
@@ -332,13 +324,7 @@ providers:
 """,
     keys=(
         Key("access_key", Kind.SECRET, "The account's live access key.", required=True),
-        Key(
-            "originator",
-            Kind.TEXT,
-            'The sender: a number in E.164 form, in quotes (`"+31970102030"`), or an '
-            "alphanumeric sender ID (which can't take SMS replies).",
-            required=True,
-        ),
+        _sender("originator", "+31970102030"),
         Key(
             "base_url",
             Kind.URL,
@@ -356,11 +342,8 @@ providers:
     ),
 )
 
-SANDBOX = Section(
-    id="provider sandbox",
-    title="`providers`: `type: sandbox`",
-    path=("providers", "*"),
-    match=("type", "sandbox"),
+SANDBOX = _provider_type(
+    "sandbox",
     intro="For trying pager out: pages land on pager's own sandbox page, never on a phone; its "
     "replies act only on pages it sent itself.",
     example="""\
