@@ -198,7 +198,7 @@ heartbeats:
             "token",
             Kind.SECRET,
             "What each beat carries (`Authorization: Bearer` or `?token=`).",
-            default_text="pager makes one and prints the URL at start",
+            default_text="pager makes one, keeps it in the database and prints it at start",
         ),
     ),
 )

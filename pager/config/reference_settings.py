@@ -42,8 +42,8 @@ TOP = Section(
     id="top",
     title="The top level",
     path=(),
-    intro="Every key is optional: without a pager.yaml (or with an empty one) pager runs the "
-    "quick start, SQLite in the working directory and the sandbox provider.",
+    intro="Every key is optional. Without a pager.yaml at all, pager runs the quick start: "
+    "SQLite in the working directory, the sandbox provider and the example rotations.",
     example="""\
 database_url: sqlite:///pager.db
 rotations: rotations/
@@ -90,7 +90,7 @@ bind: 127.0.0.1:8080
             Kind.LIST,
             "Bearer tokens for `/api/v1`: each a token, or a named token (below).",
             holds="list of secrets or named tokens",
-            default_text="none: the API is closed",
+            default_text="pager makes one, keeps it in the database and prints it at start",
         ),
         Key("providers", Kind.LIST, "Who sends the pages (below).", default_text="the sandbox"),
         Key("integrations", Kind.MAPPING, "Where alerts come from, by name (below)."),
@@ -337,7 +337,8 @@ SIGN_IN = Section(
     id="sign_in",
     title="`sign_in`",
     path=("sign_in",),
-    intro="Signing in to the dashboard: a code sent to the person's phone, then a session.",
+    intro="Signing in to the dashboard: a code sent to the person's phone (or one from an "
+    "authenticator app), then a session.",
     example="""\
 sign_in:
   code_ttl: 10m
