@@ -120,7 +120,14 @@ def test_it_takes_a_default_after_colon_dash(tmp_path: Path) -> None:
         ),
         ("api_tokens: abc\n", "1: api_tokens: expected a list of tokens"),
         ("api_tokens:\n  - {token: x}\n", "2: api_tokens: a named token needs a name"),
-        ("api_tokens:\n  - {name: ci, tokn: x}\n", "2: unknown key 'tokn' in api_tokens entry"),
+        (
+            "api_tokens:\n  - {name: ci, token: x, tokn: y}\n",
+            "2: unknown key 'tokn' in api_tokens entry",
+        ),
+        (
+            "api_tokens:\n  - {name: ci, tokn: x}\n",
+            "2: api_tokens: the token named 'ci' is missing 'token'",
+        ),
         ("bind: [1\n", "2: invalid YAML"),
         ("database_url: x\nbind: 21090\n", "2: bind: expected HOST:PORT, like 127.0.0.1:8080"),
         ("bind: 'localhost:99999'\n", "1: bind: expected HOST:PORT"),

@@ -12,6 +12,8 @@ from pager.domain.limits import DEFAULT_LIMITS, Limit
 from pager.domain.routing import carrier_key
 from pager.domain.yamldoc import Map, Seq, Where
 
+LIMIT_KEYS = {"sms", "voice"}
+HEARTBEAT_KEYS = {"service", "interval", "token"}
 _LIMIT = re.compile(r"\s*(\d+)\s*/\s*(\S+)\s*")
 _PREFIX = re.compile(r"\+\d{1,6}")
 
@@ -33,7 +35,7 @@ class DeliveryReader(BaseReader):
         section = self.section(doc, "limits", "limits: expected a mapping of channel to limits")
         if section is None:
             return result
-        self.keys(section, {"sms", "voice"}, "limits")
+        self.keys(section, LIMIT_KEYS, "limits")
         for channel, value in section.items():
             if not isinstance(value, Seq):
                 self.problem(section.at(channel), f"limits {channel}: expected a list like [5/15m]")
@@ -117,7 +119,7 @@ class DeliveryReader(BaseReader):
             if not isinstance(entry, Map):
                 self.problem(section.at(name), f"{what}: expected service, interval and token")
                 continue
-            self.keys(entry, {"service", "interval", "token"}, what)
+            self.keys(entry, HEARTBEAT_KEYS, what)
             for key in ("service", "interval"):
                 if key not in entry:
                     self.problem(section.at(name), f"{what}: missing '{key}'")

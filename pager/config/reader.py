@@ -21,6 +21,9 @@ from pager.config.verify import VerifyReader
 from pager.config.webhooks import WebhookReader
 from pager.domain.yamldoc import Map, Seq
 
+# The keys of a named entry of `api_tokens` (`{name: ci-bot, token: ${CI_BOT_TOKEN}}`).
+API_TOKEN_KEYS = {"name", "token"}
+
 
 class Reader(
     IntegrationReader, RotationsReader, VerifyReader, SignInReader, WebhookReader, CanaryReader
@@ -73,12 +76,14 @@ class Reader(
             where = value.at(i)
             name = "api"
             if isinstance(entry, Map):
-                self.keys(entry, {"name", "token"}, "api_tokens entry")
+                self.keys(entry, API_TOKEN_KEYS, "api_tokens entry")
                 name = self.text(entry.get("name", ""), entry.at("name"), "api_tokens name")
                 if not name or len(name) > 100 or not name.isprintable():
                     self.problem(
                         where, "api_tokens: a named token needs a name of 1-100 characters"
                     )
+                if "token" not in entry:  # else the entry would quietly grant nothing
+                    self.problem(where, f"api_tokens: the token named '{name}' is missing 'token'")
                 where = entry.at("token") if "token" in entry else where
                 entry = entry.get("token", "")
             token = self.text(entry, where, "api_tokens")
