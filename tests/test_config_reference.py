@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from pager.config import ConfigError, Settings, load_settings, sign_in, webhooks
+from pager.config import ConfigError, Settings, canaries, load_settings, sign_in, webhooks
 from pager.config.delivery import HEARTBEAT_KEYS, LIMIT_KEYS
 from pager.config.integrations import MAPPING_KEYS
 from pager.config.model import (
@@ -52,6 +52,7 @@ ALLOWED: dict[str, set[str]] = {
     "verify services": SERVICE_KEYS,
     "sign_in": sign_in.KEYS,
     "webhooks": webhooks.KEYS,
+    "canaries": canaries.KEYS,
 }
 # Where the settings keep what each section's entries become, in the order of the entries.
 READ_AS: dict[str, Callable[[Settings], list[Any]]] = {
@@ -61,6 +62,7 @@ READ_AS: dict[str, Callable[[Settings], list[Any]]] = {
     "verify services": lambda s: list(s.verify_services.values()),
     "sign_in": lambda s: [s.sign_in],
     "webhooks": lambda s: list(s.webhooks),
+    "canaries": lambda s: list(s.canaries),
 }
 BY_ID = {section.id: section for section in SECTIONS}
 # A Standard Webhooks secret (the strictest secret pager reads) for every ${VAR} of the example.

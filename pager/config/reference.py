@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from pager.config.reference_alerts import HEARTBEATS, INTEGRATIONS, MAPPING, WEBHOOKS
+from pager.config.reference_alerts import CANARIES, HEARTBEATS, INTEGRATIONS, MAPPING, WEBHOOKS
 from pager.config.reference_model import Key, Section
 from pager.config.reference_providers import PROVIDER_SECTIONS
 from pager.config.reference_settings import (
@@ -45,6 +45,7 @@ SECTIONS: tuple[Section, ...] = (
     VERIFY_SERVICES,
     SIGN_IN,
     WEBHOOKS,
+    CANARIES,
 )
 _DOC = re.compile(r"\bdocs/([a-z]+\.md)")
 REGENERATE = "python -m pager.config.reference > docs/configuration.md"

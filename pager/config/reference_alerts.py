@@ -3,7 +3,15 @@
 
 from __future__ import annotations
 
-from pager.config.model import SOURCE_RULES, SOURCES, WEBHOOK_EVENTS, FieldMapping, WebhookSettings
+from pager.config.canaries import SHORTEST_EVERY, TIMEOUT_RANGE
+from pager.config.model import (
+    SOURCE_RULES,
+    SOURCES,
+    WEBHOOK_EVENTS,
+    CanarySettings,
+    FieldMapping,
+    WebhookSettings,
+)
 from pager.config.reference_model import Key, Kind, Section
 from pager.config.webhooks import FORMATS, LONGEST_TIMEOUT
 from pager.domain.durations import format_duration
@@ -267,6 +275,63 @@ webhooks:
             f"How long one attempt may take, at most {format_duration(LONGEST_TIMEOUT)}.",
             default="10s",
             default_of=(WebhookSettings, "timeout"),
+        ),
+    ),
+)
+
+CANARIES = Section(
+    id="canaries",
+    title="`canaries`: each entry",
+    path=("canaries", "*"),
+    intro="A route proven end to end on a schedule: an SMS with a random nonce through one "
+    "provider entry to one of pager's own numbers, which must come back through that number's "
+    "inbound webhook before `timeout`. Two failures in a row open an incident on `service`, "
+    "paged through the other routes; the next success resolves it (docs/canaries.md).",
+    example="""\
+canaries:
+  - route: twilio
+    to: "+447700900000"
+    service: payments
+    every: 6h
+    timeout: 5m
+""",
+    keys=(
+        Key(
+            "route",
+            Kind.TEXT,
+            "The provider entry under test (its `name`); not the sandbox. Its SMS goes through "
+            "it alone, with no failover.",
+            required=True,
+        ),
+        Key(
+            "to",
+            Kind.TEXT,
+            "An E.164 number pager receives on: the `from` of one of its provider entries "
+            "(best on another provider, so the route's inbound side is proven too).",
+            holds="phone number (E.164, in quotes)",
+            required=True,
+        ),
+        Key(
+            "service",
+            Kind.TEXT,
+            "The service whose policy is paged when the route fails twice in a row.",
+            required=True,
+        ),
+        Key(
+            "every",
+            Kind.DURATION,
+            f"How often a round trip starts, at least {format_duration(SHORTEST_EVERY)}; the "
+            "first when pager starts.",
+            default="6h",
+            default_of=(CanarySettings, "every"),
+        ),
+        Key(
+            "timeout",
+            Kind.DURATION,
+            f"How long the SMS may take to come back: {format_duration(TIMEOUT_RANGE[0])} to "
+            f"{format_duration(TIMEOUT_RANGE[1])}, and shorter than `every`.",
+            default="5m",
+            default_of=(CanarySettings, "timeout"),
         ),
     ),
 )

@@ -110,6 +110,7 @@ bind: 127.0.0.1:8080
         Key("verify", Kind.MAPPING, "One-time codes for the team's own applications (below)."),
         Key("sign_in", Kind.MAPPING, "Dashboard sign-in codes and sessions (below)."),
         Key("webhooks", Kind.LIST, "Where pager tells other tools what happened (below)."),
+        Key("canaries", Kind.LIST, "Routes proven end to end on a schedule (below)."),
     ),
 )
 
