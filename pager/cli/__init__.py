@@ -4,6 +4,7 @@ import click
 
 from pager.cli.audit import audit
 from pager.cli.check import check
+from pager.cli.importing import importing
 from pager.cli.override import override
 from pager.cli.people import page, people, verify
 from pager.cli.rotations import oncall
@@ -18,6 +19,18 @@ def main() -> None:
 
 
 for command in (
-    serve, web, worker, db, check, oncall, override, silence, audit, people, verify, page
+    serve,
+    web,
+    worker,
+    db,
+    check,
+    oncall,
+    override,
+    silence,
+    audit,
+    people,
+    verify,
+    page,
+    importing,
 ):
     main.add_command(command)

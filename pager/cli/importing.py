@@ -1,0 +1,110 @@
+"""`pager import`: rotation files from PagerDuty, Opsgenie, Grafana OnCall or GoAlert.
+
+Exit codes as `pager check`: 0 written and valid, 1 the written set has problems (a name
+clashing with another file in DIR, say), 2 usage, I/O or API errors.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import requests
+
+from pager.cli.rotations import Instant, UnusableInput, report, rotation_files
+from pager.domain.rotation_schema import parse_schedule
+from pager.importers.api import Answers, ImportFailed, LiveAnswers, SavedAnswers
+from pager.importers.vendors import VENDORS, Vendor
+from pager.importers.writing import report as import_report
+from pager.importers.writing import write
+
+KEY_VARIABLE = "PAGER_IMPORT_API_KEY"
+
+
+@click.command("import")
+@click.argument("vendor", type=click.Choice(sorted(VENDORS)))
+@click.option(
+    "--from",
+    "saved",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A directory of saved API answers (users.json, schedules.json...), instead of the API.",
+)
+@click.option(
+    "--api-key",
+    envvar=KEY_VARIABLE,
+    help=f"The product's API key; better given in ${KEY_VARIABLE} (the command line shows in ps).",
+)
+@click.option("--api-url", help="The product's API (default: its public one).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("rotations"),
+    show_default=True,
+    help="Where to write <vendor>.yaml.",
+)
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the report of what was not carried over to this file.",
+)
+@click.option("--force", is_flag=True, help="Replace <vendor>.yaml if it exists.")
+@click.option("--at", type=Instant(), help="Import as of this instant (default: now).")
+def importing(
+    vendor: str,
+    saved: Path | None,
+    api_key: str | None,
+    api_url: str | None,
+    out: Path,
+    report_file: Path | None,
+    force: bool,
+    at: datetime | None,
+) -> None:
+    """Write the schedules, escalation policies, people and services of VENDOR as a rotation
+    file in --out, from saved API answers (--from) or the API itself (--api-key), and report
+    what could not be carried over and why."""
+    chosen = VENDORS[vendor]
+    target = out / f"{vendor}.yaml"
+    if target.exists() and not force:
+        raise UnusableInput(f"{target} exists (use --force to replace it)")
+    now = at or datetime.now(UTC)
+    try:
+        plan = chosen.build(_answers(chosen, saved, api_key, api_url), now)
+    except ImportFailed as error:
+        raise UnusableInput(str(error)) from None
+    written = write(plan, str(target), now.isoformat(timespec="seconds"))
+    if written.schedule is None:  # ours to fix: say so plainly
+        report(written.problems)
+        raise UnusableInput("the imported file does not validate; please report this")
+    text = import_report(plan, written, str(target))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        target.write_text(written.text, encoding="utf-8")
+        if report_file is not None:
+            report_file.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UnusableInput(f"cannot write {error.filename}: {error.strerror}") from None
+    click.echo(text, nl=False)
+    _check_with_neighbours(out)
+
+
+def _answers(
+    vendor: Vendor, saved: Path | None, api_key: str | None, api_url: str | None
+) -> Answers:
+    if (saved is None) == (api_key is None):
+        raise click.UsageError(f"give either --from DIR or an API key (${KEY_VARIABLE})")
+    if saved is not None:
+        if not saved.is_dir():
+            raise UnusableInput(f"no such directory: {saved}")
+        return SavedAnswers(saved)
+    return LiveAnswers(api_url or vendor.api_url, vendor.headers(api_key or ""), requests.Session())
+
+
+def _check_with_neighbours(out: Path) -> None:
+    """The whole set in `out`, the new file with the others there: exit 1 on a problem."""
+    _, problems = parse_schedule(rotation_files(str(out)))
+    if problems:
+        click.echo(f"the rotation files in {out} do not validate together:", err=True)
+        report(problems, err=True)
+        raise SystemExit(1)

@@ -1,0 +1,100 @@
+"""Where an importer reads the vendor's answers: files saved from its API (`--from DIR`) or the
+API itself, with the user's key (`--api-key`), through `requests`.
+
+A saved answer to `GET /users` is `DIR/users.json`; to `GET /schedules/P1/overrides`,
+`DIR/schedules/P1/overrides.json`. An answer that comes in pages is saved as one file per page:
+`users.json`, then `users.2.json`, `users.3.json`...
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urljoin
+
+import requests
+
+Params = Mapping[str, Any]
+# From one page's answer, what to ask for the next: a path (or full URL) and its query; None
+# when it was the last page.
+NextPage = Callable[[Any, str, Params], tuple[str, Params] | None]
+
+TIMEOUT_SECONDS = 30
+
+
+class ImportFailed(Exception):
+    """The answers cannot be read at all: a missing file, a refused key, a network error."""
+
+
+class Answers(Protocol):
+    def get(self, path: str, params: Params | None = None) -> Any:
+        """The answer to `GET path?params`, parsed from JSON."""
+
+    def pages(self, path: str, params: Params, next_page: NextPage) -> Iterator[Any]:
+        """Every page of the answer to `GET path?params`, following `next_page`."""
+
+
+@dataclass(frozen=True)
+class SavedAnswers:
+    directory: Path
+
+    def get(self, path: str, params: Params | None = None) -> Any:
+        return self._read(self._file(path, 1))
+
+    def pages(self, path: str, params: Params, next_page: NextPage) -> Iterator[Any]:
+        number, asked = 1, (path, params)
+        while True:
+            page = self._read(self._file(path, number))
+            yield page
+            following = next_page(page, *asked)
+            if following is None:
+                return
+            number, asked = number + 1, following
+
+    def _file(self, path: str, page: int) -> Path:
+        name = path.strip("/")
+        return self.directory / (f"{name}.json" if page == 1 else f"{name}.{page}.json")
+
+    def _read(self, file: Path) -> Any:
+        try:
+            return json.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ImportFailed(f"no such file: {file} (save that API answer there)") from None
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            raise ImportFailed(f"cannot read {file}: {error}") from None
+
+
+@dataclass(frozen=True)
+class LiveAnswers:
+    """The vendor's API at `base_url`, each request with `headers` (the key in them)."""
+
+    base_url: str
+    headers: Mapping[str, str]
+    session: requests.Session
+
+    def get(self, path: str, params: Params | None = None) -> Any:
+        url = path if "://" in path else urljoin(self.base_url.rstrip("/") + "/", path.lstrip("/"))
+        try:
+            answer = self.session.get(
+                url, params=params, headers=dict(self.headers), timeout=TIMEOUT_SECONDS
+            )
+        except requests.RequestException as error:
+            raise ImportFailed(f"GET {url}: {type(error).__name__}") from None
+        if answer.status_code in (401, 403):
+            raise ImportFailed(f"GET {url}: {answer.status_code}: the API refused the key")
+        if not answer.ok:
+            raise ImportFailed(f"GET {url}: {answer.status_code}: {answer.text[:200]}")
+        try:
+            return answer.json()
+        except ValueError:
+            raise ImportFailed(f"GET {url}: the answer is not JSON") from None
+
+    def pages(self, path: str, params: Params, next_page: NextPage) -> Iterator[Any]:
+        asked: tuple[str, Params] | None = (path, params)
+        while asked is not None:
+            page = self.get(*asked)
+            yield page
+            asked = next_page(page, *asked)

@@ -1,0 +1,29 @@
+"""The products `pager import` reads: for each, its API's address, how a request carries the
+key, and how its answers become a `Plan`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from pager.importers import pagerduty, pagerduty_plan
+from pager.importers.api import Answers
+from pager.importers.plan import Plan
+
+
+@dataclass(frozen=True)
+class Vendor:
+    name: str  # as people write it
+    api_url: str
+    headers: Callable[[str], dict[str, str]]  # the key -> the headers of every request
+    build: Callable[[Answers, datetime], Plan]  # the answers, as of `now` -> the plan
+
+
+def _pagerduty(answers: Answers, now: datetime) -> Plan:
+    return pagerduty_plan.plan(pagerduty.read_account(answers, now), now)
+
+
+VENDORS = {
+    "pagerduty": Vendor(pagerduty.VENDOR, pagerduty.API_URL, pagerduty.headers, _pagerduty),
+}
