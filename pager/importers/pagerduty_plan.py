@@ -31,6 +31,13 @@ from pager.importers.plan import (
 )
 
 _CHANNELS = {"sms_contact_method": "sms", "phone_contact_method": "voice"}
+_CONTACT_NAMES = {
+    "sms_contact_method": "SMS",
+    "phone_contact_method": "phone",
+    "email_contact_method": "email",
+    "push_notification_contact_method": "push notification",
+    "whatsapp_contact_method": "WhatsApp",
+}
 _SERVICE_SETTINGS = {
     "acknowledgement_timeout": "pager's policies have `ack_timeout` (set it by hand)",
     "auto_resolve_timeout": "pager does not resolve incidents on a timer",
@@ -97,13 +104,14 @@ class _Planner:
             return
         zone = user.time_zone
         if not known_zone(zone):
-            self.note(subject, f"time zone {zone!r} is not a tz database name: UTC instead")
+            said = f"time zone {zone!r} is not a tz database name" if zone else "no time zone"
+            self.note(subject, f"{said}: UTC instead")
             zone = "UTC"
-        others = sorted({c.type for c in user.contacts if c.type not in _CHANNELS})
+        others = sorted({_said(c.type) for c in user.contacts if c.type not in _CHANNELS})
         if others:
             self.note(
                 subject,
-                f"contact methods {', '.join(others)} are not carried over: "
+                f"{', '.join(others)} contact methods are not carried over: "
                 "pager pages by SMS and voice",
             )
         person_id = self.ids.make("person", user.email.partition("@")[0], user.name)
@@ -137,7 +145,7 @@ class _Planner:
                 self.note(
                     subject,
                     f"{rule.urgency} urgency: the rule by "
-                    f"{rule.contact_type}{after} is not carried over",
+                    f"{_said(rule.contact_type)}{after} is not carried over",
                 )
                 continue
             other = numbers.get(rule.contact_id)
@@ -334,11 +342,8 @@ class _Planner:
         if kind == "schedule" and target_id in self.rotations:
             return f"rotation:{self.rotations[target_id].id}"
         name = self.names.get(target_id, target_id)
-        self.note(
-            subject,
-            f"rule {number}: the {kind} target {name} is left out"
-            + (" (not imported)" if kind in ("user", "schedule") else ""),
-        )
+        why = "not imported" if kind in ("user", "schedule") else "pager does not read those"
+        self.note(subject, f"rule {number}: the {kind} target {name} is left out ({why})")
         return None
 
     def _service(self, service: pd.Service) -> PlannedService | None:
@@ -355,3 +360,7 @@ class _Planner:
         for setting in service.settings:
             self.note(subject, f"{setting} is not carried over: {_SERVICE_SETTINGS[setting]}")
         return PlannedService(self.ids.make("service", service.name), policy.id, service.name)
+
+
+def _said(contact_type: str) -> str:
+    return _CONTACT_NAMES.get(contact_type, contact_type)

@@ -4,6 +4,7 @@ call)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -67,12 +68,34 @@ def write(plan: Plan, filename: str, stamp: str) -> Written:
     }
     body = {key: value for key, value in document.items() if value}
     text = _header(plan, stamp) + (
-        yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100) if body else ""
+        yaml.dump(body, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+        if body
+        else ""
     )
     schedule, problems = parse_schedule([(filename, text)])
     if schedule is not None:
         notes.extend(disagreements(plan, schedule))
     return Written(text, schedule, tuple(problems), tuple(notes))
+
+
+class _Dumper(yaml.SafeDumper):
+    """Lists of names on one line (`members: [alice, bob]`), times of day and phone numbers
+    in quotes, as docs/rotations.md writes them."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
+    quoted = _QUOTED.fullmatch(text) is not None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style='"' if quoted else None)
+
+
+def _represent_list(dumper: yaml.SafeDumper, items: list[Any]) -> yaml.Node:
+    flow = all(isinstance(item, str) for item in items)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=flow)
+
+
+_QUOTED = re.compile(r"\d\d:\d\d|\+\d+")
+_Dumper.add_representer(str, _represent_text)
+_Dumper.add_representer(list, _represent_list)
 
 
 def _header(plan: Plan, stamp: str) -> str:
@@ -125,11 +148,19 @@ def _layer(layer: PlannedLayer, zone: str) -> dict[str, Any]:
 def _window(window: Window) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if len(window.days) < 7:
-        found["days"] = [DAY_NAMES[day] for day in sorted(window.days)]
+        found["days"] = _days(window.days)
     if window.start != time(0) or window.end != time(0):
         found["from"] = window.start.strftime("%H:%M")
         found["to"] = "24:00" if window.end == time(0) else window.end.strftime("%H:%M")
     return found
+
+
+def _days(days: frozenset[int]) -> str | list[str]:
+    """`mon-fri` for a run of three days or more, else a list: `[mon, wed]`."""
+    first, last = min(days), max(days)
+    if len(days) >= 3 and last - first + 1 == len(days):
+        return f"{DAY_NAMES[first]}-{DAY_NAMES[last]}"
+    return [DAY_NAMES[day] for day in sorted(days)]
 
 
 def _local_text(at: datetime) -> str:
@@ -221,10 +252,15 @@ def disagreements(plan: Plan, schedule: Schedule) -> Iterable[Note]:
 
 def report(plan: Plan, written: Written, filename: str) -> str:
     """The import report: what was written, then every note, grouped by subject."""
-    counts = (
-        f"{len(plan.people)} people, {len(plan.rotations)} rotations, "
-        f"{len(plan.overrides)} overrides, {len(plan.policies)} policies, "
-        f"{len(plan.services)} services"
+    counts = ", ".join(
+        f"{len(items)} {singular if len(items) == 1 else plural}"
+        for items, singular, plural in (
+            (plan.people, "person", "people"),
+            (plan.rotations, "rotation", "rotations"),
+            (plan.overrides, "override", "overrides"),
+            (plan.policies, "policy", "policies"),
+            (plan.services, "service", "services"),
+        )
     )
     lines = [f"Imported from {plan.vendor} into {filename}: {counts}."]
     if not written.notes:

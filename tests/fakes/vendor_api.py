@@ -1,0 +1,72 @@
+"""A fake vendor API on 127.0.0.1 that answers from a directory of saved answers, as the
+vendor would: `GET /users?offset=4` answers `users.2.json` when pages are 4 long, a wrong key
+gets the vendor's 401. For the importer tests (`pager import ... --api-url`).
+
+`page_of(query, first_page)` says which saved page a request asks for (1 for the first), from
+its query and the first page's answer; each vendor paginates its own way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from tests.fakes.twilio import _LocalServer
+
+PageOf = Callable[[Mapping[str, str], Any], int]
+
+
+@dataclass(frozen=True)
+class Asked:
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+
+
+class FakeVendorApi(_LocalServer):
+    def __init__(
+        self,
+        directory: Path,
+        auth: tuple[str, str],
+        page_of: PageOf,
+        refused: tuple[int, Any] = (401, {"error": {"message": "Unauthorized", "code": 2006}}),
+        prefix: str = "",
+    ) -> None:
+        super().__init__()
+        self.directory = directory
+        self.auth = auth  # (header, the value it must have)
+        self.page_of = page_of
+        self.refused = refused  # the status and body the vendor gives a wrong key
+        self.prefix = prefix  # the API's path before the saved answers' paths ("/v2")
+        self.asked: list[Asked] = []
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return self._answer(Request(environ))(environ, start_response)
+
+    def _answer(self, request: Request) -> Response:
+        query = {key: request.args.getlist(key) for key in request.args}
+        self._append(self.asked, Asked(request.path, query, dict(request.headers)))
+        header, value = self.auth
+        if request.headers.get(header) != value:
+            status, body = self.refused
+            return _json(status, body)
+        if request.method != "GET" or not request.path.startswith(self.prefix):
+            return _json(404, {"error": {"message": "Not Found"}})
+        name = request.path.removeprefix(self.prefix).strip("/")
+        first = self.directory / f"{name}.json"
+        if ".." in name or not first.is_file():
+            return _json(404, {"error": {"message": "Not Found", "code": 2100}})
+        number = self.page_of(request.args, json.loads(first.read_text()))
+        chosen = first if number == 1 else self.directory / f"{name}.{number}.json"
+        if not chosen.is_file():
+            return _json(404, {"error": {"message": f"no page {number}"}})
+        return Response(chosen.read_bytes(), 200, content_type="application/json")
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(json.dumps(body), status, content_type="application/json")
