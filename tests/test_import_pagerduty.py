@@ -10,42 +10,22 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from pager.cli import main
-from pager.domain.rotation_schema import parse_schedule
 from pager.domain.rotations import Schedule
-from tests.fakes.vendor_api import FakeVendorApi
+from tests.fakes.vendor_api import FakeVendorApi, offset_page
+from tests.importing import FIXTURES as ALL_FIXTURES
+from tests.importing import import_saved, run
 
-FIXTURES = Path(__file__).parent / "fixtures" / "import" / "pagerduty"
+FIXTURES = ALL_FIXTURES / "pagerduty"
 AT = "2026-12-07T12:00:00Z"  # when the fixtures were "saved": their since
 KEY = "y_NbAkKc66ryYTWUXYEu"
 # PagerDuty schedule id -> the rotation it becomes
 ROTATIONS = {"PSRE001": "sre-primary", "PUSNITE": "us-nights"}
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(main, list(args), env=env or {}, catch_exceptions=False)
-
-
 def imported(tmp_path: Path, source: Path = FIXTURES) -> tuple[Result, Schedule]:
-    result = run(
-        "import",
-        "pagerduty",
-        "--from",
-        str(source),
-        "--out",
-        str(tmp_path / "rotations"),
-        "--report",
-        str(tmp_path / "report.txt"),
-        "--at",
-        AT,
-    )
-    assert result.exit_code == 0, result.output
-    text = (tmp_path / "rotations" / "pagerduty.yaml").read_text()
-    schedule, problems = parse_schedule([("pagerduty.yaml", text)])
-    assert schedule is not None, problems
-    return result, schedule
+    return import_saved("pagerduty", source, tmp_path, AT)
 
 
 def final_entries(schedule_id: str) -> list[tuple[str | None, datetime, datetime]]:
@@ -166,17 +146,10 @@ def test_it_takes_the_layer_order_that_matches_the_final_schedule(tmp_path: Path
     )
 
 
-def _pagerduty_page(query: dict[str, str], first: dict[str, object]) -> int:
-    """PagerDuty's offset pagination over saved pages of `first["limit"]` items."""
-    limit = first.get("limit")
-    offset = int(query.get("offset", 0))
-    return offset // limit + 1 if isinstance(limit, int) and "more" in first else 1
-
-
 def test_it_reads_the_api_with_the_key_following_every_page(tmp_path: Path) -> None:
     saved, _ = imported(tmp_path / "saved")
     header = ("Authorization", f"Token token={KEY}")
-    with FakeVendorApi(FIXTURES, header, _pagerduty_page) as fake:
+    with FakeVendorApi(FIXTURES, header, offset_page) as fake:
         result = run(
             "import",
             "pagerduty",
@@ -214,7 +187,7 @@ def test_it_reads_the_api_with_the_key_following_every_page(tmp_path: Path) -> N
 
 
 def test_it_stops_when_the_api_refuses_the_key(tmp_path: Path) -> None:
-    with FakeVendorApi(FIXTURES, ("Authorization", "Token token=right"), _pagerduty_page) as fake:
+    with FakeVendorApi(FIXTURES, ("Authorization", "Token token=right"), offset_page) as fake:
         result = run(
             "import",
             "pagerduty",

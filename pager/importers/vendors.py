@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from pager.importers import pagerduty, pagerduty_plan
+from pager.importers import opsgenie, opsgenie_plan, pagerduty, pagerduty_plan
 from pager.importers.api import Answers
 from pager.importers.plan import Plan
 
@@ -24,6 +24,11 @@ def _pagerduty(answers: Answers, now: datetime) -> Plan:
     return pagerduty_plan.plan(pagerduty.read_account(answers, now), now)
 
 
+def _opsgenie(answers: Answers, now: datetime) -> Plan:
+    return opsgenie_plan.plan(opsgenie.read_account(answers, now), now)
+
+
 VENDORS = {
     "pagerduty": Vendor(pagerduty.VENDOR, pagerduty.API_URL, pagerduty.headers, _pagerduty),
+    "opsgenie": Vendor(opsgenie.VENDOR, opsgenie.API_URL, opsgenie.headers, _opsgenie),
 }

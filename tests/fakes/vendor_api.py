@@ -36,6 +36,7 @@ class FakeVendorApi(_LocalServer):
         page_of: PageOf,
         refused: tuple[int, Any] = (401, {"error": {"message": "Unauthorized", "code": 2006}}),
         prefix: str = "",
+        public_url: str = "",
     ) -> None:
         super().__init__()
         self.directory = directory
@@ -43,6 +44,8 @@ class FakeVendorApi(_LocalServer):
         self.page_of = page_of
         self.refused = refused  # the status and body the vendor gives a wrong key
         self.prefix = prefix  # the API's path before the saved answers' paths ("/v2")
+        # The vendor's own address in saved answers (`paging.next` links): served as ours.
+        self.public_url = public_url
         self.asked: list[Asked] = []
 
     def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -65,7 +68,19 @@ class FakeVendorApi(_LocalServer):
         chosen = first if number == 1 else self.directory / f"{name}.{number}.json"
         if not chosen.is_file():
             return _json(404, {"error": {"message": f"no page {number}"}})
-        return Response(chosen.read_bytes(), 200, content_type="application/json")
+        body = chosen.read_text()
+        if self.public_url:
+            body = body.replace(self.public_url, self.base_url)
+        return Response(body, 200, content_type="application/json")
+
+
+def offset_page(query: Mapping[str, str], first: Any) -> int:
+    """The saved page an `offset` and `limit` pagination asks for; pages are as long as the
+    saved first page's `limit` (PagerDuty) or the request's own `limit` (Opsgenie's links)."""
+    saved = first.get("limit") if isinstance(first, dict) else None
+    limit = saved if isinstance(saved, int) else int(query.get("limit", 0) or 0)
+    offset = int(query.get("offset", 0) or 0)
+    return offset // limit + 1 if limit else 1
 
 
 def _json(status: int, body: Any) -> Response:
