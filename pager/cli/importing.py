@@ -11,10 +11,13 @@ from pathlib import Path
 
 import click
 import requests
+import yaml
 
 from pager.cli.rotations import Instant, UnusableInput, report, rotation_files
+from pager.domain.phones import parse_e164
 from pager.domain.rotation_schema import parse_schedule
 from pager.importers.api import Answers, ImportFailed, LiveAnswers, SavedAnswers
+from pager.importers.plan import Options
 from pager.importers.vendors import VENDORS, Vendor
 from pager.importers.writing import report as import_report
 from pager.importers.writing import write
@@ -49,6 +52,13 @@ KEY_VARIABLE = "PAGER_IMPORT_API_KEY"
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the report of what was not carried over to this file.",
 )
+@click.option(
+    "--phones",
+    "phones_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help='YAML of e-mail address (or username) to number, "+447700900123", for people the '
+    "product has no number for (Grafana OnCall's API gives none).",
+)
 @click.option("--force", is_flag=True, help="Replace <vendor>.yaml if it exists.")
 @click.option("--at", type=Instant(), help="Import as of this instant (default: now).")
 def importing(
@@ -58,6 +68,7 @@ def importing(
     api_url: str | None,
     out: Path,
     report_file: Path | None,
+    phones_file: Path | None,
     force: bool,
     at: datetime | None,
 ) -> None:
@@ -69,8 +80,9 @@ def importing(
     if target.exists() and not force:
         raise UnusableInput(f"{target} exists (use --force to replace it)")
     now = at or datetime.now(UTC)
+    options = Options(now, _phones(phones_file) if phones_file else {})
     try:
-        plan = chosen.build(_answers(chosen, saved, api_key, api_url), now)
+        plan = chosen.build(_answers(chosen, saved, api_key, api_url), options)
     except ImportFailed as error:
         raise UnusableInput(str(error)) from None
     written = write(plan, str(target), now.isoformat(timespec="seconds"))
@@ -98,7 +110,28 @@ def _answers(
         if not saved.is_dir():
             raise UnusableInput(f"no such directory: {saved}")
         return SavedAnswers(saved)
+    if not (api_url or vendor.api_url):
+        raise click.UsageError(f"{vendor.name} has no public API address: give --api-url")
     return LiveAnswers(api_url or vendor.api_url, vendor.headers(api_key or ""), requests.Session())
+
+
+def _phones(path: Path) -> dict[str, str]:
+    """The `--phones` file: each e-mail address or username and its number, in E.164."""
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise UnusableInput(f"cannot read {path}: {error}") from None
+    if not isinstance(loaded, dict):
+        raise UnusableInput(f'{path}: expected a mapping like alice@example.com: "+447700900123"')
+    found, wrong = {}, []
+    for key, number in loaded.items():
+        try:
+            found[str(key)] = parse_e164(number if isinstance(number, str) else f"+{number}")
+        except ValueError as error:
+            wrong.append(f"{key}: {error}")
+    if wrong:
+        raise UnusableInput(f"{path}: " + "; ".join(wrong))
+    return found
 
 
 def _check_with_neighbours(out: Path) -> None:

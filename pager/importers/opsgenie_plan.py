@@ -8,7 +8,7 @@ the schedule pages all of them.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
 from pager.domain.layers import Window
 from pager.domain.notify_rules import NotifyRule, NotifyRules
@@ -19,6 +19,7 @@ from pager.importers.plan import (
     WEEK,
     Ids,
     Note,
+    Options,
     Plan,
     PlannedLayer,
     PlannedOverride,
@@ -38,14 +39,14 @@ _CHANNELS = {"sms": "sms", "voice": "voice"}
 _TURNS = {"hourly": timedelta(hours=1), "daily": DAY, "weekly": WEEK}
 
 
-def plan(account: og.Account, now: datetime) -> Plan:
-    """What to write for `account` as it stands at `now`."""
-    return _Planner(account, now).plan()
+def plan(account: og.Account, options: Options) -> Plan:
+    """What to write for `account` as it stands at `options.now`."""
+    return _Planner(account, options).plan()
 
 
 class _Planner:
-    def __init__(self, account: og.Account, now: datetime) -> None:
-        self.account, self.now = account, now
+    def __init__(self, account: og.Account, options: Options) -> None:
+        self.account, self.options, self.now = account, options, options.now
         self.ids = Ids()
         self.notes: list[Note] = []
         self.people: dict[str, PlannedPerson] = {}  # by Opsgenie user id
@@ -93,7 +94,7 @@ class _Planner:
                 for contact in user.contacts
                 if contact.method == method and contact.enabled and (number := _number(contact.to))
             ),
-            None,
+            self.options.phone_of(user.username),
         )
         if phone is None:
             self.note(

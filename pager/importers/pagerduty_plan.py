@@ -4,7 +4,7 @@ layers, restrictions and overrides), policies and services, and notes on the res
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from pager.domain.layers import Window
 from pager.domain.notify_rules import NotifyRule, NotifyRules
@@ -14,6 +14,7 @@ from pager.importers import pagerduty as pd
 from pager.importers.plan import (
     Ids,
     Note,
+    Options,
     Plan,
     PlannedLayer,
     PlannedOverride,
@@ -50,15 +51,15 @@ _SERVICE_SETTINGS = {
 }
 
 
-def plan(account: pd.Account, now: datetime) -> Plan:
-    """What to write for `account`, as it stands at `now` (ended layers and past overrides
-    are left out)."""
-    return _Planner(account, now).plan()
+def plan(account: pd.Account, options: Options) -> Plan:
+    """What to write for `account`, as it stands at `options.now` (ended layers and past
+    overrides are left out)."""
+    return _Planner(account, options).plan()
 
 
 class _Planner:
-    def __init__(self, account: pd.Account, now: datetime) -> None:
-        self.account, self.now = account, now
+    def __init__(self, account: pd.Account, options: Options) -> None:
+        self.account, self.options, self.now = account, options, options.now
         self.ids = Ids()
         self.notes: list[Note] = []
         self.people: dict[str, PlannedPerson] = {}  # by PagerDuty user id
@@ -94,7 +95,7 @@ class _Planner:
 
     def _person(self, user: pd.User) -> None:
         subject = f"user '{user.name}' ({user.id})"
-        phone = self._phone(user, subject)
+        phone = self._phone(user, subject) or self.options.phone_of(user.email)
         if phone is None:
             self.note(
                 subject,

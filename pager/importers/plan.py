@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, available_timezones
@@ -113,6 +113,18 @@ class Plan:
     services: tuple[PlannedService, ...] = ()
     notes: tuple[Note, ...] = ()
     vendor_shifts: tuple[VendorShift, ...] = ()
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user gave besides the answers: the instant of the import, and phone numbers
+    by e-mail address or username (`--phones`) for people the vendor has none for."""
+
+    now: datetime
+    phones: Mapping[str, str] = field(default_factory=dict)
+
+    def phone_of(self, *keys: str | None) -> str | None:
+        return next((self.phones[key] for key in keys if key and key in self.phones), None)
 
 
 @dataclass

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from pager.importers import opsgenie, opsgenie_plan, pagerduty, pagerduty_plan
 from pager.importers.api import Answers
-from pager.importers.plan import Plan
+from pager.importers.plan import Options, Plan
 
 
 @dataclass(frozen=True)
@@ -17,15 +16,15 @@ class Vendor:
     name: str  # as people write it
     api_url: str
     headers: Callable[[str], dict[str, str]]  # the key -> the headers of every request
-    build: Callable[[Answers, datetime], Plan]  # the answers, as of `now` -> the plan
+    build: Callable[[Answers, Options], Plan]  # the answers -> the plan
 
 
-def _pagerduty(answers: Answers, now: datetime) -> Plan:
-    return pagerduty_plan.plan(pagerduty.read_account(answers, now), now)
+def _pagerduty(answers: Answers, options: Options) -> Plan:
+    return pagerduty_plan.plan(pagerduty.read_account(answers, options.now), options)
 
 
-def _opsgenie(answers: Answers, now: datetime) -> Plan:
-    return opsgenie_plan.plan(opsgenie.read_account(answers, now), now)
+def _opsgenie(answers: Answers, options: Options) -> Plan:
+    return opsgenie_plan.plan(opsgenie.read_account(answers, options.now), options)
 
 
 VENDORS = {
