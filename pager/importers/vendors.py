@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pager.importers import opsgenie, opsgenie_plan, pagerduty, pagerduty_plan
+from pager.importers import (
+    grafana_oncall,
+    grafana_oncall_plan,
+    opsgenie,
+    opsgenie_plan,
+    pagerduty,
+    pagerduty_plan,
+)
 from pager.importers.api import Answers
 from pager.importers.plan import Options, Plan
 
@@ -27,7 +34,14 @@ def _opsgenie(answers: Answers, options: Options) -> Plan:
     return opsgenie_plan.plan(opsgenie.read_account(answers, options.now), options)
 
 
+def _grafana_oncall(answers: Answers, options: Options) -> Plan:
+    return grafana_oncall_plan.plan(grafana_oncall.read_account(answers, options.now), options)
+
+
 VENDORS = {
     "pagerduty": Vendor(pagerduty.VENDOR, pagerduty.API_URL, pagerduty.headers, _pagerduty),
     "opsgenie": Vendor(opsgenie.VENDOR, opsgenie.API_URL, opsgenie.headers, _opsgenie),
+    "grafana-oncall": Vendor(
+        grafana_oncall.VENDOR, grafana_oncall.API_URL, grafana_oncall.headers, _grafana_oncall
+    ),
 }
