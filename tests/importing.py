@@ -17,7 +17,9 @@ def run(*args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(main, list(args), env=env or {}, catch_exceptions=False)
 
 
-def import_saved(vendor: str, source: Path, tmp_path: Path, at: str) -> tuple[Result, Schedule]:
+def import_saved(
+    vendor: str, source: Path, tmp_path: Path, at: str, *more: str
+) -> tuple[Result, Schedule]:
     """`pager import VENDOR --from source` into tmp_path/rotations (report in
     tmp_path/report.txt), and the schedule the written file reads as."""
     result = run(
@@ -31,6 +33,7 @@ def import_saved(vendor: str, source: Path, tmp_path: Path, at: str) -> tuple[Re
         str(tmp_path / "report.txt"),
         "--at",
         at,
+        *more,
     )
     assert result.exit_code == 0, result.output
     text = (tmp_path / "rotations" / f"{vendor}.yaml").read_text()

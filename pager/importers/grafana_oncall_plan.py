@@ -159,14 +159,16 @@ class _Planner:
             if shift.type in ("override", "single_event"):
                 mine.extend(self._override(shift, rotation_id, where))
                 continue
-            if shift.level in levels:
+            carried = self._layers(shift, zone, where)
+            if carried and shift.level in levels:
                 self.note(
                     where,
                     f"on the same level as '{levels[shift.level]}': OnCall puts "
                     "both on call where they meet, pager the one listed later",
                 )
-            levels.setdefault(shift.level, shift.name)
-            layers.extend(self._layers(shift, zone, where))
+            if carried:
+                levels.setdefault(shift.level, shift.name)
+            layers.extend(carried)
         if not layers:
             self.note(subject, "no rotation pager can carry over: left out")
             return
