@@ -54,12 +54,14 @@ class PlannedLayer:
 
 @dataclass(frozen=True)
 class PlannedRotation:
-    """Layers, the last listed winning; `source` names the vendor's schedule in comments."""
+    """Layers, the last listed winning, all limited to `windows` (on the rotation's clock;
+    none: always); `source` names the vendor's schedule."""
 
     id: str
     timezone: str
     layers: tuple[PlannedLayer, ...]
     source: str = ""
+    windows: tuple[Window, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,12 +97,18 @@ class PlannedService:
 @dataclass(frozen=True)
 class VendorShift:
     """Who the vendor itself says is on call for (our) `rotation` from `start` to `end`
-    (aware); None: nobody. Used to check the import."""
+    (aware); None: nobody. Used to check the import. When one vendor schedule became
+    several rotations (`also`), `person` must be on call in one of them (None: in none)."""
 
     rotation: str
     person: str | None
     start: datetime
     end: datetime
+    also: tuple[str, ...] = ()
+
+    @property
+    def rotations(self) -> tuple[str, ...]:
+        return (self.rotation, *self.also)
 
 
 @dataclass(frozen=True)
@@ -190,13 +198,14 @@ def joined(windows: list[Window]) -> tuple[Window, ...]:
 
 def as_rotation(rotation: PlannedRotation) -> Rotation:
     """The rotation as pager's domain holds it, to ask who is on call."""
+    outer = (Restriction(rotation.timezone, rotation.windows),) if rotation.windows else ()
     layers = tuple(
         Layer(
             layer.timezone,
             layer.start,
             layer.shift,
             layer.members,
-            (Restriction(layer.timezone, layer.windows),) if layer.windows else (),
+            ((Restriction(layer.timezone, layer.windows),) if layer.windows else ()) + outer,
         )
         for layer in rotation.layers
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -125,12 +125,20 @@ def _person(person: PlannedPerson) -> dict[str, Any]:
 
 
 def _rotation(rotation: PlannedRotation) -> dict[str, Any]:
-    if len(rotation.layers) == 1 and rotation.layers[0].timezone == rotation.timezone:
-        return {"timezone": rotation.timezone, **_layer(rotation.layers[0], rotation.timezone)}
-    return {
-        "timezone": rotation.timezone,
-        "layers": [_layer(layer, rotation.timezone) for layer in rotation.layers],
-    }
+    first = rotation.layers[0]
+    if len(rotation.layers) == 1 and first.timezone == rotation.timezone:
+        if not rotation.windows:
+            return {"timezone": rotation.timezone, **_layer(first, rotation.timezone)}
+        if not first.windows:  # the rotation's windows are the one layer's
+            return {
+                "timezone": rotation.timezone,
+                **_layer(replace(first, windows=rotation.windows), rotation.timezone),
+            }
+    found: dict[str, Any] = {"timezone": rotation.timezone}
+    if rotation.windows:
+        found["restrict"] = [_window(window) for window in rotation.windows]
+    found["layers"] = [_layer(layer, rotation.timezone) for layer in rotation.layers]
+    return found
 
 
 def _layer(layer: PlannedLayer, zone: str) -> dict[str, Any]:
@@ -229,25 +237,33 @@ def _span(override: PlannedOverride) -> str:
 def disagreements(plan: Plan, schedule: Schedule) -> Iterable[Note]:
     """Where pager puts someone else on call than the vendor's own rendered shifts say, at
     the start and the middle of each of those shifts."""
-    found: dict[str, list[str]] = {}
+    found: dict[tuple[str, ...], list[str]] = {}
     for shift in plan.vendor_shifts:
-        if shift.rotation not in schedule.rotations:
+        if not all(rotation in schedule.rotations for rotation in shift.rotations):
             continue
         for at in sample_instants(shift):
-            ours = schedule.shift_at(shift.rotation, at).person
-            if ours != shift.person:
-                found.setdefault(shift.rotation, []).append(
-                    f"at {at.isoformat()} pager has {ours or 'nobody'} on call, "
-                    f"{plan.vendor} {shift.person or 'nobody'}"
-                )
-    for rotation, differences in found.items():
+            ours = on_call(schedule, shift.rotations, at)
+            if (shift.person in ours) if shift.person else not ours:
+                continue
+            found.setdefault(shift.rotations, []).append(
+                f"at {at.isoformat()} pager has {', '.join(ours) or 'nobody'} on call, "
+                f"{plan.vendor} {shift.person or 'nobody'}"
+            )
+    for rotations, differences in found.items():
         more = len(differences) - _DISAGREEMENTS_SHOWN
         listed = "; ".join(differences[:_DISAGREEMENTS_SHOWN])
+        named = ", ".join(f"'{rotation}'" for rotation in rotations)
         yield Note(
-            f"rotation '{rotation}'",
+            f"rotation{'s' if len(rotations) > 1 else ''} {named}",
             f"differs from {plan.vendor}'s own schedule: {listed}"
             + (f" (and {more} more)" if more > 0 else ""),
         )
+
+
+def on_call(schedule: Schedule, rotations: tuple[str, ...], at: datetime) -> list[str]:
+    """Everyone on call in any of `rotations` at `at`, each once."""
+    found = (schedule.shift_at(rotation, at).person for rotation in rotations)
+    return list(dict.fromkeys(person for person in found if person))
 
 
 def report(plan: Plan, written: Written, filename: str) -> str:
