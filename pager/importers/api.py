@@ -3,7 +3,8 @@ API itself, with the user's key (`--api-key`), through `requests`.
 
 A saved answer to `GET /users` is `DIR/users.json`; to `GET /schedules/P1/overrides`,
 `DIR/schedules/P1/overrides.json`. An answer that comes in pages is saved as one file per page:
-`users.json`, then `users.2.json`, `users.3.json`...
+`users.json`, then `users.2.json`, `users.3.json`... A `POST` (a GraphQL query) is saved under
+the name the importer gives it (`users.json` for GoAlert's `users` query).
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ class Answers(Protocol):
     def pages(self, path: str, params: Params, next_page: NextPage) -> Iterator[Any]:
         """Every page of the answer to `GET path?params`, following `next_page`."""
 
+    def post(self, path: str, body: Mapping[str, Any], saved_as: str) -> Any:
+        """The answer to `POST path` with the JSON `body`; saved, the file `saved_as`."""
+
 
 @dataclass(frozen=True)
 class SavedAnswers:
@@ -53,6 +57,9 @@ class SavedAnswers:
             if following is None:
                 return
             number, asked = number + 1, following
+
+    def post(self, path: str, body: Mapping[str, Any], saved_as: str) -> Any:
+        return self._read(self.directory / f"{saved_as}.json")
 
     def _file(self, path: str, page: int) -> Path:
         name = path.strip("/")
@@ -76,21 +83,27 @@ class LiveAnswers:
     session: requests.Session
 
     def get(self, path: str, params: Params | None = None) -> Any:
+        return self._ask("GET", path, params=params)
+
+    def post(self, path: str, body: Mapping[str, Any], saved_as: str) -> Any:
+        return self._ask("POST", path, json=dict(body))
+
+    def _ask(self, method: str, path: str, **request: Any) -> Any:
         url = path if "://" in path else urljoin(self.base_url.rstrip("/") + "/", path.lstrip("/"))
         try:
-            answer = self.session.get(
-                url, params=params, headers=dict(self.headers), timeout=TIMEOUT_SECONDS
+            answer = self.session.request(
+                method, url, headers=dict(self.headers), timeout=TIMEOUT_SECONDS, **request
             )
         except requests.RequestException as error:
-            raise ImportFailed(f"GET {url}: {type(error).__name__}") from None
+            raise ImportFailed(f"{method} {url}: {type(error).__name__}") from None
         if answer.status_code in (401, 403):
-            raise ImportFailed(f"GET {url}: {answer.status_code}: the API refused the key")
+            raise ImportFailed(f"{method} {url}: {answer.status_code}: the API refused the key")
         if not answer.ok:
-            raise ImportFailed(f"GET {url}: {answer.status_code}: {answer.text[:200]}")
+            raise ImportFailed(f"{method} {url}: {answer.status_code}: {answer.text[:200]}")
         try:
             return answer.json()
         except ValueError:
-            raise ImportFailed(f"GET {url}: the answer is not JSON") from None
+            raise ImportFailed(f"{method} {url}: the answer is not JSON") from None
 
     def pages(self, path: str, params: Params, next_page: NextPage) -> Iterator[Any]:
         asked: tuple[str, Params] | None = (path, params)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pager.importers import (
+    goalert,
+    goalert_plan,
     grafana_oncall,
     grafana_oncall_plan,
     opsgenie,
@@ -38,10 +40,15 @@ def _grafana_oncall(answers: Answers, options: Options) -> Plan:
     return grafana_oncall_plan.plan(grafana_oncall.read_account(answers, options.now), options)
 
 
+def _goalert(answers: Answers, options: Options) -> Plan:
+    return goalert_plan.plan(goalert.read_account(answers, options.now), options)
+
+
 VENDORS = {
     "pagerduty": Vendor(pagerduty.VENDOR, pagerduty.API_URL, pagerduty.headers, _pagerduty),
     "opsgenie": Vendor(opsgenie.VENDOR, opsgenie.API_URL, opsgenie.headers, _opsgenie),
     "grafana-oncall": Vendor(
         grafana_oncall.VENDOR, grafana_oncall.API_URL, grafana_oncall.headers, _grafana_oncall
     ),
+    "goalert": Vendor(goalert.VENDOR, goalert.API_URL, goalert.headers, _goalert),
 }

@@ -37,6 +37,7 @@ class FakeVendorApi(_LocalServer):
         refused: tuple[int, Any] = (401, {"error": {"message": "Unauthorized", "code": 2006}}),
         prefix: str = "",
         public_url: str = "",
+        graphql: str = "",
     ) -> None:
         super().__init__()
         self.directory = directory
@@ -46,7 +47,9 @@ class FakeVendorApi(_LocalServer):
         self.prefix = prefix  # the API's path before the saved answers' paths ("/v2")
         # The vendor's own address in saved answers (`paging.next` links): served as ours.
         self.public_url = public_url
+        self.graphql = graphql  # the path of a GraphQL API answering from saved answers
         self.asked: list[Asked] = []
+        self.bodies: list[Any] = []  # the JSON body of each POST
 
     def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self._answer(Request(environ))(environ, start_response)
@@ -58,6 +61,8 @@ class FakeVendorApi(_LocalServer):
         if request.headers.get(header) != value:
             status, body = self.refused
             return _json(status, body)
+        if request.method == "POST" and request.path == self.graphql:
+            return self._graphql(request.get_json(silent=True))
         if request.method != "GET" or not request.path.startswith(self.prefix):
             return _json(404, {"error": {"message": "Not Found"}})
         name = request.path.removeprefix(self.prefix).strip("/")
@@ -72,6 +77,23 @@ class FakeVendorApi(_LocalServer):
         if self.public_url:
             body = body.replace(self.public_url, self.base_url)
         return Response(body, 200, content_type="application/json")
+
+    def _graphql(self, body: Any) -> Response:
+        """A saved answer to the named query (`operationName`): the page after the one whose
+        `endCursor` the request gives as `after`."""
+        self._append(self.bodies, body)
+        name = body.get("operationName", "") if isinstance(body, dict) else ""
+        after = (body.get("variables") or {}).get("after") if isinstance(body, dict) else None
+        number, page = 1, self.directory / f"{name}.json"
+        while after and page.is_file():
+            info = json.loads(page.read_text())["data"][name]["pageInfo"]
+            number += 1
+            page = self.directory / f"{name}.{number}.json"
+            if info["endCursor"] == after:
+                break
+        if not name or not page.is_file():
+            return _json(200, {"errors": [{"message": f"no saved answer for {name!r}"}]})
+        return Response(page.read_bytes(), 200, content_type="application/json")
 
 
 def offset_page(query: Mapping[str, str], first: Any) -> int:
