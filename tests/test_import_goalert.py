@@ -141,3 +141,38 @@ def test_it_asks_queries_that_goalerts_own_schema_accepts() -> None:
         assert validate(schema, parse(query)) == [], name
     misspelt = QUERIES["rotations"].replace("activeUserIndex", "activeUser")
     assert validate(schema, parse(misspelt)) != []
+
+
+def test_it_saves_the_answers_it_can_import_again(tmp_path: Path) -> None:
+    header = ("Authorization", f"Bearer {KEY}")
+    with FakeVendorApi(FIXTURES, header, offset_page, graphql="/api/graphql") as fake:
+        live = run(
+            "import",
+            "goalert",
+            "--api-url",
+            fake.base_url,
+            "--out",
+            str(tmp_path / "live"),
+            "--save",
+            str(tmp_path / "answers"),
+            "--at",
+            AT,
+            env={"PAGER_IMPORT_API_KEY": KEY},
+        )
+    assert live.exit_code == 0, live.output
+    saved = sorted(p.name for p in (tmp_path / "answers").iterdir())
+    assert saved == sorted([*(f"{name}.json" for name in QUERIES), "users.2.json"])
+    again = run(
+        "import",
+        "goalert",
+        "--from",
+        str(tmp_path / "answers"),
+        "--out",
+        str(tmp_path / "again"),
+        "--at",
+        AT,
+    )
+    assert again.exit_code == 0, again.output
+    assert (tmp_path / "again" / "goalert.yaml").read_text() == (
+        tmp_path / "live" / "goalert.yaml"
+    ).read_text()

@@ -175,3 +175,39 @@ def test_it_stops_when_the_api_refuses_the_key(tmp_path: Path) -> None:
         )
     assert result.exit_code == 2
     assert "401: the API refused the key" in result.output and "wrong-key" not in result.output
+
+
+def test_it_saves_the_answers_it_can_import_again(tmp_path: Path) -> None:
+    header = ("Authorization", f"GenieKey {KEY}")
+    with FakeVendorApi(
+        FIXTURES, header, offset_page, public_url="https://api.opsgenie.com"
+    ) as fake:
+        live = run(
+            "import",
+            "opsgenie",
+            "--api-url",
+            fake.base_url,
+            "--out",
+            str(tmp_path / "live"),
+            "--save",
+            str(tmp_path / "answers"),
+            "--at",
+            AT,
+            env={"PAGER_IMPORT_API_KEY": KEY},
+        )
+    assert live.exit_code == 0, live.output
+    assert (tmp_path / "answers" / "v2" / "users.2.json").is_file()
+    again = run(
+        "import",
+        "opsgenie",
+        "--from",
+        str(tmp_path / "answers"),
+        "--out",
+        str(tmp_path / "again"),
+        "--at",
+        AT,
+    )
+    assert again.exit_code == 0, again.output
+    assert (tmp_path / "again" / "opsgenie.yaml").read_text() == (
+        tmp_path / "live" / "opsgenie.yaml"
+    ).read_text()

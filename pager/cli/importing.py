@@ -16,7 +16,13 @@ import yaml
 from pager.cli.rotations import Instant, UnusableInput, report, rotation_files
 from pager.domain.phones import parse_e164
 from pager.domain.rotation_schema import parse_schedule
-from pager.importers.api import Answers, ImportFailed, LiveAnswers, SavedAnswers
+from pager.importers.api import (
+    Answers,
+    ImportFailed,
+    LiveAnswers,
+    SavedAnswers,
+    SavingAnswers,
+)
 from pager.importers.plan import Options
 from pager.importers.vendors import VENDORS, Vendor
 from pager.importers.writing import report as import_report
@@ -59,6 +65,12 @@ KEY_VARIABLE = "PAGER_IMPORT_API_KEY"
     help='YAML of e-mail address (or username) to number, "+447700900123", for people the '
     "product has no number for (Grafana OnCall's API gives none).",
 )
+@click.option(
+    "--save",
+    "save_to",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also save every API answer in this directory, as --from reads them.",
+)
 @click.option("--force", is_flag=True, help="Replace <vendor>.yaml if it exists.")
 @click.option("--at", type=Instant(), help="Import as of this instant (default: now).")
 def importing(
@@ -69,6 +81,7 @@ def importing(
     out: Path,
     report_file: Path | None,
     phones_file: Path | None,
+    save_to: Path | None,
     force: bool,
     at: datetime | None,
 ) -> None:
@@ -82,7 +95,12 @@ def importing(
     now = at or datetime.now(UTC)
     options = Options(now, _phones(phones_file) if phones_file else {})
     try:
-        plan = chosen.build(_answers(chosen, saved, api_key, api_url), options)
+        answers = _answers(chosen, saved, api_key, api_url)
+        if save_to is not None:
+            if saved is not None:
+                raise click.UsageError("--save keeps what the API answers: use it without --from")
+            answers = SavingAnswers(answers, save_to)
+        plan = chosen.build(answers, options)
     except ImportFailed as error:
         raise UnusableInput(str(error)) from None
     written = write(plan, str(target), now.isoformat(timespec="seconds"))

@@ -46,12 +46,12 @@ class SavedAnswers:
     directory: Path
 
     def get(self, path: str, params: Params | None = None) -> Any:
-        return self._read(self._file(path, 1))
+        return self._read(self.file(path, 1))
 
     def pages(self, path: str, params: Params, next_page: NextPage) -> Iterator[Any]:
         number, asked = 1, (path, params)
         while True:
-            page = self._read(self._file(path, number))
+            page = self._read(self.file(path, number))
             yield page
             following = next_page(page, *asked)
             if following is None:
@@ -61,7 +61,8 @@ class SavedAnswers:
     def post(self, path: str, body: Mapping[str, Any], saved_as: str) -> Any:
         return self._read(self.directory / f"{saved_as}.json")
 
-    def _file(self, path: str, page: int) -> Path:
+    def file(self, path: str, page: int) -> Path:
+        """Where page `page` of the answer to `GET path` is saved."""
         name = path.strip("/")
         return self.directory / (f"{name}.json" if page == 1 else f"{name}.{page}.json")
 
@@ -111,3 +112,34 @@ class LiveAnswers:
             page = self.get(*asked)
             yield page
             asked = next_page(page, *asked)
+
+
+@dataclass(frozen=True)
+class SavingAnswers:
+    """`answers` (the live API), each answer also written where `SavedAnswers` reads it, so
+    that `--from` can import the same again (to review it, or after fixing something)."""
+
+    answers: Answers
+    directory: Path
+
+    def get(self, path: str, params: Params | None = None) -> Any:
+        return self._save(
+            SavedAnswers(self.directory).file(path, 1), self.answers.get(path, params)
+        )
+
+    def pages(self, path: str, params: Params, next_page: NextPage) -> Iterator[Any]:
+        for number, page in enumerate(self.answers.pages(path, params, next_page), start=1):
+            yield self._save(SavedAnswers(self.directory).file(path, number), page)
+
+    def post(self, path: str, body: Mapping[str, Any], saved_as: str) -> Any:
+        return self._save(
+            self.directory / f"{saved_as}.json", self.answers.post(path, body, saved_as)
+        )
+
+    def _save(self, file: Path, answer: Any) -> Any:
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_text(json.dumps(answer, indent=2) + "\n", encoding="utf-8")
+        except OSError as error:
+            raise ImportFailed(f"cannot save {file}: {error.strerror}") from None
+        return answer
