@@ -47,7 +47,7 @@ _SERVICE_SETTINGS = {
     "scheduled_actions": "pager takes the urgency from each alert",
     "alert_grouping_parameters": "pager groups alerts by their dedup key",
     "auto_pause_notifications_parameters": "pager has no pause for transient alerts",
-    "integrations": "set up the alert sources in pager.yaml (docs/integrations.md)",
+    "integrations": "set up the alert sources in pager.yaml (docs/sources.md)",
 }
 
 
