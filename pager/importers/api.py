@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urljoin
@@ -24,6 +25,14 @@ Params = Mapping[str, Any]
 NextPage = Callable[[Any, str, Params], tuple[str, Params] | None]
 
 TIMEOUT_SECONDS = 30
+
+
+def instant(text: str) -> datetime:
+    """An ISO 8601 time with an offset, as the APIs write them; ValueError without one."""
+    at = datetime.fromisoformat(text)
+    if at.tzinfo is None:
+        raise ValueError(f"time without an offset: {text}")
+    return at
 
 
 class ImportFailed(Exception):

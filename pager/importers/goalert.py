@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from pager.importers.api import Answers, ImportFailed
+from pager.importers.api import Answers, ImportFailed, instant
 
 VENDOR = "GoAlert"
 API_URL = ""  # self-hosted: each GoAlert has its own address
@@ -210,13 +210,6 @@ def _nodes(
         after, page = info["endCursor"], page + 1
 
 
-def _when(text: str) -> datetime:
-    at = datetime.fromisoformat(text)
-    if at.tzinfo is None:
-        raise ValueError(f"time without an offset: {text}")
-    return at
-
-
 def _user(node: dict[str, Any]) -> User:
     return User(
         node["id"],
@@ -239,7 +232,7 @@ def _rotation(node: dict[str, Any]) -> Rotation:
     return Rotation(
         node["id"],
         node["name"],
-        _when(node["start"]),
+        instant(node["start"]),
         node["timeZone"],
         node["type"],
         int(node.get("shiftLength") or 1),
@@ -267,17 +260,20 @@ def _schedule(node: dict[str, Any]) -> Schedule:
             ScheduleTarget(_target(t["target"]), tuple(_rule(r) for r in t.get("rules") or ()))
             for t in node.get("targets") or ()
         ),
-        tuple((_when(t["start"]), _when(t["end"])) for t in node.get("temporarySchedules") or ()),
         tuple(
-            Shift(s["userID"], _when(s["start"]), _when(s["end"])) for s in node.get("shifts") or ()
+            (instant(t["start"]), instant(t["end"])) for t in node.get("temporarySchedules") or ()
+        ),
+        tuple(
+            Shift(s["userID"], instant(s["start"]), instant(s["end"]))
+            for s in node.get("shifts") or ()
         ),
     )
 
 
 def _override(node: dict[str, Any]) -> Override:
     return Override(
-        _when(node["start"]),
-        _when(node["end"]),
+        instant(node["start"]),
+        instant(node["end"]),
         node.get("addUserID") or "",
         node.get("removeUserID") or "",
         _target(node["target"]),

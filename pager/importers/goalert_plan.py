@@ -12,14 +12,12 @@ from datetime import datetime, timedelta
 
 from pager.domain.layers import Window
 from pager.domain.notify_rules import NotifyRule, NotifyRules
-from pager.domain.phones import mask, parse_e164
+from pager.domain.phones import mask
 from pager.domain.rotations import Schedule
 from pager.importers import goalert as ga
 from pager.importers.plan import (
     DAY,
     WEEK,
-    Ids,
-    Note,
     Options,
     Plan,
     PlannedLayer,
@@ -29,10 +27,12 @@ from pager.importers.plan import (
     PlannedRotation,
     PlannedService,
     PlannedStep,
+    Planner,
     VendorShift,
+    after_text,
     as_rotation,
+    e164,
     joined,
-    known_zone,
     local,
 )
 
@@ -45,20 +45,16 @@ def plan(account: ga.Account, options: Options) -> Plan:
     return _Planner(account, options).plan()
 
 
-class _Planner:
+class _Planner(Planner):
     def __init__(self, account: ga.Account, options: Options) -> None:
-        self.account, self.options, self.now = account, options, options.now
-        self.ids = Ids()
-        self.notes: list[Note] = []
+        super().__init__(ga.VENDOR, options)
+        self.account = account
         self.people: dict[str, PlannedPerson] = {}  # by GoAlert user id
         self.names = {user.id: user.name for user in account.users}
         self.rotations: dict[str, PlannedRotation] = {}  # by our rotation id
         self.of_schedule: dict[str, list[str]] = {}  # GoAlert schedule id -> our rotation ids
         self.direct: dict[str, str] = {}  # GoAlert rotation id -> our rotation id
         self.by_id = {rotation.id: rotation for rotation in account.rotations}
-
-    def note(self, subject: str, text: str) -> None:
-        self.notes.append(Note(subject, text))
 
     def plan(self) -> Plan:
         for user in self.account.users:
@@ -85,22 +81,20 @@ class _Planner:
             services.append(
                 PlannedService(self.ids.make("service", service.name), policy.id, service.name)
             )
-        return Plan(
-            vendor=ga.VENDOR,
-            people=tuple(self.people.values()),
-            rotations=tuple(self.rotations.values()),
-            overrides=tuple(overrides),
-            policies=tuple(policies.values()),
-            services=tuple(services),
-            notes=tuple(self.notes),
-            vendor_shifts=tuple(shifts),
+        return self.finish(
+            self.people.values(),
+            self.rotations.values(),
+            overrides,
+            policies.values(),
+            services,
+            shifts,
         )
 
     # People
 
     def _person(self, user: ga.User) -> None:
         subject = f"user '{user.name}' ({user.email or user.id})"
-        numbers = {c.id: _number(c.value) for c in user.contact_methods if c.type in _CHANNELS}
+        numbers = {c.id: e164(c.value) for c in user.contact_methods if c.type in _CHANNELS}
         phone = next(
             (
                 numbers[c.id]
@@ -128,7 +122,7 @@ class _Planner:
         found: list[NotifyRule] = []
         for rule in sorted(user.rules, key=lambda r: r.delay):
             channel = _CHANNELS.get(kinds.get(rule.contact_method, ""))
-            after = f" after {int(rule.delay.total_seconds() // 60)} min" if rule.delay else ""
+            after = after_text(rule.delay)
             if channel is None:
                 kind = kinds.get(rule.contact_method, "an unknown contact method")
                 self.note(subject, f"the rule by {kind}{after} is not carried over")
@@ -161,10 +155,7 @@ class _Planner:
                 "or weeks: left out",
             )
             return None
-        if not known_zone(rotation.time_zone):
-            self.note(
-                subject, f"time zone {rotation.time_zone!r} is not a tz database name: left out"
-            )
+        if not self.zone_known(rotation.time_zone, subject):
             return None
         zone, shift = rotation.time_zone, unit * rotation.shift_length
         anchor = local(rotation.start, zone).replace(second=0, microsecond=0)
@@ -186,10 +177,7 @@ class _Planner:
 
     def _schedule(self, schedule: ga.Schedule, shifts: list[VendorShift]) -> None:
         subject = f"schedule '{schedule.name}'"
-        if not known_zone(schedule.time_zone):
-            self.note(
-                subject, f"time zone {schedule.time_zone!r} is not a tz database name: left out"
-            )
+        if not self.zone_known(schedule.time_zone, subject):
             return
         zone, several = schedule.time_zone, len(schedule.targets) > 1
         mine = self.of_schedule.setdefault(schedule.id, [])
@@ -349,10 +337,3 @@ def _windows(rules: tuple[ga.Rule, ...]) -> tuple[Window, ...] | None:
     if any(rule.start == rule.end and len(rule.weekdays) == 7 for rule in rules):
         return ()
     return joined([Window(rule.weekdays, rule.start, rule.end) for rule in rules if rule.weekdays])
-
-
-def _number(value: str) -> str | None:
-    try:
-        return parse_e164(value)
-    except ValueError:
-        return None

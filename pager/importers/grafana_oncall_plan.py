@@ -18,17 +18,15 @@ from pager.importers.grafana_oncall_chains import ChainPlanner
 from pager.importers.plan import (
     DAY,
     WEEK,
-    Ids,
-    Note,
     Options,
     Plan,
     PlannedLayer,
     PlannedOverride,
     PlannedPerson,
     PlannedRotation,
+    Planner,
     VendorShift,
     joined,
-    known_zone,
     local,
     span_windows,
 )
@@ -43,17 +41,13 @@ def plan(account: go.Account, options: Options) -> Plan:
     return _Planner(account, options).plan()
 
 
-class _Planner:
+class _Planner(Planner):
     def __init__(self, account: go.Account, options: Options) -> None:
-        self.account, self.options, self.now = account, options, options.now
-        self.ids = Ids()
-        self.notes: list[Note] = []
+        super().__init__(go.VENDOR, options)
+        self.account = account
         self.people: dict[str, PlannedPerson] = {}  # by OnCall user id
         self.names = {u.id: u.email or u.username for u in account.users}
         self.rotations: dict[str, PlannedRotation] = {}  # by schedule id
-
-    def note(self, subject: str, text: str) -> None:
-        self.notes.append(Note(subject, text))
 
     def plan(self) -> Plan:
         if self.account.rules is None:
@@ -72,15 +66,13 @@ class _Planner:
         for chain in self.account.chains:
             chains.policy(chain)
         services = [s for s in map(chains.service, self.account.integrations) if s]
-        return Plan(
-            vendor=go.VENDOR,
-            people=tuple(self.people.values()),
-            rotations=tuple(self.rotations.values()),
-            overrides=tuple(overrides),
-            policies=tuple(chains.policies.values()),
-            services=tuple(services),
-            notes=tuple(self.notes),
-            vendor_shifts=tuple(shifts),
+        return self.finish(
+            self.people.values(),
+            self.rotations.values(),
+            overrides,
+            chains.policies.values(),
+            services,
+            shifts,
         )
 
     # People
@@ -95,11 +87,7 @@ class _Planner:
                 "none for them: left out, and so out of every rotation and chain",
             )
             return
-        zone = user.timezone
-        if not known_zone(zone):
-            said = f"time zone {zone!r} is not a tz database name" if zone else "no time zone"
-            self.note(subject, f"{said}: UTC instead")
-            zone = "UTC"
+        zone = self.zone_or_utc(user.timezone, subject)
         rules = self._notify(user, subject)
         person_id = self.ids.make("person", user.username, user.email.partition("@")[0])
         name = user.username or user.email
@@ -144,10 +132,7 @@ class _Planner:
         if schedule.type == "ical":
             self.note(subject, "an iCal schedule (its calendar lives elsewhere): left out")
             return
-        zone = schedule.time_zone or "UTC"
-        if not known_zone(zone):
-            self.note(subject, f"time zone {zone!r} is not a tz database name: UTC instead")
-            zone = "UTC"
+        zone = self.zone_or_utc(schedule.time_zone or "UTC", subject)
         if schedule.overrides_calendar:
             self.note(subject, "its overrides calendar (ical_url_overrides) is not read")
         rotation_id = self.ids.make("rotation", schedule.name)
@@ -191,8 +176,7 @@ class _Planner:
             )
             return []
         own = shift.time_zone or zone
-        if not known_zone(own):
-            self.note(subject, f"time zone {own!r} is not a tz database name: left out")
+        if not self.zone_known(own, subject):
             return []
         if shift.until is not None:
             self.note(

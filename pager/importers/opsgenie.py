@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pager.importers.api import Answers, ImportFailed, Params
+from pager.importers.api import Answers, ImportFailed, Params, instant
 
 VENDOR = "Opsgenie"
 API_URL = "https://api.opsgenie.com"  # the EU instance: https://api.eu.opsgenie.com
@@ -199,13 +199,6 @@ def _next_page(page: Any, path: str, params: Params) -> tuple[str, Params] | Non
     return (following, {}) if following else None
 
 
-def _when(text: str) -> datetime:
-    at = datetime.fromisoformat(text)
-    if at.tzinfo is None:
-        raise ValueError(f"time without an offset: {text}")
-    return at
-
-
 def _duration(value: dict[str, Any] | None) -> timedelta:
     value = value or {}
     return timedelta(
@@ -289,8 +282,8 @@ def _rotation(item: dict[str, Any]) -> Rotation:
     return Rotation(
         item["id"],
         item.get("name") or item["id"],
-        _when(item["startDate"]),
-        _when(end) if end else None,
+        instant(item["startDate"]),
+        instant(end) if end else None,
         item["type"],
         int(item.get("length") or 1),
         tuple(_recipient(p) for p in item.get("participants") or ()),
@@ -310,8 +303,8 @@ def _schedule(answers: Answers, item: dict[str, Any], now: datetime) -> Schedule
         Period(
             rotation["id"],
             _recipient(p.get("recipient")),
-            _when(p["startDate"]),
-            _when(p["endDate"]),
+            instant(p["startDate"]),
+            instant(p["endDate"]),
         )
         for rotation in (timeline.get("finalTimeline") or {}).get("rotations") or ()
         for p in rotation.get("periods") or ()
@@ -319,8 +312,8 @@ def _schedule(answers: Answers, item: dict[str, Any], now: datetime) -> Schedule
     overrides = tuple(
         Override(
             _recipient(o.get("user")),
-            _when(o["startDate"]),
-            _when(o["endDate"]),
+            instant(o["startDate"]),
+            instant(o["endDate"]),
             tuple(r["id"] for r in o.get("rotations") or ()),
         )
         for o in _data(answers.get(f"v2/schedules/{schedule_id}/overrides"))

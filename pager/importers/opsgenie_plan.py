@@ -12,13 +12,11 @@ from datetime import time, timedelta
 
 from pager.domain.layers import Window
 from pager.domain.notify_rules import NotifyRule, NotifyRules
-from pager.domain.phones import mask, parse_e164
+from pager.domain.phones import mask
 from pager.importers import opsgenie as og
 from pager.importers.plan import (
     DAY,
     WEEK,
-    Ids,
-    Note,
     Options,
     Plan,
     PlannedLayer,
@@ -28,9 +26,11 @@ from pager.importers.plan import (
     PlannedRotation,
     PlannedService,
     PlannedStep,
+    Planner,
     VendorShift,
+    after_text,
+    e164,
     joined,
-    known_zone,
     local,
     span_windows,
 )
@@ -44,19 +44,15 @@ def plan(account: og.Account, options: Options) -> Plan:
     return _Planner(account, options).plan()
 
 
-class _Planner:
+class _Planner(Planner):
     def __init__(self, account: og.Account, options: Options) -> None:
-        self.account, self.options, self.now = account, options, options.now
-        self.ids = Ids()
-        self.notes: list[Note] = []
+        super().__init__(og.VENDOR, options)
+        self.account = account
         self.people: dict[str, PlannedPerson] = {}  # by Opsgenie user id
         self.usernames = {user.username: user.id for user in account.users}
         self.rotations: dict[str, PlannedRotation] = {}  # by Opsgenie rotation id
         self.of_schedule: dict[str, list[str]] = {}  # schedule id -> its rotation ids
         self.policies: dict[str, PlannedPolicy] = {}  # by escalation id
-
-    def note(self, subject: str, text: str) -> None:
-        self.notes.append(Note(subject, text))
 
     def plan(self) -> Plan:
         for user in self.account.users:
@@ -68,15 +64,13 @@ class _Planner:
         for escalation in self.account.escalations:
             self._policy(escalation)
         services = [s for s in map(self._service, self.account.services) if s]
-        return Plan(
-            vendor=og.VENDOR,
-            people=tuple(self.people.values()),
-            rotations=tuple(self.rotations.values()),
-            overrides=tuple(overrides),
-            policies=tuple(self.policies.values()),
-            services=tuple(services),
-            notes=tuple(self.notes),
-            vendor_shifts=tuple(shifts),
+        return self.finish(
+            self.people.values(),
+            self.rotations.values(),
+            overrides,
+            self.policies.values(),
+            services,
+            shifts,
         )
 
     def _user_of(self, recipient: og.Recipient) -> PlannedPerson | None:
@@ -92,7 +86,7 @@ class _Planner:
                 number
                 for method in _CHANNELS
                 for contact in user.contacts
-                if contact.method == method and contact.enabled and (number := _number(contact.to))
+                if contact.method == method and contact.enabled and (number := e164(contact.to))
             ),
             self.options.phone_of(user.username),
         )
@@ -103,11 +97,7 @@ class _Planner:
                 "and so out of every rotation and escalation",
             )
             return
-        zone = user.time_zone
-        if not known_zone(zone):
-            said = f"time zone {zone!r} is not a tz database name" if zone else "no time zone"
-            self.note(subject, f"{said}: UTC instead")
-            zone = "UTC"
+        zone = self.zone_or_utc(user.time_zone, subject)
         others = sorted({c.method for c in user.contacts if c.method not in _CHANNELS})
         if others:
             self.note(
@@ -137,7 +127,7 @@ class _Planner:
         found: list[NotifyRule] = []
         for step in chosen.steps if chosen else ():
             channel = _CHANNELS.get(step.method)
-            after = f" after {int(step.after.total_seconds() // 60)} min" if step.after else ""
+            after = after_text(step.after)
             if channel is None or not step.enabled:
                 state = "" if step.enabled else " (disabled)"
                 self.note(
@@ -146,7 +136,7 @@ class _Planner:
                     f"'{chosen.name if chosen else ''}' is not carried over",
                 )
                 continue
-            number = _number(step.to)
+            number = e164(step.to)
             if number and number != phone:
                 self.note(
                     subject,
@@ -167,10 +157,7 @@ class _Planner:
         if not schedule.enabled:
             self.note(subject, "disabled in Opsgenie: left out")
             return
-        if not known_zone(schedule.timezone):
-            self.note(
-                subject, f"time zone {schedule.timezone!r} is not a tz database name: left out"
-            )
+        if not self.zone_known(schedule.timezone, subject):
             return
         several = len(schedule.rotations) > 1
         mine = self.of_schedule.setdefault(schedule.id, [])
@@ -363,15 +350,6 @@ class _Planner:
             self.note(subject, "no escalation to page: left out")
             return None
         return PlannedService(self.ids.make("service", service.name), policy.id, service.name)
-
-
-def _number(written: str) -> str | None:
-    """`44-7700900101` (Opsgenie's way) in E.164, or None."""
-    digits = "".join(ch for ch in written if ch.isdigit())
-    try:
-        return parse_e164(f"+{digits}") if digits else None
-    except ValueError:
-        return None
 
 
 def _windows(spans: tuple[og.Span, ...]) -> tuple[Window, ...]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from pager.importers.api import Answers, ImportFailed, Params
+from pager.importers.api import Answers, ImportFailed, Params, instant
 
 VENDOR = "PagerDuty"
 API_URL = "https://api.pagerduty.com"
@@ -187,17 +187,10 @@ def _overrides_of(answers: Answers, schedule_id: str, now: datetime) -> tuple[En
     return tuple(_entry(item) for item in items)
 
 
-def _when(text: str) -> datetime:
-    at = datetime.fromisoformat(text)
-    if at.tzinfo is None:
-        raise ValueError(f"time without an offset: {text}")
-    return at
-
-
 def _entry(item: dict[str, Any]) -> Entry:
     user = item.get("user")
     return Entry(
-        user["id"] if isinstance(user, dict) else None, _when(item["start"]), _when(item["end"])
+        user["id"] if isinstance(user, dict) else None, instant(item["start"]), instant(item["end"])
     )
 
 
@@ -247,9 +240,9 @@ def _layer(item: dict[str, Any]) -> Layer:
     return Layer(
         id=str(item.get("id") or ""),
         name=item.get("name") or "",
-        start=_when(item["start"]),
-        end=_when(end) if end else None,
-        virtual_start=_when(item["rotation_virtual_start"]),
+        start=instant(item["start"]),
+        end=instant(end) if end else None,
+        virtual_start=instant(item["rotation_virtual_start"]),
         turn=timedelta(seconds=int(item["rotation_turn_length_seconds"])),
         users=tuple(entry["user"]["id"] for entry in item.get("users") or ()),
         restrictions=tuple(_restriction(r) for r in item.get("restrictions") or ()),

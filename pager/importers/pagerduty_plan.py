@@ -8,12 +8,10 @@ from datetime import timedelta
 
 from pager.domain.layers import Window
 from pager.domain.notify_rules import NotifyRule, NotifyRules
-from pager.domain.phones import mask, parse_e164
+from pager.domain.phones import mask
 from pager.domain.rotation_fields import MIN_SHIFT
 from pager.importers import pagerduty as pd
 from pager.importers.plan import (
-    Ids,
-    Note,
     Options,
     Plan,
     PlannedLayer,
@@ -23,8 +21,11 @@ from pager.importers.plan import (
     PlannedRotation,
     PlannedService,
     PlannedStep,
+    Planner,
     VendorShift,
+    after_text,
     agreeing,
+    e164,
     joined,
     known_zone,
     local,
@@ -57,18 +58,14 @@ def plan(account: pd.Account, options: Options) -> Plan:
     return _Planner(account, options).plan()
 
 
-class _Planner:
+class _Planner(Planner):
     def __init__(self, account: pd.Account, options: Options) -> None:
-        self.account, self.options, self.now = account, options, options.now
-        self.ids = Ids()
-        self.notes: list[Note] = []
+        super().__init__(pd.VENDOR, options)
+        self.account = account
         self.people: dict[str, PlannedPerson] = {}  # by PagerDuty user id
         self.rotations: dict[str, PlannedRotation] = {}  # by schedule id
         self.policies: dict[str, PlannedPolicy] = {}  # by escalation policy id
         self.names = {user.id: user.name for user in account.users}
-
-    def note(self, subject: str, text: str) -> None:
-        self.notes.append(Note(subject, text))
 
     def plan(self) -> Plan:
         for user in self.account.users:
@@ -80,15 +77,13 @@ class _Planner:
         for policy in self.account.policies:
             self._policy(policy)
         services = [s for s in map(self._service, self.account.services) if s]
-        return Plan(
-            vendor=pd.VENDOR,
-            people=tuple(self.people.values()),
-            rotations=tuple(self.rotations.values()),
-            overrides=tuple(overrides),
-            policies=tuple(self.policies.values()),
-            services=tuple(services),
-            notes=tuple(self.notes),
-            vendor_shifts=tuple(shifts),
+        return self.finish(
+            self.people.values(),
+            self.rotations.values(),
+            overrides,
+            self.policies.values(),
+            services,
+            shifts,
         )
 
     # People
@@ -103,11 +98,7 @@ class _Planner:
                 "and so out of every rotation and escalation step",
             )
             return
-        zone = user.time_zone
-        if not known_zone(zone):
-            said = f"time zone {zone!r} is not a tz database name" if zone else "no time zone"
-            self.note(subject, f"{said}: UTC instead")
-            zone = "UTC"
+        zone = self.zone_or_utc(user.time_zone, subject)
         others = sorted({_said(c.type) for c in user.contacts if c.type not in _CHANNELS})
         if others:
             self.note(
@@ -129,19 +120,17 @@ class _Planner:
         return None
 
     def _number(self, contact: pd.Contact, subject: str) -> str | None:
-        digits = "".join(ch for ch in contact.address if ch.isdigit())
-        try:
-            return parse_e164(f"+{contact.country_code or ''}{digits}")
-        except ValueError:
+        number = _number(contact)
+        if number is None:
             self.note(subject, f"{contact.type} {contact.id}: not a valid number: left out")
-            return None
+        return number
 
     def _notify(self, user: pd.User, phone: str, subject: str) -> NotifyRules:
         rules: dict[str, list[NotifyRule]] = {"high": [], "low": []}
-        numbers = {c.id: self._quiet_number(c) for c in user.contacts}
+        numbers = {c.id: _number(c) for c in user.contacts if c.type in _CHANNELS}
         for rule in sorted(user.rules, key=lambda r: r.delay):
             channel = _CHANNELS.get(rule.contact_type)
-            after = f" after {int(rule.delay.total_seconds() // 60)} min" if rule.delay else ""
+            after = after_text(rule.delay)
             if channel is None or rule.urgency not in rules:
                 self.note(
                     subject,
@@ -167,15 +156,6 @@ class _Planner:
                     "texts them at once (its default)",
                 )
         return NotifyRules(high=tuple(rules["high"]), low=tuple(rules["low"]))
-
-    def _quiet_number(self, contact: pd.Contact) -> str | None:
-        if contact.type not in _CHANNELS:
-            return None
-        digits = "".join(ch for ch in contact.address if ch.isdigit())
-        try:
-            return parse_e164(f"+{contact.country_code or ''}{digits}")
-        except ValueError:
-            return None
 
     # Rotations
 
@@ -365,3 +345,8 @@ class _Planner:
 
 def _said(contact_type: str) -> str:
     return _CONTACT_NAMES.get(contact_type, contact_type)
+
+
+def _number(contact: pd.Contact) -> str | None:
+    """A phone or SMS contact method's number (country code and address) in E.164."""
+    return e164(f"{contact.country_code or ''}{contact.address}")
