@@ -11,6 +11,7 @@ from pager.domain.rotation_schema import parse_schedule
 from pager.domain.rotations import Schedule
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
+AT = "2026-12-07T12:00:00Z"  # the instant the fixtures were saved at
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
@@ -40,3 +41,25 @@ def import_saved(
     schedule, problems = parse_schedule([(f"{vendor}.yaml", text)])
     assert schedule is not None, problems
     return result, schedule
+
+
+def import_live(vendor: str, api_url: str, out: Path, key: str, *more: str) -> Result:
+    """`pager import VENDOR --api-url api_url --out out` as of `AT`, the key in
+    PAGER_IMPORT_API_KEY."""
+    return run(
+        "import",
+        vendor,
+        "--api-url",
+        api_url,
+        "--out",
+        str(out),
+        "--at",
+        AT,
+        *more,
+        env={"PAGER_IMPORT_API_KEY": key},
+    )
+
+
+def written(out: Path, vendor: str) -> str:
+    """The rotation file `pager import VENDOR --out out` wrote."""
+    return (out / f"{vendor}.yaml").read_text()

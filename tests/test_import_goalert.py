@@ -14,11 +14,10 @@ from graphql import build_schema, parse, validate
 from pager.domain.rotations import Schedule
 from pager.importers.goalert import QUERIES
 from tests.fakes.vendor_api import FakeVendorApi, offset_page
+from tests.importing import AT, import_live, import_saved, run, written
 from tests.importing import FIXTURES as ALL_FIXTURES
-from tests.importing import import_saved, run
 
 FIXTURES = ALL_FIXTURES / "goalert"
-AT = "2026-12-07T12:00:00Z"
 KEY = "goalert-admin-api-key"
 OPS = ("ops-primary-weekly", "ops-nights", "ops-carol-example")
 
@@ -107,21 +106,11 @@ def test_it_asks_the_graphql_api_with_the_key_following_every_page(tmp_path: Pat
     imported(tmp_path / "saved")
     header = ("Authorization", f"Bearer {KEY}")
     with FakeVendorApi(FIXTURES, header, offset_page, graphql="/api/graphql") as fake:
-        result = run(
-            "import",
-            "goalert",
-            "--api-url",
-            fake.base_url,
-            "--out",
-            str(tmp_path / "live"),
-            "--at",
-            AT,
-            env={"PAGER_IMPORT_API_KEY": KEY},
-        )
+        result = import_live("goalert", fake.base_url, tmp_path / "live", KEY)
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "live" / "goalert.yaml").read_text() == (
-        tmp_path / "saved" / "rotations" / "goalert.yaml"
-    ).read_text()
+    assert written(tmp_path / "live", "goalert") == written(
+        tmp_path / "saved" / "rotations", "goalert"
+    )
     users = [b for b in fake.bodies if b["operationName"] == "users"]
     assert [b["variables"]["after"] for b in users] == ["", "eyJsYXN0IjoiY2Fyb2wifQ=="]
     assert all(b["query"] == QUERIES[b["operationName"]] for b in fake.bodies)
@@ -146,18 +135,8 @@ def test_it_asks_queries_that_goalerts_own_schema_accepts() -> None:
 def test_it_saves_the_answers_it_can_import_again(tmp_path: Path) -> None:
     header = ("Authorization", f"Bearer {KEY}")
     with FakeVendorApi(FIXTURES, header, offset_page, graphql="/api/graphql") as fake:
-        live = run(
-            "import",
-            "goalert",
-            "--api-url",
-            fake.base_url,
-            "--out",
-            str(tmp_path / "live"),
-            "--save",
-            str(tmp_path / "answers"),
-            "--at",
-            AT,
-            env={"PAGER_IMPORT_API_KEY": KEY},
+        live = import_live(
+            "goalert", fake.base_url, tmp_path / "live", KEY, "--save", str(tmp_path / "answers")
         )
     assert live.exit_code == 0, live.output
     saved = sorted(p.name for p in (tmp_path / "answers").iterdir())
@@ -173,6 +152,4 @@ def test_it_saves_the_answers_it_can_import_again(tmp_path: Path) -> None:
         AT,
     )
     assert again.exit_code == 0, again.output
-    assert (tmp_path / "again" / "goalert.yaml").read_text() == (
-        tmp_path / "live" / "goalert.yaml"
-    ).read_text()
+    assert written(tmp_path / "again", "goalert") == written(tmp_path / "live", "goalert")

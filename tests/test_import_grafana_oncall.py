@@ -13,12 +13,11 @@ from click.testing import Result
 
 from pager.domain.rotations import Schedule
 from tests.fakes.vendor_api import FakeVendorApi
+from tests.importing import AT, import_live, import_saved, run, written
 from tests.importing import FIXTURES as ALL_FIXTURES
-from tests.importing import import_saved, run
 
 FIXTURES = ALL_FIXTURES / "grafana-oncall"
 PHONES = FIXTURES / "phones.yaml"
-AT = "2026-12-07T12:00:00Z"
 KEY = "meowmeowmeow"
 PUBLIC_HOST = "https://oncall-prod-eu-west-0.grafana.net"
 SCHEDULES = {"SBM7DV7BKFUYU": "primary", "S3Z477AHDXTMF": "database"}
@@ -126,23 +125,18 @@ def test_it_reads_the_api_with_the_key_following_every_page(tmp_path: Path) -> N
     with FakeVendorApi(
         FIXTURES, ("Authorization", KEY), _oncall_page, prefix="/oncall", public_url=PUBLIC_HOST
     ) as fake:
-        result = run(
-            "import",
+        result = import_live(
             "grafana-oncall",
-            "--api-url",
             f"{fake.base_url}/oncall",
+            tmp_path / "live",
+            KEY,
             "--phones",
             str(PHONES),
-            "--out",
-            str(tmp_path / "live"),
-            "--at",
-            AT,
-            env={"PAGER_IMPORT_API_KEY": KEY},
         )
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "live" / "grafana-oncall.yaml").read_text() == (
-        tmp_path / "saved" / "rotations" / "grafana-oncall.yaml"
-    ).read_text()
+    assert written(tmp_path / "live", "grafana-oncall") == written(
+        tmp_path / "saved" / "rotations", "grafana-oncall"
+    )
     users = [a for a in fake.asked if a.path == "/oncall/api/v1/users/"]
     assert [a.query.get("page") for a in users] == [None, ["2"]]
     assert all(a.headers["Authorization"] == KEY for a in fake.asked)

@@ -13,11 +13,10 @@ from click.testing import Result
 
 from pager.domain.rotations import Schedule
 from tests.fakes.vendor_api import FakeVendorApi, offset_page
+from tests.importing import AT, import_live, import_saved, run, written
 from tests.importing import FIXTURES as ALL_FIXTURES
-from tests.importing import import_saved, run
 
 FIXTURES = ALL_FIXTURES / "opsgenie"
-AT = "2026-12-07T12:00:00Z"  # the `date` the timelines were asked for
 KEY = "eb243592-faa2-4ba2-a551q-1afdf565c889"
 OPS, DATABASE = "d875alp4-a0d8-4d3b-a6b3-8f9c57c71ec8", "2f3ab7c1-3f2e-4b6f-9a21-7c4e0b8d9e10"
 # (schedule id, Opsgenie rotation name) -> the pager rotation it becomes
@@ -131,21 +130,11 @@ def test_it_reads_the_api_with_the_key_following_every_page(tmp_path: Path) -> N
     with FakeVendorApi(
         FIXTURES, header, offset_page, refused, public_url="https://api.opsgenie.com"
     ) as fake:
-        result = run(
-            "import",
-            "opsgenie",
-            "--api-url",
-            fake.base_url,
-            "--out",
-            str(tmp_path / "live"),
-            "--at",
-            AT,
-            env={"PAGER_IMPORT_API_KEY": KEY},
-        )
+        result = import_live("opsgenie", fake.base_url, tmp_path / "live", KEY)
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "live" / "opsgenie.yaml").read_text() == (
-        tmp_path / "saved" / "rotations" / "opsgenie.yaml"
-    ).read_text()
+    assert written(tmp_path / "live", "opsgenie") == written(
+        tmp_path / "saved" / "rotations", "opsgenie"
+    )
     users = [a for a in fake.asked if a.path == "/v2/users"]
     assert [(a.query["limit"], a.query["offset"]) for a in users] == [
         (["100"], ["0"]),
@@ -182,18 +171,8 @@ def test_it_saves_the_answers_it_can_import_again(tmp_path: Path) -> None:
     with FakeVendorApi(
         FIXTURES, header, offset_page, public_url="https://api.opsgenie.com"
     ) as fake:
-        live = run(
-            "import",
-            "opsgenie",
-            "--api-url",
-            fake.base_url,
-            "--out",
-            str(tmp_path / "live"),
-            "--save",
-            str(tmp_path / "answers"),
-            "--at",
-            AT,
-            env={"PAGER_IMPORT_API_KEY": KEY},
+        live = import_live(
+            "opsgenie", fake.base_url, tmp_path / "live", KEY, "--save", str(tmp_path / "answers")
         )
     assert live.exit_code == 0, live.output
     assert (tmp_path / "answers" / "v2" / "users.2.json").is_file()
@@ -208,6 +187,4 @@ def test_it_saves_the_answers_it_can_import_again(tmp_path: Path) -> None:
         AT,
     )
     assert again.exit_code == 0, again.output
-    assert (tmp_path / "again" / "opsgenie.yaml").read_text() == (
-        tmp_path / "live" / "opsgenie.yaml"
-    ).read_text()
+    assert written(tmp_path / "again", "opsgenie") == written(tmp_path / "live", "opsgenie")

@@ -14,11 +14,10 @@ from click.testing import Result
 
 from pager.domain.rotations import Schedule
 from tests.fakes.vendor_api import FakeVendorApi, offset_page
+from tests.importing import AT, import_live, import_saved, run, written
 from tests.importing import FIXTURES as ALL_FIXTURES
-from tests.importing import import_saved, run
 
 FIXTURES = ALL_FIXTURES / "pagerduty"
-AT = "2026-12-07T12:00:00Z"  # when the fixtures were "saved": their since
 KEY = "y_NbAkKc66ryYTWUXYEu"
 # PagerDuty schedule id -> the rotation it becomes
 ROTATIONS = {"PSRE001": "sre-primary", "PUSNITE": "us-nights"}
@@ -150,21 +149,11 @@ def test_it_reads_the_api_with_the_key_following_every_page(tmp_path: Path) -> N
     saved, _ = imported(tmp_path / "saved")
     header = ("Authorization", f"Token token={KEY}")
     with FakeVendorApi(FIXTURES, header, offset_page) as fake:
-        result = run(
-            "import",
-            "pagerduty",
-            "--api-url",
-            fake.base_url,
-            "--out",
-            str(tmp_path / "live"),
-            "--at",
-            AT,
-            env={"PAGER_IMPORT_API_KEY": KEY},
-        )
+        result = import_live("pagerduty", fake.base_url, tmp_path / "live", KEY)
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "live" / "pagerduty.yaml").read_text() == (
-        tmp_path / "saved" / "rotations" / "pagerduty.yaml"
-    ).read_text()
+    assert written(tmp_path / "live", "pagerduty") == written(
+        tmp_path / "saved" / "rotations", "pagerduty"
+    )
     assert result.output == saved.output.replace(
         str(tmp_path / "saved" / "rotations"), str(tmp_path / "live")
     )
