@@ -118,6 +118,16 @@ class _Planner(Planner):
                 f"{', '.join(others)} contact methods are not carried over: "
                 "pager pages by SMS and voice",
             )
+        rules = self._notify(user, numbers, phone, subject)
+        person_id = self.ids.make("person", user.email.partition("@")[0], user.name)
+        self.people[user.id] = PlannedPerson(
+            person_id, user.name, phone, "UTC", NotifyRules(high=rules, low=rules)
+        )
+
+    def _notify(
+        self, user: ga.User, numbers: dict[str, str | None], phone: str, subject: str
+    ) -> tuple[NotifyRule, ...]:
+        """Their notification rules by SMS and voice (for both urgencies: GoAlert has none)."""
         kinds = {c.id: c.type for c in user.contact_methods}
         found: list[NotifyRule] = []
         for rule in sorted(user.rules, key=lambda r: r.delay):
@@ -136,11 +146,7 @@ class _Planner(Planner):
                 )
             if (carried := NotifyRule(channel, rule.delay)) not in found:
                 found.append(carried)
-        rules = tuple(found)
-        person_id = self.ids.make("person", user.email.partition("@")[0], user.name)
-        self.people[user.id] = PlannedPerson(
-            person_id, user.name, phone, "UTC", NotifyRules(high=rules, low=rules)
-        )
+        return tuple(found)
 
     # Rotations
 
@@ -258,27 +264,39 @@ class _Planner(Planner):
         if added is None or removed is None:
             self.note(subject, "its people are not imported: left out")
             return []
-        found = []
-        for rotation_id in self.of_schedule[override.target.id]:
-            # GoAlert replaces them only while they are on call: where they are throughout,
-            # an override of ours is the same; where they never are, it does nothing.
-            rotation = self.rotations[rotation_id]
-            on_call = Schedule(rotations={rotation_id: as_rotation(rotation)}).shifts(
-                rotation_id, override.start, override.end
-            )
-            theirs = [shift.person == removed.id for shift in on_call]
-            if not any(theirs):
-                continue
-            found.append(PlannedOverride(rotation_id, added.id, override.start, override.end))
-            if not all(theirs):
-                self.note(
-                    subject,
-                    f"replaces {removed.id} by {added.id} while {removed.id} is on "
-                    f"call; in pager {added.id} covers '{rotation_id}' for all of it",
-                )
+        found = [
+            replaced
+            for rotation_id in self.of_schedule[override.target.id]
+            if (replaced := self._replace(override, rotation_id, added, removed, subject))
+        ]
         if not found:
             self.note(subject, f"{removed.id} is not on call then: nothing to carry over")
         return found
+
+    def _replace(
+        self,
+        override: ga.Override,
+        rotation_id: str,
+        added: PlannedPerson,
+        removed: PlannedPerson,
+        subject: str,
+    ) -> PlannedOverride | None:
+        """GoAlert replaces `removed` only while they are on call: where they are throughout,
+        an override of ours is the same; where they never are, it does nothing."""
+        rotation = self.rotations[rotation_id]
+        on_call = Schedule(rotations={rotation_id: as_rotation(rotation)}).shifts(
+            rotation_id, override.start, override.end
+        )
+        theirs = [shift.person == removed.id for shift in on_call]
+        if not any(theirs):
+            return None
+        if not all(theirs):
+            self.note(
+                subject,
+                f"replaces {removed.id} by {added.id} while {removed.id} is on "
+                f"call; in pager {added.id} covers '{rotation_id}' for all of it",
+            )
+        return PlannedOverride(rotation_id, added.id, override.start, override.end)
 
     def _policy(self, policy: ga.Policy) -> PlannedPolicy | None:
         subject = f"escalation policy '{policy.name}'"

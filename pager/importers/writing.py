@@ -180,50 +180,48 @@ def _overrides(plan: Plan, notes: list[Note]) -> list[dict[str, str]]:
     one on the same rotation is left out (pager refuses overlaps)."""
     zones = {rotation.id: rotation.timezone for rotation in plan.rotations}
     kept: list[PlannedOverride] = []
-    written = []
     for override in sorted(plan.overrides, key=lambda o: (o.rotation, o.start)):
-        clash = next(
-            (
-                k
-                for k in kept
-                if k.rotation == override.rotation
-                and k.start < override.end
-                and override.start < k.end
-            ),
-            None,
+        clash = next((k for k in kept if _overlap(k, override)), None)
+        if clash is None:
+            kept.append(override)
+            continue
+        notes.append(
+            Note(
+                _subject(override),
+                f"{_span(override)} overlaps the override by '{clash.person}' "
+                f"({_span(clash)}), and pager overrides must not overlap: left out",
+            )
         )
-        subject = f"override of rotation '{override.rotation}' by '{override.person}'"
-        if clash is not None:
+    return [_override(override, zones[override.rotation], notes) for override in kept]
+
+
+def _override(override: PlannedOverride, zone: str, notes: list[Note]) -> dict[str, str]:
+    """An override as written, local to `zone` to the minute; noted where that is another
+    instant than the vendor's."""
+    start, end = _minute(override.start, zone), _minute(override.end, zone)
+    for label, at, wall in (("from", override.start, start), ("to", override.end, end)):
+        if local_to_utc(wall, ZoneInfo(zone)) != at:
             notes.append(
                 Note(
-                    subject,
-                    f"{_span(override)} overlaps the override by '{clash.person}' "
-                    f"({_span(clash)}), and pager overrides must not overlap: left out",
+                    _subject(override),
+                    f"'{label}' {at.isoformat()} is written {_local_text(wall)} {zone}, which "
+                    "is another instant (seconds, or the repeated hour of a DST change)",
                 )
             )
-            continue
-        kept.append(override)
-        zone = zones[override.rotation]
-        start, end = _minute(override.start, zone), _minute(override.end, zone)
-        for label, at, wall in (("from", override.start, start), ("to", override.end, end)):
-            if local_to_utc(wall, ZoneInfo(zone)) != at:
-                notes.append(
-                    Note(
-                        subject,
-                        f"'{label}' {at.isoformat()} is written "
-                        f"{_local_text(wall)} {zone}, which is another instant "
-                        "(seconds, or the repeated hour of a DST change)",
-                    )
-                )
-        written.append(
-            {
-                "rotation": override.rotation,
-                "person": override.person,
-                "from": _local_text(start),
-                "to": _local_text(end),
-            }
-        )
-    return written
+    return {
+        "rotation": override.rotation,
+        "person": override.person,
+        "from": _local_text(start),
+        "to": _local_text(end),
+    }
+
+
+def _overlap(one: PlannedOverride, other: PlannedOverride) -> bool:
+    return one.rotation == other.rotation and one.start < other.end and other.start < one.end
+
+
+def _subject(override: PlannedOverride) -> str:
+    return f"override of rotation '{override.rotation}' by '{override.person}'"
 
 
 def _minute(at: datetime, zone: str) -> datetime:
