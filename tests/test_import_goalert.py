@@ -5,6 +5,7 @@ GoAlert's own schedule shifts."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -153,3 +154,19 @@ def test_it_saves_the_answers_it_can_import_again(tmp_path: Path) -> None:
     )
     assert again.exit_code == 0, again.output
     assert written(tmp_path / "again", "goalert") == written(tmp_path / "live", "goalert")
+
+
+def test_it_says_where_a_replace_override_covers_more_than_goalerts(tmp_path: Path) -> None:
+    changed = tmp_path / "answers"
+    shutil.copytree(FIXTURES, changed)
+    path = changed / "userOverrides.json"
+    body = json.loads(path.read_text())
+    body["data"]["userOverrides"]["nodes"][0]["end"] = "2026-12-10T09:00:00Z"  # past bob's day
+    path.write_text(json.dumps(body))
+    result, schedule = import_saved("goalert", changed, tmp_path, AT)
+    assert sorted(o.rotation for o in schedule.overrides) == ["ops-nights", "ops-primary-weekly"]
+    for rotation in ("ops-primary-weekly", "ops-nights"):
+        assert (
+            f"replaces bob by alice while bob is on call; in pager alice covers '{rotation}' "
+            "for all of it" in result.output
+        )
