@@ -6,6 +6,7 @@ from pager.cli.audit import audit
 from pager.cli.canary import canary
 from pager.cli.check import check
 from pager.cli.database import backup, db
+from pager.cli.importing import importing
 from pager.cli.incidents import ack, escalate, incidents, note, resolve, show
 from pager.cli.override import override
 from pager.cli.people import page, people, verify
@@ -41,5 +42,6 @@ for command in (
     escalate,
     note,
     backup,
+    importing,
 ):
     main.add_command(command)
