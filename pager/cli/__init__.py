@@ -9,6 +9,7 @@ from pager.cli.people import page, people, verify
 from pager.cli.rotations import oncall
 from pager.cli.serve import db, serve, web, worker
 from pager.cli.silence import silence
+from pager.cli.simulate import simulate
 
 
 @click.group()
@@ -30,5 +31,6 @@ for command in (
     people,
     verify,
     page,
+    simulate,
 ):
     main.add_command(command)
