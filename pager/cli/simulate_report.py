@@ -152,7 +152,7 @@ def text(comparison: Comparison) -> str:
     lines = ["pager simulate: " + _heading(comparison, str)[0], *_heading(comparison, str)[1:], ""]
     lines.append(columns(table))
     lines += ["", _unpaged(comparison, str), "", "coverage gaps (nobody would be paged):"]
-    lines += [f"  {line}" for line in _gap_lines(comparison, str)]
+    lines += [f"{'  ' * (depth + 1)}{line}" for depth, line in _gap_lines(comparison, str)]
     return "\n".join(lines)
 
 
@@ -177,7 +177,7 @@ def markdown(comparison: Comparison) -> str:
         cells = (_difference(row, m, strong) for m in METRICS)
         lines.append(f"| {name} | {row.person.timezone} | " + " | ".join(cells) + " |")
     lines += ["", _unpaged(comparison, code), "", "**Coverage gaps** (nobody would be paged):", ""]
-    lines += [f"- {line}" for line in _gap_lines(comparison, code)]
+    lines += [f"{'  ' * depth}- {line}" for depth, line in _gap_lines(comparison, code)]
     return "\n".join(lines)
 
 
@@ -208,24 +208,24 @@ def _gaps(load: Load) -> list[_Gap]:
     return found
 
 
-def _gap_lines(comparison: Comparison, code: Callable[[str], str]) -> list[str]:
+def _gap_lines(comparison: Comparison, code: Callable[[str], str]) -> list[tuple[int, str]]:
+    """(depth, line): a line per rotation and service with gaps in either set, `*` where the
+    sets differ, then the gaps of each set (once, as `both`, where they are the same)."""
     base, head = _gaps(comparison.base.load), _gaps(comparison.head.load)
     names = dict.fromkeys((g.kind, g.name) for g in [*base, *head])
     if not names:
-        return ["none in either set"]
+        return [(0, "none in either set")]
     lines = []
     for kind, name in names:
         sides = [[g for g in gaps if (g.kind, g.name) == (kind, name)] for gaps in (base, head)]
-        spans = [[(g.start, g.end) for g in side] for side in sides]
-        marked = "" if spans[0] == spans[1] else " *"
-        totals = "; ".join(
-            f"{label} {_total(side)}" for label, side in zip(("base", "head"), sides, strict=True)
-        )
-        lines.append(f"{kind} {code(name)}: {totals}{marked}")
-        for label, side in zip(("base", "head"), sides, strict=True):
-            lines += [f"  {label}: {_span(g)}" for g in side[:GAPS_SHOWN]]
+        same = [(g.start, g.end) for g in sides[0]] == [(g.start, g.end) for g in sides[1]]
+        totals = f"base {_total(sides[0])}; head {_total(sides[1])}"
+        lines.append((0, f"{kind} {code(name)}: {totals}{'' if same else ' *'}"))
+        labelled = [("both", sides[0])] if same else list(zip(("base", "head"), sides, strict=True))
+        for label, side in labelled:
+            lines += [(1, f"{label}: {_span(g)}") for g in side[:GAPS_SHOWN]]
             if len(side) > GAPS_SHOWN:
-                lines.append(f"  {label}: ... and {len(side) - GAPS_SHOWN} more")
+                lines.append((1, f"{label}: ... and {len(side) - GAPS_SHOWN} more"))
     return lines
 
 
