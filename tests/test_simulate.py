@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from pager.cli import main
@@ -249,8 +250,9 @@ def test_it_finds_the_gaps_nobody_would_be_paged_in(tmp_path: Path) -> None:
     # head: bob is on call, step 1 pages him.
     assert people["bob"]["base"] == stats(1, 1, 0.0, 0.0, 0.0)
     assert people["bob"]["head"] == stats(1, 1, 48.0, 43.0, 48.0)
-    steps = [(p["person"], p["step"]) for p in report["base"]["pages"]]
-    assert steps == [("alice", 1), ("bob", 2)]
+    steps = [(p["person"], p["step"], p["at"]) for p in report["base"]["pages"]]
+    # A step with nobody to page hands on at once, not after its wait.
+    assert steps == [("alice", 1, "2026-03-04T12:00:00Z"), ("bob", 2, "2026-03-07T10:00:00Z")]
     assert [(p["person"], p["step"]) for p in report["head"]["pages"]] == [("alice", 1), ("bob", 1)]
     text = simulate("--base", GAPS, "--head", head, "--history", history, *window).output
     assert "  rotation daytime: base 6 gaps, 128.0 h; head 6 gaps, 80.0 h *" in text.splitlines()
@@ -384,7 +386,7 @@ def test_it_reads_the_incidents_from_the_database(database_url: str, tmp_path: P
         "--config", config, "--base", BASE, "--head", HEAD, *WINDOW, "--format", "json"
     )
     people = loads(result)
-    assert json.loads(result.output)["history"] == "the database"
+    assert json.loads(result.output)["history"] == "database"
     assert people["bob"]["base"]["pages"] == 2 and people["bob"]["base"]["night_pages"] == 2
     assert people["bob"]["head"]["pages"] == 1  # incident 6 is alice's in head
     assert people["alice"]["head"]["pages"] == 1
@@ -416,3 +418,51 @@ def test_it_ships_ci_jobs_that_yamllint_accepts(name: str) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "pager simulate --base" in job.read_text() and "--format markdown" in job.read_text()
+
+
+def github_script() -> tuple[str, dict[str, str]]:
+    workflow = yaml.safe_load((CI / "github-actions-rotations-report.yml").read_text())
+    steps = workflow["jobs"]["report"]["steps"]
+    script = next(step for step in steps if step.get("name") == "Simulate the change")["run"]
+    return script, {"BASE_REF": "main"}
+
+
+def gitlab_script() -> tuple[str, dict[str, str]]:
+    job = yaml.safe_load((CI / "gitlab-ci-rotations-report.yml").read_text())["rotations:report"]
+    script = next(line for line in job["script"] if "pager simulate" in line)
+    return script, {"CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main"}
+
+
+@pytest.mark.parametrize("job", [github_script, gitlab_script], ids=["github", "gitlab"])
+def test_it_runs_the_ci_jobs_simulate_script_in_a_checkout(
+    job: Any, repo: Path, tmp_path: Path
+) -> None:
+    # The job's own script, in a clone whose origin/main is the base commit and HEAD the head,
+    # as CI checks out a pull request. The window ends now, so only what does not depend on
+    # the date is checked.
+    script, variables = job()
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True, timeout=30)
+    git(clone, "update-ref", "refs/remotes/origin/main", "HEAD~1")
+    database = tmp_path / "pager.db"
+    Database(f"sqlite:///{database}").upgrade()
+    bin_dir = str(Path(sys.executable).parent)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), **variables}
+    env |= {"RUNNER_TEMP": str(tmp_path), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}
+    for source in (
+        {"PAGER_HISTORY": str(HISTORY)},
+        {"PAGER_DATABASE_URL": f"sqlite:///{database}"},
+    ):
+        done = subprocess.run(
+            ["bash", "-c", script], cwd=clone, env=env | source, capture_output=True, text=True,
+            timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        written = next(p for p in (tmp_path / "report.md", clone / "report.md") if p.exists())
+        report = written.read_text()
+        written.unlink()
+        assert report.startswith("### pager simulate")
+        assert f"- base: `origin/main` (`{git(clone, 'rev-parse', 'HEAD~1')[:12]}`)" in report
+        assert f"- head: `HEAD` (`{git(clone, 'rev-parse', 'HEAD')[:12]}`)" in report
+        assert "| person | time zone | pages |" in report
+    assert "from the database" in report  # the second run read the (empty) database

@@ -121,9 +121,9 @@ def _folder(settings: Settings, config_path: Path | None) -> Path:
 def _incidents(
     history: Path | None, settings: Settings, start: datetime, end: datetime
 ) -> tuple[list[HistoricIncident], str]:
-    """The incidents, and where they came from as the report says it."""
+    """The incidents, and the history file they came from ("" for the database)."""
     if history is None:
-        return history_from_database(settings.database_url, start, end), "the database"
+        return history_from_database(settings.database_url, start, end), ""
     incidents, problems = history_from_file(history)
     if problems:
         report(problems, err=True)

@@ -39,7 +39,7 @@ class Side:
 class Comparison:
     base: Side
     head: Side
-    history: str  # where the incidents came from, for people: `history.jsonl`, `the database`
+    history: str  # the history file the incidents came from; "" for the database
     ack_after: timedelta
 
 
@@ -135,7 +135,8 @@ def _assumption(comparison: Comparison) -> str:
 def _heading(comparison: Comparison, code: Callable[[str], str]) -> list[str]:
     load = comparison.base.load
     return [
-        f"{load.incidents} incidents opened {_window(load)}, from {code(comparison.history)}",
+        f"{load.incidents} incidents opened {_window(load)}, from "
+        + (code(comparison.history) if comparison.history else "the database"),
         f"base: {comparison.base.describe(code)}",
         f"head: {comparison.head.describe(code)}",
         f"assumed: {_assumption(comparison)}",
@@ -247,7 +248,7 @@ def as_json(comparison: Comparison) -> dict[str, Any]:
     load = comparison.base.load
     return {
         "window": {"start": _iso(load.start), "end": _iso(load.end)},
-        "history": comparison.history,
+        "history": comparison.history or "database",
         "incidents": load.incidents,
         "ack_after_seconds": int(comparison.ack_after.total_seconds()),
         "assumption": _assumption(comparison),
