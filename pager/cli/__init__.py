@@ -13,6 +13,7 @@ from pager.cli.people import page, people, verify
 from pager.cli.rotations import oncall
 from pager.cli.serve import serve, web, worker
 from pager.cli.silence import silence
+from pager.cli.simulate import simulate
 
 
 @click.group()
@@ -43,5 +44,6 @@ for command in (
     note,
     backup,
     importing,
+    simulate,
 ):
     main.add_command(command)

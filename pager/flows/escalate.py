@@ -8,11 +8,17 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from pager.domain import messages
-from pager.domain.escalation import StepToRun, step_to_run, total_steps
+from pager.domain.escalation import (
+    StepToRun,
+    in_turn,
+    people_paged,
+    quiet_until,
+    step_to_run,
+    total_steps,
+)
 from pager.domain.notify_rules import PlannedPage, describe, plan_pages
 from pager.domain.phones import mask_numbers_in
 from pager.domain.rotations import Person, Policy, Target
-from pager.domain.urgency import morning_after
 from pager.flows.context import Pager
 from pager.flows.incidents import expire_acknowledgements
 from pager.flows.silences import covering
@@ -134,18 +140,13 @@ def _targets(
     schedule = pager.rotations.schedule
     if schedule is None:
         return []
-    people: list[Person] = []
     for target in targets:
         if not schedule.knows(target):
             # An edit removed it since the incident opened: say so rather than page nobody quietly.
             incidents.add_timeline(
                 session, incident_id, now, "warning", f"{target} is no longer in the rotations"
             )
-            continue
-        for person in schedule.resolve(target, now):
-            if person.id not in {p.id for p in people}:
-                people.append(person)
-    return people
+    return people_paged(schedule, targets, now)
 
 
 def _page_people(
@@ -237,10 +238,10 @@ def _wait_for_morning(
 ) -> bool:
     """Low urgency never wakes anyone: if it is night for someone this step pages, the step
     waits until it is morning for all of them."""
-    mornings = [(m, p) for p in people if (m := morning_after(p.timezone, now)) is not None]
-    if not mornings:
+    quiet = quiet_until(people, now)
+    if quiet is None:
         return False
-    until, person = max(mornings, key=lambda pair: pair[0])
+    until, person = quiet
     if not incidents.postpone_step(session, incident.id, incident.escalation_step, until):
         return False
     incidents.add_timeline(
@@ -260,9 +261,4 @@ def _in_turn(
     """Round robin: one target per incident, taking turns by incident number; a target with
     nobody on call passes the turn to the next."""
     schedule = pager.rotations.schedule
-    count = len(targets)
-    for offset in range(count):
-        target = targets[(incident_id + offset) % count]
-        if schedule is not None and schedule.knows(target) and schedule.resolve(target, now):
-            return (target,)
-    return targets
+    return targets if schedule is None else in_turn(schedule, targets, incident_id, now)
