@@ -177,8 +177,12 @@ def plain_line(text: str) -> str:
 
 
 def _ended(text: str) -> str:
-    """`text` ended as a sentence, unless it ends in punctuation of its own."""
-    return text + "." if text[-1].isalnum() or text[-1] in ")]'\"" else text
+    """`text` ended as a sentence, unless it ends in punctuation of its own or a link (a
+    phone would take the '.' as part of the link)."""
+    words = text.split()
+    if not words or "://" in words[-1] or not (text[-1].isalnum() or text[-1] in ")]'\""):
+        return text
+    return text + "."
 
 
 def template_source(value: Any) -> str:
