@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from pager.domain.templates import PageFacts, links_of, page_body
+from pager.domain.templates import PageFacts, default_text, links_of, page_body
 from pager.store import incidents
 from pager.store.models import Incident
 
@@ -46,6 +46,11 @@ def page_text(
 ) -> str:
     """The body of a page about `incident` on `channel` ("sms" or "voice")."""
     template = templates_of(incident).get(channel)
+    if not template:  # the default text needs no alert rows: a storm's incident has thousands
+        facts = PageFacts(
+            incident.id, incident.service, incident.title, incident.summary or "", max(firing, 1)
+        )
+        return default_text(channel, facts, incident.ack_code)
     body = page_body(channel, template, facts_of(incident, firing), incident.ack_code)
     if body.failed is not None:
         incidents.add_timeline(
