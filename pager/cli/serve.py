@@ -37,6 +37,7 @@ config_option = click.option(
     help="pager.yaml (default: embedded quick-start settings).",
 )
 bind_option = click.option("--bind", help="HOST:PORT to listen on (default 127.0.0.1:8080).")
+SERVE_THREADS = 16  # `pager serve`'s HTTP threads: webhooks, the API and the dashboard at once
 
 
 def settings_from(config_path: Path | None, bind: str | None) -> Settings:
@@ -65,30 +66,60 @@ def _host_port(bind: str) -> tuple[str, int]:
 @click.command()
 @config_option
 @bind_option
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 512),
+    default=SERVE_THREADS,
+    show_default=True,
+    help="HTTP requests served at once.",
+)
 @log_format_option
-def serve(config_path: Path | None, bind: str | None, log_format: str) -> None:
+def serve(config_path: Path | None, bind: str | None, threads: int, log_format: str) -> None:
     """Run the web server and the escalation runner in one process."""
-    from werkzeug.serving import make_server
-
     logs.configure(log_format)
     settings = settings_from(config_path, bind)
     host, port = _host_port(settings.bind)
     pager = build_pager(settings)
-    server = make_server(host, port, create_app(pager), threaded=True)
+    try:
+        server = http_server(host, port, create_app(pager), threads)
+    except OSError as exc:
+        pager.db.dispose()
+        raise click.ClickException(
+            f"cannot listen on {settings.bind}: {exc.strerror or exc}"
+        ) from exc
     runner = Runner(pager)
     watcher = RotationWatcher(pager)
     runner.start()
     watcher.start()
     click.echo(banner(pager), err=False)
     sys.stdout.flush()
-    _stop_on_signals(server.shutdown)
+    _stop_on_signals(server.stop)
     signal.signal(signal.SIGHUP, lambda *_: watcher.reload_now())
     try:
-        server.serve_forever()
+        server.serve()
     finally:
         watcher.stop()
         runner.stop()
         pager.db.dispose()
+
+
+def http_server(host: str, port: int, app: Any, threads: int) -> Any:
+    """`pager serve`'s HTTP server, bound and ready to `serve()`: cheroot (CherryPy's WSGI
+    server, made for production, with a pool of `threads`), not werkzeug's development server,
+    which werkzeug itself says is not for production."""
+    from cheroot import wsgi
+
+    server = wsgi.Server(
+        (host, port),
+        app,
+        numthreads=threads,
+        server_name="pager",
+        request_queue_size=128,  # the listen backlog: a burst of webhooks waits, not refused
+        timeout=30,  # a client that stops sending mid-request frees its thread
+        shutdown_timeout=10,
+    )
+    server.prepare()  # binds now: a port in use fails before the banner says it listens
+    return server
 
 
 @click.command()
