@@ -213,3 +213,30 @@ def test_it_needs_either_saved_answers_or_a_key(tmp_path: Path) -> None:
     result = run("import", "pagerduty", "--out", str(tmp_path))
     assert result.exit_code == 2
     assert "give either --from DIR or an API key ($PAGER_IMPORT_API_KEY)" in result.output
+
+
+def test_it_takes_numbers_from_phones_for_people_pagerduty_has_none_for(tmp_path: Path) -> None:
+    phones = tmp_path / "phones.yaml"
+    phones.write_text('erin@example.com: "+447700900105"\nbob@example.com: "+447700900199"\n')
+    result, schedule = import_saved("pagerduty", FIXTURES, tmp_path, AT, "--phones", str(phones))
+    assert schedule.people["erin"].phone == "+447700900105"
+    assert schedule.people["bob"].phone == "+447700900102"  # PagerDuty's own number first
+    assert "user 'Erin Example' (PERIN05):\n    - no SMS" not in result.output
+
+
+def test_it_refuses_a_phones_file_with_a_wrong_number(tmp_path: Path) -> None:
+    phones = tmp_path / "phones.yaml"
+    phones.write_text("erin@example.com: 12345\n")
+    result = run(
+        "import",
+        "pagerduty",
+        "--from",
+        str(FIXTURES),
+        "--out",
+        str(tmp_path / "out"),
+        "--phones",
+        str(phones),
+    )
+    assert result.exit_code == 2
+    assert "phones.yaml: erin@example.com: '+12345' is not" in result.output
+    assert not (tmp_path / "out").exists()

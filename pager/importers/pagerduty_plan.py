@@ -168,8 +168,8 @@ class _Planner(Planner):
             self.note(subject, f"time zone {zone!r} is not a tz database name: left out")
             return
         rotation_id = self.ids.make("rotation", schedule.name)
-        # The API lists the layer that wins first (the opposite of the order a POST takes);
-        # pager's last listed layer wins.
+        # The API lists the layer that wins first, the opposite of the order a POST takes (so
+        # PagerDuty's Terraform provider reverses what it reads); pager's last layer wins.
         layers = [
             self._layer(layer, zone, f"{subject}, layer '{layer.name}'")
             for layer in reversed(schedule.layers)
