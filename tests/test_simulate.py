@@ -466,3 +466,27 @@ def test_it_runs_the_ci_jobs_simulate_script_in_a_checkout(
         assert f"- head: `HEAD` (`{git(clone, 'rev-parse', 'HEAD')[:12]}`)" in report
         assert "| person | time zone | pages |" in report
     assert "from the database" in report  # the second run read the (empty) database
+
+
+def test_it_shows_a_person_swapped_in_beside_the_one_swapped_out(tmp_path: Path) -> None:
+    # Head gives bob's turns to dave, also in New York: dave takes bob's numbers, bob has none.
+    head = tmp_path / "head"
+    head.mkdir()
+    text = (BASE / "team.yaml").read_text()
+    text = text.replace("members: [alice, bob]", "members: [alice, dave]").replace(
+        '  bob:   {name: Bob,   phone: "+447700900102"',
+        '  dave:  {name: Dave,  phone: "+447700900104"',
+    )
+    (head / "team.yaml").write_text(text)
+    result = simulate(
+        "--base", BASE, "--head", head, "--history", HISTORY, *WINDOW, "--format", "json"
+    )
+    people = loads(result)
+    assert people["bob"]["head"] is None
+    assert people["dave"]["base"] is None
+    assert people["dave"]["head"] == {**EXPECTED["bob"]["base"], **HOURS["bob"]["base"]}
+    rows = simulate("--base", BASE, "--head", head, "--history", HISTORY, *WINDOW).output
+    dave = next(line for line in rows.splitlines() if "dave (Dave)" in line)
+    bob = next(line for line in rows.splitlines() if "bob (Bob)" in line)
+    assert dave.startswith("*") and "- -> 3" in dave and "- -> 169.0" in dave
+    assert bob.startswith("*") and "3 -> -" in bob

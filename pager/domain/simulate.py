@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from pager.domain.coverage import Gap, service_gaps
 from pager.domain.escalation import in_turn, people_paged, quiet_until, step_to_run
 from pager.domain.layers import DAY, Interval, clip, intersect, local_to_utc, merge
-from pager.domain.notify_rules import plan_pages
+from pager.domain.notify_rules import PlannedPage, plan_pages
 from pager.domain.rotations import Person, Policy, Schedule
 from pager.domain.urgency import morning_after
 
@@ -155,22 +155,22 @@ def replay(schedule: Schedule, incident: HistoricIncident, ack_after: timedelta)
             first = min(page.at for plan in planned.values() for page in plan)
             stop = _earliest(first + ack_after, incident.resolved_at)
         for person in people:
-            sent = [page for page in planned[person.id] if stop is None or page.at < stop]
-            if sent:
-                channels = tuple(dict.fromkeys(page.channel for page in sent))
-                pages.append(
-                    Page(
-                        incident.number,
-                        person.id,
-                        sent[0].at,
-                        index + 1,
-                        channels,
-                        _night(person, sent[0].at),
-                    )
-                )
+            page = _page(incident.number, person, planned[person.id], stop, index + 1)
+            pages.extend([page] if page else [])
         at = run.next_due if people else at
         index += 1
     return pages
+
+
+def _page(
+    incident: int, person: Person, plan: Sequence[PlannedPage], stop: datetime | None, step: int
+) -> Page | None:
+    """The step's page of `person`: what of `plan` goes out before `stop`; None if nothing."""
+    sent = [page for page in plan if stop is None or page.at < stop]
+    if not sent:
+        return None
+    channels = tuple(dict.fromkeys(page.channel for page in sent))
+    return Page(incident, person.id, sent[0].at, step, channels, _night(person, sent[0].at))
 
 
 def on_call_intervals(

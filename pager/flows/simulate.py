@@ -17,8 +17,9 @@ from pager.domain.incident_history import parse_history
 from pager.domain.rotation_schema import parse_schedule
 from pager.domain.rotations import Schedule
 from pager.domain.simulate import HistoricIncident
-from pager.domain.yamldoc import Problem, Where
+from pager.domain.yamldoc import Problem
 from pager.flows.rotations import read_files
+from pager.flows.rotations_git import commit_files
 from pager.store import incident_history
 from pager.store.db import Database
 from pager.store.git_revisions import repository_of
@@ -72,14 +73,7 @@ def _files_at(revision: str, folder: Path) -> tuple[str, list[tuple[str, str]], 
     if found is None:
         where = f"{commit[:12]}:{inside}" if inside else commit[:12]
         raise CannotRead(f"{revision}: no folder {inside or '/'} in commit {where}")
-    files: list[tuple[str, str]] = []
-    problems: list[Problem] = []
-    for name, content in found:
-        where = f"{commit[:12]}:{name}"
-        try:
-            files.append((where, content.decode("utf-8")))
-        except UnicodeDecodeError as exc:
-            problems.append(Problem(Where(where, 1), f"cannot read: not UTF-8 text ({exc.reason})"))
+    files, problems = commit_files(commit, found)
     return commit, files, problems
 
 
