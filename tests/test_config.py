@@ -274,3 +274,21 @@ def test_it_refuses_sign_in_times_out_of_range_naming_the_line(tmp_path: Path) -
     assert "pager.yaml:2: sign_in code_ttl: between 5m and 10m" in said
     assert "pager.yaml:3: sign_in: idle_timeout is longer than lifetime" in said
     assert "pager.yaml:5: unknown key 'other' in sign_in" in said
+
+
+def test_it_refuses_a_provider_timeout_written_as_a_duration_and_a_key_without_its_pair(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "pager.yaml"
+    path.write_text(
+        "providers:\n"
+        "  - {name: twilio, type: twilio, account_sid: AC1, auth_token: t, from: '+15017122661',"
+        " timeout: 10s}\n"
+        "  - {name: vonage, type: vonage, api_key: k, api_secret: s, from: '+447700900000',"
+        " application_id: app}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    said = str(caught.value)
+    assert "pager.yaml:2: provider 'twilio' timeout: seconds from 0 to 60, like 10 or 2.5" in said
+    assert "pager.yaml:3: provider 'vonage': application_id needs private_key" in said

@@ -122,6 +122,12 @@ class Reader(
                 for k, v in entry.items()
                 if k not in PROVIDER_COMMON_KEYS
             }
+            if kind == "vonage" and "application_id" in entry and "private_key" not in entry:
+                self.problem(
+                    entry.at("application_id"),
+                    f"provider '{name}': application_id needs private_key (calls are signed "
+                    "with the application's key)",
+                )
             rate = self.provider_rate(entry, name, kind)
             result.append(ProviderSettings(name, kind, options, rate=rate))
         return tuple(result)
