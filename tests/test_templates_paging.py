@@ -4,15 +4,21 @@ an open incident keeps the templates it opened with."""
 
 from __future__ import annotations
 
+import json
 import re
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pager.app import build_pager
+from pager.domain.messages import is_gsm7, segments
+from pager.domain.templates import PageFacts, links_of, page_body
 from pager.flows import incidents
 from pager.flows.context import Pager
 from pager.flows.rotations import load_rotations
@@ -44,6 +50,14 @@ def rotations(tmp_path: Path) -> Path:
 @pytest.fixture
 def templated(database_url: str, rotations: Path) -> Iterator[Pager]:
     built = build_pager(make_settings(database_url, rotations=rotations))
+    yield built
+    built.db.dispose()
+
+
+@pytest.fixture
+def unlimited(database_url: str, rotations: Path) -> Iterator[Pager]:
+    """As `templated`, without per-number limits: many pages at one instant all go out."""
+    built = build_pager(make_settings(database_url, rotations=rotations, limits={}))
     yield built
     built.db.dispose()
 
@@ -144,4 +158,87 @@ def test_it_keeps_an_open_incidents_templates_and_words_new_ones_by_the_edit(
     code = code_of(newest.body)
     assert newest.body == (
         f"EDITED HighErrorRate. Reply ACK {code} to acknowledge, RES {code} to resolve."
+    )
+
+
+snippets = st.sampled_from(
+    [
+        "{{ service }}",
+        "{{ title }}",
+        "{{ labels.instance }}",
+        "{{ labels.instance | default('?') }}",
+        "{{ annotations.summary | default('') }}",
+        "{% for k, v in labels.items() %}{{ k }}={{ v }}\n{% endfor %}",
+        "{{ links.runbook }} {{ links.generator }}",
+        "{{ firing }}/{{ resolved }} #{{ number }} {{ urgency }}",
+        "{{ summary * 9 }}",
+        "{{ ''.__class__ }}",
+        "{% for i in range(900) %}{% for j in range(900) %}{% endfor %}{% endfor %}",
+    ]
+)
+# Literal text without Jinja's own markers, so that every template compiles and the rotation
+# set takes it (a template that does not compile is refused when the files are read).
+literals = st.text(max_size=60).filter(lambda t: not any(m in t for m in "{}%#"))
+any_templates = (
+    st.lists(st.one_of(literals, snippets), min_size=1, max_size=6).map("".join).filter(str.strip)
+)
+values = st.text(max_size=200)
+alert_maps = st.dictionaries(st.sampled_from(["instance", "summary", "job"]), values, max_size=3)
+
+
+@settings(
+    deadline=None, max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(template=any_templates, labels=alert_maps, annotations=alert_maps)
+def test_it_pages_whatever_the_template_and_the_alert_and_notes_a_failure(
+    unlimited: Pager, rotations: Path, template: str, labels: dict, annotations: dict
+) -> None:
+    templated = unlimited
+    (rotations / "team.yaml").write_text(
+        TEAM.read_text().replace(
+            "  payments: {policy: sre}",
+            "  payments:\n    policy: sre\n    templates:\n      sms: "
+            + json.dumps(template),  # JSON is YAML: any text, quoted
+        )
+    )
+    assert not load_rotations(templated, T0).problems
+    body = payload("alertmanager_firing.json")
+    alert = dict(
+        body["alerts"][0],
+        labels={**labels, "alertname": "HighErrorRate"},
+        annotations=annotations,
+        fingerprint=secrets.token_hex(8),
+    )
+    body.update(alerts=[alert], groupKey=secrets.token_hex(8))
+    with freeze_time(T0):
+        [incident_id] = receive(templated, "payments-am", body, T0).opened
+        run_due(templated, T0)
+    sms = [m.body for m in phone(templated, ALICE) if m.channel == "sms"][-1]
+    kept = {**body["commonAnnotations"], **annotations}  # as Alertmanager's parser merges them
+    code = code_of(sms)
+    assert sms.endswith(f"Reply ACK {code} to acknowledge, RES {code} to resolve.")
+    assert is_gsm7(sms) and segments(sms) <= 2
+    expected = page_body(
+        "sms",
+        template,
+        PageFacts(
+            number=incident_id,
+            service="payments",
+            title="HighErrorRate",
+            summary=kept.get("summary") or "",
+            labels=alert["labels"],
+            annotations=kept,
+            links=links_of(kept, alert["generatorURL"]),
+        ),
+        code,
+    )
+    assert sms == expected.text
+    notes = warnings(templated, incident_id)
+    assert notes == (
+        []
+        if expected.failed is None
+        else [
+            f"the sms template of service 'payments' failed ({expected.failed}): "
+            "paged with the default text"
+        ]
     )

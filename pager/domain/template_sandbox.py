@@ -116,8 +116,9 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             raise _OverBudget("the template builds a number too large")
         if operator == "*":
             for seq, count in ((left, right), (right, left)):
-                if isinstance(seq, str | list | tuple) and isinstance(count, int):
-                    _checked(seq[:1] * min(count, MAX_TEXT + 1))
+                sequence = isinstance(seq, str | list | tuple) and isinstance(count, int)
+                if sequence and len(seq) * count > MAX_TEXT:  # refused before it is built
+                    raise _OverBudget(f"the template builds a value longer than {MAX_TEXT}")
         if operator == "%":
             _check_format(left)
         return _checked(super().call_binop(context, operator, left, right))

@@ -115,6 +115,7 @@ def test_it_maps_the_template_text_to_gsm7():
         ),
         ("{% for i in range(-5000, 0) %}{% endfor %}", "too big: range() of more than 1000 items"),
         ("{{ title * 1000 }}", "too big: the template builds a value longer than 4000"),
+        ("{{ (range(999)|list) * 999 }}", "too big: the template builds a value longer"),
         ("{% set a = 'x' * 3000 %}{{ a ~ a }}", "too big: the template builds a value longer"),
         ("{{ title|center(100000) }}", "too big: a number over 1000 given to a call or filter"),
         ("{{ '%99999s' % title }}", "too big: a format width over 999"),
