@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pager.domain.codes import CODE_TTL
 from pager.domain.limits import DEFAULT_LIMITS, Limit
+from pager.domain.replies import LONGEST_SNOOZE
 from pager.domain.yamldoc import Problem
 
 
@@ -127,6 +128,7 @@ TOP_KEYS = {
     "verify",
     "sign_in",
     "webhooks",
+    "sms_console",
 }
 # What outgoing webhooks can be told (`webhooks: events:`); all of them by default.
 WEBHOOK_EVENTS = (
@@ -264,6 +266,13 @@ class SignInSettings:
 
 
 @dataclass(frozen=True)
+class SmsConsoleSettings:
+    """`sms_console:`: the commands people send by SMS (ESC, SNOOZE, NOTE, ONCALL, STATUS)."""
+
+    max_snooze: timedelta = LONGEST_SNOOZE  # SNOOZE <code> 30m: at most this long
+
+
+@dataclass(frozen=True)
 class WebhookSettings:
     """One outgoing webhook (`webhooks:`): where events go, which, and in what form."""
 
@@ -310,6 +319,7 @@ class Settings:
     verify_services: Mapping[str, VerifyService] = field(default_factory=dict)
     sign_in: SignInSettings = SignInSettings()
     webhooks: tuple[WebhookSettings, ...] = ()
+    sms_console: SmsConsoleSettings = SmsConsoleSettings()
 
 
 def host_and_port(bind: str) -> tuple[str, int]:

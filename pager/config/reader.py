@@ -16,12 +16,20 @@ from pager.config.model import (
 )
 from pager.config.rotations import RotationsReader
 from pager.config.sign_in import SignInReader
+from pager.config.sms_console import SmsConsoleReader
 from pager.config.verify import VerifyReader
 from pager.config.webhooks import WebhookReader
 from pager.domain.yamldoc import Map, Seq
 
 
-class Reader(IntegrationReader, RotationsReader, VerifyReader, SignInReader, WebhookReader):
+class Reader(
+    IntegrationReader,
+    RotationsReader,
+    VerifyReader,
+    SignInReader,
+    WebhookReader,
+    SmsConsoleReader,
+):
     def settings(self, doc: Map, path: Path) -> Settings:
         self.keys(doc, TOP_KEYS, "settings")
         base = Settings()
@@ -54,6 +62,7 @@ class Reader(IntegrationReader, RotationsReader, VerifyReader, SignInReader, Web
             verify_services=self.verify_services(doc),
             sign_in=self.sign_in(doc),
             webhooks=self.webhooks(doc),
+            sms_console=self.sms_console(doc),
         )
 
     def api_tokens(self, doc: Map) -> tuple[tuple[str, ...], tuple[str, ...]]:
