@@ -73,6 +73,7 @@ _COMMAND = re.compile(
 _WORD = re.compile(r"on[\s-]?call(?![a-z])|[a-z]+", re.ASCII | re.IGNORECASE)
 # An ack code leading the rest of a command ("#4821 30m", ": 4821"), as a whole word.
 _LEADING_CODE = re.compile(r"[\s#:]*(?P<code>[0-9]+)(?=[\s,;:.]|$)", re.ASCII)
+_NOTE_START = re.compile(r"^[\s#:,;.-]+")  # between the code and the note ("4821: db up")
 _TRAILING_CODE = re.compile(r"\s#?(?P<code>[0-9]+)$", re.ASCII)
 _CODE_LENGTHS = range(4, 9)
 # What people type for a unit ("30 min", "2 hours"), as pager's durations write it.
@@ -134,7 +135,8 @@ def _console(kind: ReplyKind, rest: str, rest_as_typed: str) -> Reply:
     if kind == "status":  # whatever follows ("STATUS please") changes nothing
         return Reply("status")
     if kind == "oncall":
-        return Reply("oncall", text=" ".join(rest.split())[:MAX_ROTATION_ASKED])
+        asked = rest_as_typed.strip().rstrip(".!?,;").strip()  # a rotation may end in "-"
+        return Reply("oncall", text=" ".join(asked.split())[:MAX_ROTATION_ASKED])
     code, after = _leading_code(rest)
     if kind == "escalate":
         if code is not None and len(code) not in _CODE_LENGTHS:
@@ -160,7 +162,7 @@ def _leading_code(rest: str) -> tuple[str | None, str]:
 def _note(code: str | None, rest_as_typed: str) -> Reply:
     """NOTE <code> <text> or NOTE <text>: a first word of 4 to 8 digits is the code."""
     _, after = _leading_code(rest_as_typed) if code is not None else (None, rest_as_typed)
-    note = " ".join(after.lstrip(" #:,;.-").split())
+    note = " ".join(_NOTE_START.sub("", after).split())
     if not note:
         return Reply("note", code, problem="NOTE needs the note")
     return Reply("note", code, text=note)

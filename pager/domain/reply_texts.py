@@ -120,6 +120,8 @@ def help_text(asked: str = "", longest_snooze: timedelta = LONGEST_SNOOZE) -> st
 def problem_text(kind: str, problem: str, longest_snooze: timedelta = LONGEST_SNOOZE) -> str:
     """The answer to a command of ours written wrong: what is wrong, then how to write it."""
     usage = help_text(kind if kind in USAGE else "help", longest_snooze)
+    if not _one_segment(reply_text("problem", problem="...", usage=usage)):
+        return usage  # how to write it matters more than what was wrong
     return reply_text("problem", problem=sentence(problem[:1].upper() + problem[1:]), usage=usage)
 
 
