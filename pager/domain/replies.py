@@ -130,8 +130,8 @@ def _ack_or_resolve(line: str) -> Reply:
 
 def _console(kind: ReplyKind, rest: str, rest_as_typed: str) -> Reply:
     if kind == "help":
-        asked = _CONSOLE.get(rest.strip(" #:").upper()) or _COMMANDS.get(rest.strip().upper())
-        return Reply("help", text=asked or "")
+        topic = _CONSOLE.get(rest.strip(" #:").upper()) or _COMMANDS.get(rest.strip().upper())
+        return Reply("help", text=topic or "")
     if kind == "status":  # whatever follows ("STATUS please") changes nothing
         return Reply("status")
     if kind == "oncall":
