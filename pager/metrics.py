@@ -111,3 +111,17 @@ RUNNERS = Gauge(
     registry=REGISTRY,
     multiprocess_mode="livemostrecent",
 )
+CANARY_OK = Gauge(
+    "pager_canary_ok",
+    "Whether the canary's newest finished round trip came back (1) or not (0)",
+    ["route", "to"],
+    registry=REGISTRY,
+    multiprocess_mode="livemostrecent",
+)
+CANARY_SECONDS = Gauge(
+    "pager_canary_seconds",
+    "Seconds the canary's newest successful round trip took (send, delivery, inbound webhook)",
+    ["route", "to"],
+    registry=REGISTRY,
+    multiprocess_mode="livemostrecent",
+)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from pager.domain.routing import names_carriers
-from pager.flows import carriers, dispatch, escalate, handoffs, sign_in, webhooks
+from pager.flows import canaries, carriers, dispatch, escalate, handoffs, sign_in, webhooks
 from pager.flows.context import Pager, utcnow
 from pager.flows.heartbeats import check_heartbeats
 from pager.flows.rotations import load_rotations
@@ -32,6 +32,7 @@ HEARTBEAT = 1.0  # seconds; runners.DEAD_AFTER is three beats
 HANDOFF_LOOK = timedelta(seconds=30)
 # How often spent and expired one-time codes lose their text (sign-ins sweep them too).
 CODE_SWEEP = timedelta(minutes=1)
+CANARY_LOOK = timedelta(seconds=5)  # how often to look for canaries due or overdue
 
 
 class Runner:
@@ -51,6 +52,7 @@ class Runner:
         self._listener = Listener(pager.db, self.wake)
         self._next_handoff_look: datetime | None = None
         self._next_code_sweep: datetime | None = None
+        self._next_canary_look: datetime | None = None
         self._webhooks = WebhookSender(pager) if pager.settings.webhooks else None
 
     def start(self) -> None:
@@ -130,6 +132,12 @@ class Runner:
         if self._next_code_sweep is None or now >= self._next_code_sweep:
             sign_in.forget_spent_code_texts(self.pager, now)
             self._next_code_sweep = now + CODE_SWEEP
+        if self.pager.settings.canaries and (
+            self._next_canary_look is None or now >= self._next_canary_look
+        ):
+            canaries.time_out(self.pager, now)
+            canaries.start_due(self.pager, now)
+            self._next_canary_look = now + CANARY_LOOK
         with self._lock:
             free = self._free
         if free:

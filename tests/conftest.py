@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import create_engine, text
 
 # The SDK rewrites the API host from these; tests talk only to 127.0.0.1.
@@ -21,10 +22,17 @@ from pager.config import IntegrationSettings, ProviderSettings, Settings  # noqa
 from pager.flows.context import Pager  # noqa: E402
 from tests.e2e.daemon import spawned_count, stop_spawned_since  # noqa: E402
 from tests.fakes.twilio import FakeTwilio  # noqa: E402
+from tests.openapi_check import CheckedClient  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROTATIONS = FIXTURES / "rotations"
 POSTGRES_URL = os.environ.get("PAGER_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(autouse=True)
+def _api_answers_as_documented(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Flask test client checks each `/api/v1` answer against the OpenAPI document."""
+    monkeypatch.setattr(Flask, "test_client_class", CheckedClient)
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -59,3 +60,25 @@ def test_it_adds_lists_and_ends_a_maintenance_window(tmp_path: Path) -> None:
         assert past.output.startswith("Error: --for/--until: "), past.output
         both = runner.invoke(main, ["silence", "add", "payments", "--config", str(config)])
         assert both.exit_code == 2 and "give exactly one of --for and --until" in both.output
+
+
+def test_it_prints_the_local_windows_as_the_api_does_with_json(tmp_path: Path) -> None:
+    config = tmp_path / "pager.yaml"
+    config.write_text(f"database_url: sqlite:///{tmp_path / 'pager.db'}\nrotations: {ROTATIONS}\n")
+    runner = CliRunner(env={"PAGER_URL": None})  # no daemon named: the local database
+    with freeze_time("2026-11-25T03:00:00Z"):
+        added = runner.invoke(
+            main, ["silence", "add", "payments", "--for", "1h", "--json", "--config", str(config)]
+        )
+        listed = runner.invoke(main, ["silence", "list", "--json", "--config", str(config)])
+    assert added.exit_code == 0, added.output
+    expected = {
+        "id": 1,
+        "service": "payments",
+        "starts_at": "2026-11-25T03:00:00+00:00",
+        "ends_at": "2026-11-25T04:00:00+00:00",
+        "reason": "",
+        "created_by": "cli",
+    }
+    assert json.loads(added.output) == expected
+    assert [json.loads(line) for line in listed.output.splitlines()] == [expected]

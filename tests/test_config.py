@@ -120,7 +120,14 @@ def test_it_takes_a_default_after_colon_dash(tmp_path: Path) -> None:
         ),
         ("api_tokens: abc\n", "1: api_tokens: expected a list of tokens"),
         ("api_tokens:\n  - {token: x}\n", "2: api_tokens: a named token needs a name"),
-        ("api_tokens:\n  - {name: ci, tokn: x}\n", "2: unknown key 'tokn' in api_tokens entry"),
+        (
+            "api_tokens:\n  - {name: ci, token: x, tokn: y}\n",
+            "2: unknown key 'tokn' in api_tokens entry",
+        ),
+        (
+            "api_tokens:\n  - {name: ci, tokn: x}\n",
+            "2: api_tokens: the token named 'ci' is missing 'token'",
+        ),
         ("bind: [1\n", "2: invalid YAML"),
         ("database_url: x\nbind: 21090\n", "2: bind: expected HOST:PORT, like 127.0.0.1:8080"),
         ("bind: 'localhost:99999'\n", "1: bind: expected HOST:PORT"),
@@ -267,3 +274,21 @@ def test_it_refuses_sign_in_times_out_of_range_naming_the_line(tmp_path: Path) -
     assert "pager.yaml:2: sign_in code_ttl: between 5m and 10m" in said
     assert "pager.yaml:3: sign_in: idle_timeout is longer than lifetime" in said
     assert "pager.yaml:5: unknown key 'other' in sign_in" in said
+
+
+def test_it_refuses_a_provider_timeout_written_as_a_duration_and_a_key_without_its_pair(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "pager.yaml"
+    path.write_text(
+        "providers:\n"
+        "  - {name: twilio, type: twilio, account_sid: AC1, auth_token: t, from: '+15017122661',"
+        " timeout: 10s}\n"
+        "  - {name: vonage, type: vonage, api_key: k, api_secret: s, from: '+447700900000',"
+        " application_id: app}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    said = str(caught.value)
+    assert "pager.yaml:2: provider 'twilio' timeout: seconds from 0 to 60, like 10 or 2.5" in said
+    assert "pager.yaml:3: provider 'vonage': application_id needs private_key" in said

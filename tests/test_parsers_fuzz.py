@@ -16,7 +16,6 @@ import copy
 import hashlib
 import json
 import os
-import secrets
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -33,10 +32,10 @@ from pager.config import FieldMapping, IntegrationSettings, ProviderSettings
 from pager.providers import build
 from pager.providers.base import WebhookInvalid, WebRequest
 from pager.providers.sandbox import PhoneMessage
-from pager.providers.sinch import callback_signature
 from pager.sources import PARSERS, REGISTRY, Delivery, Ignored, SourceError
 from pager.web.errors import ApiError
 from pager.web.integrations import json_body
+from tests.fakes.sinch import sign as sinch_signature
 from tests.helpers import PAYLOADS
 
 EXAMPLES = int(os.environ.get("PAGER_FUZZ_EXAMPLES", "0")) * 4 or 20
@@ -143,12 +142,7 @@ def signature_headers(
     if provider == "twilio":
         return {"X-Twilio-Signature": RequestValidator(SECRET).compute_signature(url, dict(form))}
     if provider == "sinch":
-        nonce = secrets.token_hex(8)
-        return {
-            "x-sinch-webhook-signature": callback_signature(SECRET, body, nonce, str(now)),
-            "x-sinch-webhook-signature-nonce": nonce,
-            "x-sinch-webhook-signature-timestamp": str(now),
-        }
+        return sinch_signature(SECRET, body, timestamp=now)
     if provider == "messagebird":
         claims = {
             "iss": "MessageBird",

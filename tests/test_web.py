@@ -157,7 +157,10 @@ def test_it_serves_incidents_over_the_api(web) -> None:
     assert client.get("/api/v1/incidents").status_code == 401
     listing = client.get("/api/v1/incidents?status=triggered", headers=API).json["incidents"]
     assert [(i["id"], i["status"], i["alert_count"]) for i in listing] == [(1, "triggered", 2)]
-    assert client.get("/api/v1/incidents?status=resolved", headers=API).json == {"incidents": []}
+    assert client.get("/api/v1/incidents?status=resolved", headers=API).json == {
+        "incidents": [],
+        "next": None,
+    }
     bad = client.get("/api/v1/incidents?status=sleeping", headers=API)
     assert (bad.status_code, bad.json["field"]) == (400, "status")
 

@@ -3,12 +3,17 @@
 import click
 
 from pager.cli.audit import audit
+from pager.cli.canary import canary
 from pager.cli.check import check
+from pager.cli.database import backup, db
+from pager.cli.importing import importing
+from pager.cli.incidents import ack, escalate, incidents, note, resolve, show
 from pager.cli.override import override
 from pager.cli.people import page, people, verify
 from pager.cli.rotations import oncall
-from pager.cli.serve import db, serve, web, worker
+from pager.cli.serve import serve, web, worker
 from pager.cli.silence import silence
+from pager.cli.simulate import simulate
 
 
 @click.group()
@@ -30,5 +35,15 @@ for command in (
     people,
     verify,
     page,
+    canary,
+    incidents,
+    show,
+    ack,
+    resolve,
+    escalate,
+    note,
+    backup,
+    importing,
+    simulate,
 ):
     main.add_command(command)

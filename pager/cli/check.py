@@ -25,6 +25,7 @@ from pager.domain.coverage import service_gaps
 from pager.domain.phones import mask
 from pager.domain.rotation_schema import read_schedule
 from pager.domain.rotations import Schedule
+from pager.domain.template_check import template_findings
 from pager.domain.yamldoc import Problem, Where
 from pager.flows.delivery_check import Findings, delivery_findings
 from pager.flows.number_check import PersonNumber, configured_lookups, number_findings
@@ -68,7 +69,8 @@ def check(
 ) -> None:
     """Check the rotation files in DIR (default: rotations/, else the example shipped with
     pager, as `pager serve` reads), or one file: every problem, then
-    when each service's first escalation step pages nobody in the next 4 weeks. With a
+    when each service's first escalation step pages nobody in the next 4 weeks, and what each
+    message template sends for a sample alert. With a
     pager.yaml (--config or PAGER_CONFIG), also whether pages can reach everyone and their
     replies and delivery reports can come back; --online asks the providers about each number."""
     settings, config_places = _settings(config_path, output)
@@ -88,6 +90,9 @@ def check(
         Problem(parsed.places[f"service:{gap.service}"], gap.describe())
         for gap in service_gaps(schedule, start, start + COVERAGE)
     ]
+    templates = template_findings(schedule, parsed.places)
+    findings.warnings += templates.warnings
+    findings.notices += templates.notices
     if settings is not None:
         places = {**parsed.places, **config_places}
         findings.extend(delivery_findings(settings, schedule, places))

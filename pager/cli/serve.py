@@ -18,6 +18,8 @@ from prometheus_client.metrics_core import Metric
 
 from pager import metrics
 from pager.app import banner, build_pager
+from pager.cli import logs
+from pager.cli.logs import log_format_option
 from pager.config import ConfigError, Settings, default_settings, load_settings
 from pager.config.model import host_and_port
 from pager.flows.backlog import measure_backlog
@@ -35,6 +37,7 @@ config_option = click.option(
     help="pager.yaml (default: embedded quick-start settings).",
 )
 bind_option = click.option("--bind", help="HOST:PORT to listen on (default 127.0.0.1:8080).")
+SERVE_THREADS = 16  # `pager serve`'s HTTP threads: webhooks, the API and the dashboard at once
 
 
 def settings_from(config_path: Path | None, bind: str | None) -> Settings:
@@ -52,17 +55,6 @@ def settings_from(config_path: Path | None, bind: str | None) -> Settings:
     return settings
 
 
-def _logging() -> None:
-    logging.basicConfig(
-        level=os.environ.get("PAGER_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("twilio").setLevel(logging.WARNING)
-
-
 def _host_port(bind: str) -> tuple[str, int]:
     """The address to listen on; a bad pager.yaml `bind` was refused with its line already."""
     try:
@@ -74,41 +66,73 @@ def _host_port(bind: str) -> tuple[str, int]:
 @click.command()
 @config_option
 @bind_option
-def serve(config_path: Path | None, bind: str | None) -> None:
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 512),
+    default=SERVE_THREADS,
+    show_default=True,
+    help="HTTP requests served at once.",
+)
+@log_format_option
+def serve(config_path: Path | None, bind: str | None, threads: int, log_format: str) -> None:
     """Run the web server and the escalation runner in one process."""
-    from werkzeug.serving import make_server
-
-    _logging()
+    logs.configure(log_format)
     settings = settings_from(config_path, bind)
     host, port = _host_port(settings.bind)
     pager = build_pager(settings)
-    server = make_server(host, port, create_app(pager), threaded=True)
+    try:
+        server = http_server(host, port, create_app(pager), threads)
+    except OSError as exc:
+        pager.db.dispose()
+        raise click.ClickException(
+            f"cannot listen on {settings.bind}: {exc.strerror or exc}"
+        ) from exc
     runner = Runner(pager)
     watcher = RotationWatcher(pager)
     runner.start()
     watcher.start()
     click.echo(banner(pager), err=False)
     sys.stdout.flush()
-    _stop_on_signals(server.shutdown)
+    _stop_on_signals(server.stop)
     signal.signal(signal.SIGHUP, lambda *_: watcher.reload_now())
     try:
-        server.serve_forever()
+        server.serve()
     finally:
         watcher.stop()
         runner.stop()
         pager.db.dispose()
 
 
+def http_server(host: str, port: int, app: Any, threads: int) -> Any:
+    """`pager serve`'s HTTP server, bound and ready to `serve()`: cheroot (CherryPy's WSGI
+    server, made for production, with a pool of `threads`), not werkzeug's development server,
+    which werkzeug itself says is not for production."""
+    from cheroot import wsgi
+
+    server = wsgi.Server(
+        (host, port),
+        app,
+        numthreads=threads,
+        server_name="pager",
+        request_queue_size=128,  # the listen backlog: a burst of webhooks waits, not refused
+        timeout=30,  # a client that stops sending mid-request frees its thread
+        shutdown_timeout=10,
+    )
+    server.prepare()  # binds now: a port in use fails before the banner says it listens
+    return server
+
+
 @click.command()
 @config_option
 @bind_option
 @click.option("--workers", type=int, default=4, show_default=True, help="gunicorn workers.")
-def web(config_path: Path | None, bind: str | None, workers: int) -> None:
+@log_format_option
+def web(config_path: Path | None, bind: str | None, workers: int, log_format: str) -> None:
     """Run only the web server (gunicorn); pair it with `pager worker`."""
     from gunicorn.app.base import BaseApplication
 
     metrics_dir = _shared_metrics_dir()
-    _logging()
+    logs.configure(log_format)
     settings = settings_from(config_path, bind)
     Database(settings.database_url).upgrade()  # once, before the workers fork
 
@@ -142,6 +166,7 @@ def web(config_path: Path | None, bind: str | None, workers: int) -> None:
             self.cfg.set("bind", settings.bind)
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", None)
+            self.cfg.set("logconfig_dict", logs.gunicorn_config(log_format))
             self.cfg.set("preload_app", True)
             self.cfg.set("post_fork", post_fork)
             self.cfg.set("child_exit", child_exit)
@@ -195,9 +220,12 @@ _METRICS_READY = "PAGER_WEB_METRICS_READY"  # the directory `pager web` prepared
     "--metrics-bind",
     help="HOST:PORT to serve this worker's /metrics on (its sends, failures, acks).",
 )
-def worker(config_path: Path | None, poll: float, metrics_bind: str | None) -> None:
+@log_format_option
+def worker(
+    config_path: Path | None, poll: float, metrics_bind: str | None, log_format: str
+) -> None:
     """Run only the escalation runner and senders; pair it with `pager web`."""
-    _logging()
+    logs.configure(log_format)
     pager = build_pager(settings_from(config_path, None), durable=False)
     if metrics_bind:
         # The worker's counters (sends, failures) live in this process, not in `pager web`'s.
@@ -229,20 +257,6 @@ def worker_metrics(pager: Pager) -> CollectorRegistry:
     registry = CollectorRegistry()
     registry.register(Measured())
     return registry
-
-
-@click.group()
-def db() -> None:
-    """Database administration."""
-
-
-@db.command()
-@config_option
-def upgrade(config_path: Path | None) -> None:
-    """Apply database migrations (the daemon also does this when it starts)."""
-    settings = settings_from(config_path, None)
-    Database(settings.database_url).upgrade()
-    click.echo("database is at the newest migration")
 
 
 def _stop_on_signals(stop: Any) -> None:

@@ -12,6 +12,9 @@ from pager.domain.limits import DEFAULT_LIMITS, Limit
 from pager.domain.routing import carrier_key
 from pager.domain.yamldoc import Map, Seq, Where
 
+LIMIT_KEYS = {"sms", "voice"}
+PROVIDER_TIMEOUT_LONGEST = 60.0  # seconds: a page waits for no API call longer
+HEARTBEAT_KEYS = {"service", "interval", "token"}
 _LIMIT = re.compile(r"\s*(\d+)\s*/\s*(\S+)\s*")
 _PREFIX = re.compile(r"\+\d{1,6}")
 
@@ -19,12 +22,30 @@ _PREFIX = re.compile(r"\+\d{1,6}")
 class DeliveryReader(BaseReader):
     def provider_option(self, name: str, key: str, value: object, where: Where) -> str:
         """One option of provider `name` as text; a flag (one_way) is "true" or ""."""
+        if key == "timeout":
+            return self.provider_timeout(name, value, where)
         if key not in PROVIDER_FLAGS:
             return self.text(value, where, f"provider '{name}' {key}")
         if not isinstance(value, bool):
             self.problem(where, f"provider '{name}' {key}: expected true or false")
             return ""
         return "true" if value else ""
+
+    def provider_timeout(self, name: str, value: object, where: Where) -> str:
+        """A provider's `timeout`: seconds for each API call, as the SDKs take them (`10`,
+        `2.5`), not a duration (`10s`)."""
+        text = self.text(value, where, f"provider '{name}' timeout")
+        try:
+            seconds = float(text)
+        except ValueError:
+            seconds = -1.0
+        if not 0 < seconds <= PROVIDER_TIMEOUT_LONGEST:
+            self.problem(
+                where,
+                f"provider '{name}' timeout: seconds from 0 to {PROVIDER_TIMEOUT_LONGEST:g}, "
+                f"like 10 or 2.5, got {text!r}",
+            )
+        return text
 
     def limits(self, doc: Map) -> dict[str, tuple[Limit, ...]]:
         """`limits: {sms: [5/15m, 11/1h], voice: [3/15m]}`; a channel left out keeps its default,
@@ -33,7 +54,7 @@ class DeliveryReader(BaseReader):
         section = self.section(doc, "limits", "limits: expected a mapping of channel to limits")
         if section is None:
             return result
-        self.keys(section, {"sms", "voice"}, "limits")
+        self.keys(section, LIMIT_KEYS, "limits")
         for channel, value in section.items():
             if not isinstance(value, Seq):
                 self.problem(section.at(channel), f"limits {channel}: expected a list like [5/15m]")
@@ -117,7 +138,7 @@ class DeliveryReader(BaseReader):
             if not isinstance(entry, Map):
                 self.problem(section.at(name), f"{what}: expected service, interval and token")
                 continue
-            self.keys(entry, {"service", "interval", "token"}, what)
+            self.keys(entry, HEARTBEAT_KEYS, what)
             for key in ("service", "interval"):
                 if key not in entry:
                     self.problem(section.at(name), f"{what}: missing '{key}'")

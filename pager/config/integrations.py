@@ -18,6 +18,9 @@ from pager.config.model import (
 from pager.config.rates import ProviderRateReader
 from pager.domain.yamldoc import Map, Seq, Where
 
+# The keys of a generic integration's `mapping`: where each field is, and which states mean what.
+MAPPING_KEYS = {*MAPPING_PATHS, "firing", "resolved"}
+
 
 class IntegrationReader(DeliveryReader, ProviderRateReader):
     def integrations(self, doc: Map) -> dict[str, IntegrationSettings]:
@@ -104,7 +107,7 @@ class IntegrationReader(DeliveryReader, ProviderRateReader):
         value = self.section(entry, "mapping", f"{what}: expected a mapping of fields to paths")
         if value is None:
             return None
-        self.keys(value, {*MAPPING_PATHS, "firing", "resolved"}, what)
+        self.keys(value, MAPPING_KEYS, what)
         if "title" not in value:
             self.problem(value.where, f"{what}: missing 'title' (a path such as $.incident.name)")
             return None

@@ -129,6 +129,7 @@ TOP_KEYS = {
     "sign_in",
     "webhooks",
     "sms_console",
+    "canaries",
 }
 # What outgoing webhooks can be told (`webhooks: events:`); all of them by default.
 WEBHOOK_EVENTS = (
@@ -285,6 +286,24 @@ class WebhookSettings:
 
 
 @dataclass(frozen=True)
+class CanarySettings:
+    """A round-trip canary (`canaries:`): every `every`, an SMS through the provider entry
+    `route` to `to`, a number one of pager's providers receives on; back within `timeout`, or
+    the route failed. Two failures in a row open an incident on `service`."""
+
+    route: str
+    to: str  # E.164
+    service: str
+    every: timedelta = timedelta(hours=6)
+    timeout: timedelta = timedelta(minutes=5)
+
+    @property
+    def key(self) -> str:
+        """What names this canary in the database and in /metrics: route and number."""
+        return f"{self.route}:{self.to}"
+
+
+@dataclass(frozen=True)
 class GitRotations:
     """`rotations:` as a branch of a git repository that the daemon fetches every `every`."""
 
@@ -320,6 +339,7 @@ class Settings:
     sign_in: SignInSettings = SignInSettings()
     webhooks: tuple[WebhookSettings, ...] = ()
     sms_console: SmsConsoleSettings = SmsConsoleSettings()
+    canaries: tuple[CanarySettings, ...] = ()
 
 
 def host_and_port(bind: str) -> tuple[str, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from pager.config.canaries import CanaryReader
 from pager.config.integrations import IntegrationReader
 from pager.config.model import (
     PROVIDER_COMMON_KEYS,
@@ -21,6 +22,9 @@ from pager.config.verify import VerifyReader
 from pager.config.webhooks import WebhookReader
 from pager.domain.yamldoc import Map, Seq
 
+# The keys of a named entry of `api_tokens` (`{name: ci-bot, token: ${CI_BOT_TOKEN}}`).
+API_TOKEN_KEYS = {"name", "token"}
+
 
 class Reader(
     IntegrationReader,
@@ -29,6 +33,7 @@ class Reader(
     SignInReader,
     WebhookReader,
     SmsConsoleReader,
+    CanaryReader,
 ):
     def settings(self, doc: Map, path: Path) -> Settings:
         self.keys(doc, TOP_KEYS, "settings")
@@ -63,6 +68,7 @@ class Reader(
             sign_in=self.sign_in(doc),
             webhooks=self.webhooks(doc),
             sms_console=self.sms_console(doc),
+            canaries=self.canaries(doc, providers),
         )
 
     def api_tokens(self, doc: Map) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -78,12 +84,14 @@ class Reader(
             where = value.at(i)
             name = "api"
             if isinstance(entry, Map):
-                self.keys(entry, {"name", "token"}, "api_tokens entry")
+                self.keys(entry, API_TOKEN_KEYS, "api_tokens entry")
                 name = self.text(entry.get("name", ""), entry.at("name"), "api_tokens name")
                 if not name or len(name) > 100 or not name.isprintable():
                     self.problem(
                         where, "api_tokens: a named token needs a name of 1-100 characters"
                     )
+                if "token" not in entry:  # else the entry would quietly grant nothing
+                    self.problem(where, f"api_tokens: the token named '{name}' is missing 'token'")
                 where = entry.at("token") if "token" in entry else where
                 entry = entry.get("token", "")
             token = self.text(entry, where, "api_tokens")
@@ -122,6 +130,12 @@ class Reader(
                 for k, v in entry.items()
                 if k not in PROVIDER_COMMON_KEYS
             }
+            if kind == "vonage" and "application_id" in entry and "private_key" not in entry:
+                self.problem(
+                    entry.at("application_id"),
+                    f"provider '{name}': application_id needs private_key (calls are signed "
+                    "with the application's key)",
+                )
             rate = self.provider_rate(entry, name, kind)
             result.append(ProviderSettings(name, kind, options, rate=rate))
         return tuple(result)

@@ -11,9 +11,12 @@ from pager.config.model import VerifyService
 from pager.domain.yamldoc import Map
 
 SERVICE_SID = re.compile(r"VA[0-9a-f]{32}")
+VERIFY_KEYS = {"services"}
 SERVICE_KEYS = {"name", "token", "code_length", "ttl", "channels", "per_minute"}
 CHANNELS = ("sms", "call")
 TTL_RANGE = (timedelta(minutes=5), timedelta(minutes=10))
+CODE_LENGTHS = range(4, 11)
+PER_MINUTE = range(1, 10_001)
 
 
 class VerifyReader(DeliveryReader):
@@ -22,7 +25,7 @@ class VerifyReader(DeliveryReader):
         verify = self.section(doc, "verify", "verify: expected a mapping with 'services'")
         if verify is None:
             return {}
-        self.keys(verify, {"services"}, "verify")
+        self.keys(verify, VERIFY_KEYS, "verify")
         services = self.section(verify, "services", "verify services: expected a mapping by SID")
         if services is None:
             return {}
@@ -51,8 +54,8 @@ class VerifyReader(DeliveryReader):
             self.problem(entry.at("name"), f"{what} name: 1-30 characters (it is in the SMS)")
         if "token" in entry and not token:
             self.problem(entry.at("token"), f"{what} token: empty")
-        length = self.whole_number(entry, "code_length", what, 6, range(4, 11))
-        per_minute = self.whole_number(entry, "per_minute", what, 60, range(1, 10_001))
+        length = self.whole_number(entry, "code_length", what, 6, CODE_LENGTHS)
+        per_minute = self.whole_number(entry, "per_minute", what, 60, PER_MINUTE)
         ttl = self.duration(entry, "ttl", what) or TTL_RANGE[1]
         if not TTL_RANGE[0] <= ttl <= TTL_RANGE[1]:
             self.problem(entry.at("ttl"), f"{what} ttl: between 5m and 10m")

@@ -42,6 +42,8 @@ _LOOKALIKES = {
 GSM7_SINGLE, GSM7_MULTI = 160, 153  # septets in one SMS / in each part of a long one
 UCS2_SINGLE, UCS2_MULTI = 70, 67  # UTF-16 code units, likewise
 VOICE_MAX = 400  # characters a call reads before "press 1": longer and people hang up
+PAGE_REPLY = "Reply ACK {code} to acknowledge, RES {code} to resolve."  # ends every page SMS
+VOICE_ENDING = "Press 1 to acknowledge, 2 to resolve, 3 to escalate now."  # ends every call
 
 
 def channel_word(channel: str) -> str:
@@ -129,7 +131,7 @@ def page_text(
     service name too long on its own last; the number and the reply sentence never are.
     """
     code = sms_line(code)
-    reply = f"Reply ACK {code} to acknowledge, RES {code} to resolve."
+    reply = PAGE_REPLY.format(code=code)
 
     def render(service: str, title: str, summary: str) -> str:
         head = f"[pager] #{number} {service}: {title} ({firing} firing)"
@@ -149,7 +151,7 @@ def page_text(
 
 def voice_text(*, number: int, service: str, title: str, firing: int, summary: str | None) -> str:
     """What a call reads aloud: plain text, at most about VOICE_MAX characters."""
-    ending = "Press 1 to acknowledge, 2 to resolve, 3 to escalate now."
+    ending = VOICE_ENDING
 
     def render(service: str, title: str, summary: str) -> str:
         head = f"This is pager. Incident {number} for {service}: {title}, {firing} firing."
@@ -173,7 +175,7 @@ def _fitting_service(
     """The service name, shortened only if even a text with the shortest title can't fit."""
     if fits(render(service, "(no title)", "")):
         return service
-    return _shorten(service, lambda cut: fits(render(cut, "(no title)", ""))) or "..."
+    return shorten(service, lambda cut: fits(render(cut, "(no title)", ""))) or "..."
 
 
 def fit(
@@ -182,16 +184,16 @@ def fit(
     """`render(title, summary)` made to fit: the summary shortened first, then the title."""
     if fits(text := render(title, summary)):
         return text
-    short = _shorten(summary, lambda cut: fits(render(title, cut)))
+    short = shorten(summary, lambda cut: fits(render(title, cut)))
     if short is not None:
         return render(title, short)
     if fits(text := render(title, "")):
         return text
-    short = _shorten(title, lambda cut: fits(render(cut, "")))
+    short = shorten(title, lambda cut: fits(render(cut, "")))
     return render(short or "...", "")
 
 
-def _shorten(text: str, fits: Callable[[str], bool]) -> str | None:
+def shorten(text: str, fits: Callable[[str], bool]) -> str | None:
     """The longest start of `text`, ended with '...', that fits; None if none does."""
 
     def cut(length: int) -> str:

@@ -30,6 +30,7 @@ from pager.domain.rotations import (
     Step,
     Target,
 )
+from pager.domain.templates import read_templates, template_places
 from pager.domain.yamldoc import Map, Problem, Seq, Where, load
 
 SECTIONS = ("people", "rotations", "overrides", "policies", "services", "maintenance", "admins")
@@ -112,6 +113,8 @@ def read_schedule(files: list[tuple[str, str]]) -> ParsedSchedule:
         for section in ("people", "rotations", "policies", "services")
         for name, entry in getattr(sources, section).items()
     }
+    for name, entry in sources.services.items():
+        places.update(template_places(name, entry.body))
     if problems:
         order = {filename: index for index, (filename, _) in enumerate(files)}
         problems.sort(key=lambda p: (order.get(p.where.file, 0), p.where.line, p.where.column))
@@ -369,8 +372,10 @@ def _report_policy_cycles(policies: dict[str, _Entry], problems: list[Problem]) 
 
 
 def _service(entry: _Entry, sources: _Sources, check: Checked) -> Service | None:
-    body = check.keys(entry.body, entry.where, f"service '{entry.id}'", ("policy",))
+    context = f"service '{entry.id}'"
+    body = check.keys(entry.body, entry.where, context, ("policy",), ("templates",))
     if body is None:
         return None
     policy = check.name(body, "policy", "policy", sources.policies)
-    return None if policy is None else Service(entry.id, policy)
+    templates = read_templates(body, context, check) if "templates" in body else {}
+    return None if policy is None or templates is None else Service(entry.id, policy, templates)

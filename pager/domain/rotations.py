@@ -148,6 +148,8 @@ class Maintenance:
 class Service:
     id: str
     policy: str
+    # Channel ("sms", "voice") -> the Jinja2 template of its pages (see `domain.templates`).
+    templates: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

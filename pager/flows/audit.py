@@ -31,14 +31,15 @@ def listing(
     actor: str | None = None,
     limit: int = 100,
 ) -> list[AuditView]:
-    """Newest first, at most `limit` (up to 500), older than `before_id` when given."""
+    """Newest first, at most `limit` (up to 501: a page of 500 and one more to tell whether
+    more exist), older than `before_id` when given."""
     with pager.db.read() as session:
         rows = audit.entries(
             session,
             before_id=before_id,
             action=action,
             actor=actor,
-            limit=max(1, min(limit, MAX_PAGE)),
+            limit=max(1, min(limit, MAX_PAGE + 1)),
         )
         return [
             AuditView(r.id, r.at, r.actor, r.way, r.action, r.target, r.detail, r.remote_addr)

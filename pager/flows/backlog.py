@@ -11,6 +11,8 @@ from datetime import datetime
 from sqlalchemy.exc import SQLAlchemyError
 
 from pager import metrics
+from pager.domain.phones import mask
+from pager.flows.canaries import latest_results
 from pager.flows.context import Pager
 from pager.store import incidents, outbox, runners, webhook_deliveries
 
@@ -29,6 +31,7 @@ def measure_backlog(pager: Pager, now: datetime, clock: datetime | None = None) 
             overdue = incidents.most_overdue_escalation(session, now)
             live = runners.live(session, clock)
             webhooks_waiting = webhook_deliveries.waiting_count(session)
+        results = latest_results(pager)
     except SQLAlchemyError as exc:
         log.warning("event=backlog_unmeasured error=%s", type(exc).__name__)
         return
@@ -36,6 +39,12 @@ def measure_backlog(pager: Pager, now: datetime, clock: datetime | None = None) 
     metrics.ESCALATION_LAG.set(_seconds_since(overdue, now))
     metrics.RUNNERS.set(live)
     metrics.WEBHOOK_BACKLOG.set(webhooks_waiting)
+    for canary, run in results:
+        labels = {"route": canary.route, "to": mask(canary.to)}
+        if run is not None:
+            metrics.CANARY_OK.labels(**labels).set(1 if run.status == "ok" else 0)
+        if run is not None and run.seconds is not None:
+            metrics.CANARY_SECONDS.labels(**labels).set(run.seconds)
 
 
 def _seconds_since(then: datetime | None, now: datetime) -> float:

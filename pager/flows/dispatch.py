@@ -34,6 +34,7 @@ from pager.flows.carriers import known_carrier
 from pager.flows.context import Pager, utcnow
 from pager.flows.failover import give_up_or_retry
 from pager.flows.limits import within_limits
+from pager.flows.routes import route_of
 from pager.flows.send_answers import (
     SendJob,
     look_up,
@@ -93,7 +94,7 @@ def _admit(session: Session, pager: Pager, rate: SendRate, n: Notification, now:
     """Take a send slot for `n`: of the provider whose turn it is, else of the first later one
     in the failover order with one free. False: none free, `n` waits for the first to free."""
     carrier = known_carrier(session, pager.settings, n.phone)
-    providers = pager.providers_for(n.channel, n.phone, carrier)
+    providers = route_of(pager, session, n, carrier)
     if n.provider_index >= len(providers) or not still_wanted(session, n):
         return True  # nothing to send, or no one to send through: `send` settles it
     turn = providers[n.provider_index]
@@ -189,7 +190,7 @@ def _start_attempt(pager: Pager, notification_id: int, now: datetime) -> SendJob
             )
             return None
         carrier = known_carrier(session, pager.settings, n.phone)
-        providers = pager.providers_for(n.channel, n.phone, carrier)
+        providers = route_of(pager, session, n, carrier)
         last = outbox.latest_attempt(session, n.id)
         if n.provider_index < len(providers):
             unheard = lookup_due(n, providers[n.provider_index], last)
@@ -198,10 +199,11 @@ def _start_attempt(pager: Pager, notification_id: int, now: datetime) -> SendJob
         limits = pager.settings.limits.get(n.channel, ())
         # Only a first try is held by the per-number limits: never a failover or a retry (it
         # may be a first try through a later provider, when the first was at its rate); and
-        # never a one-time code, which has its own limits (flows.sign_in) and is wanted now.
+        # never a one-time code, which has its own limits (flows.sign_in) and is wanted now,
+        # nor a canary's SMS (to one of pager's own numbers, a few a day).
         if (
             last is None
-            and n.kind != "code"
+            and n.kind not in ("code", "canary")
             and not within_limits(session, n, now, limits, _call_limits(pager, n, carrier))
         ):
             return None

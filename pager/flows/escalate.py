@@ -7,14 +7,20 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from pager.domain import messages
-from pager.domain.escalation import StepToRun, step_to_run, total_steps
+from pager.domain.escalation import (
+    StepToRun,
+    in_turn,
+    people_paged,
+    quiet_until,
+    step_to_run,
+    total_steps,
+)
 from pager.domain.notify_rules import PlannedPage, describe, plan_pages
 from pager.domain.phones import mask_numbers_in
 from pager.domain.rotations import Person, Policy, Target
-from pager.domain.urgency import morning_after
 from pager.flows.context import Pager
 from pager.flows.incidents import expire_acknowledgements
+from pager.flows.page_texts import page_text
 from pager.flows.silences import covering
 from pager.store import audit, incidents
 from pager.store.models import Incident, Notification
@@ -134,18 +140,13 @@ def _targets(
     schedule = pager.rotations.schedule
     if schedule is None:
         return []
-    people: list[Person] = []
     for target in targets:
         if not schedule.knows(target):
             # An edit removed it since the incident opened: say so rather than page nobody quietly.
             incidents.add_timeline(
                 session, incident_id, now, "warning", f"{target} is no longer in the rotations"
             )
-            continue
-        for person in schedule.resolve(target, now):
-            if person.id not in {p.id for p in people}:
-                people.append(person)
-    return people
+    return people_paged(schedule, targets, now)
 
 
 def _page_people(
@@ -154,11 +155,15 @@ def _page_people(
     """Put the step's pages of `people` in the outbox, each due when the step's channels or the
     person's rules say; returns what was scheduled, for the timeline."""
     firing = incidents.firing_count(session, incident.id)
+    # One text per channel for the whole step: a failing template is noted once, not per person.
+    bodies: dict[str, str] = {}
     said: dict[str, list[str]] = {}
     for person in people:
         pages = plan_pages(run.step.channels, person.notify, person.timezone, incident.urgency, now)
         for page in pages:
-            _page(session, incident, person, page, run.index, firing, now)
+            if page.channel not in bodies:
+                bodies[page.channel] = page_text(session, incident, page.channel, firing, now)
+            _page(session, incident, person, page, run.index, bodies[page.channel], now)
         said.setdefault(describe(pages, now), []).append(person.name)
     # People paged the same way share a clause: "paging Alice, Bob by sms".
     return "paging " + "; ".join(f"{', '.join(names)} by {how}" for how, names in said.items())
@@ -170,14 +175,14 @@ def _page(
     person: Person,
     page: PlannedPage,
     step: int,
-    firing: int,
+    body: str,
     now: datetime,
 ) -> None:
     """One outbox row, due at `page.at`: a later one is cancelled if the incident is
     acknowledged or resolved before then (`incidents.acknowledge_in`, `dispatch.still_wanted`)."""
     session.add(
         page_row(
-            incident, person.id, person.name, person.phone, page.channel, step, firing, page.at, now
+            incident, person.id, person.name, person.phone, page.channel, step, body, page.at, now
         )
     )
 
@@ -189,23 +194,12 @@ def page_row(
     phone: str,
     channel: str,
     step: int,
-    firing: int,
+    body: str,
     at: datetime,
     now: datetime,
 ) -> Notification:
-    """The outbox row that pages `person` about `incident` on `channel`, due at `at`."""
-    facts = dict(
-        number=incident.id,
-        service=incident.service,
-        title=incident.title,
-        firing=max(firing, 1),
-        summary=incident.summary,
-    )
-    body = (
-        messages.page_text(**facts, code=incident.ack_code)  # type: ignore[arg-type]
-        if channel == "sms"
-        else messages.voice_text(**facts)  # type: ignore[arg-type]
-    )
+    """The outbox row that pages `person` about `incident` on `channel` with `body` (see
+    `page_texts.page_text`), due at `at`."""
     return Notification(
         incident_id=incident.id,
         step=step,
@@ -237,10 +231,10 @@ def _wait_for_morning(
 ) -> bool:
     """Low urgency never wakes anyone: if it is night for someone this step pages, the step
     waits until it is morning for all of them."""
-    mornings = [(m, p) for p in people if (m := morning_after(p.timezone, now)) is not None]
-    if not mornings:
+    quiet = quiet_until(people, now)
+    if quiet is None:
         return False
-    until, person = max(mornings, key=lambda pair: pair[0])
+    until, person = quiet
     if not incidents.postpone_step(session, incident.id, incident.escalation_step, until):
         return False
     incidents.add_timeline(
@@ -260,9 +254,4 @@ def _in_turn(
     """Round robin: one target per incident, taking turns by incident number; a target with
     nobody on call passes the turn to the next."""
     schedule = pager.rotations.schedule
-    count = len(targets)
-    for offset in range(count):
-        target = targets[(incident_id + offset) % count]
-        if schedule is not None and schedule.knows(target) and schedule.resolve(target, now):
-            return (target,)
-    return targets
+    return targets if schedule is None else in_turn(schedule, targets, incident_id, now)

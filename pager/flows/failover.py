@@ -14,6 +14,7 @@ from pager.domain.messages import channel_word
 from pager.flows import verify_api as verify
 from pager.flows.carriers import known_carrier
 from pager.flows.context import Pager
+from pager.flows.routes import route_of
 from pager.providers.base import Provider
 from pager.store import outbox
 from pager.store.models import Attempt, Notification
@@ -27,7 +28,7 @@ def fail_over(
     """Hand the notification to the next provider after `attempt` failed."""
     metrics.NOTIFICATIONS_FAILED.labels(attempt.provider, n.channel).inc()
     carrier = known_carrier(session, pager.settings, n.phone)
-    providers = pager.providers_for(n.channel, n.phone, carrier)
+    providers = route_of(pager, session, n, carrier)
     why = f"{attempt.error_code or 'error'}: {attempt.error_message or 'failed'}"
     verb = channel_word(n.channel)
     n.provider_index += 1

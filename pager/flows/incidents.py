@@ -15,6 +15,7 @@ from pager.domain.escalation import step_to_run, total_steps
 from pager.domain.rotations import Policy, Schedule, Target
 from pager.flows.context import Pager
 from pager.store import audit, incidents, outbox
+from pager.store.incidents import IncidentFilter
 from pager.store.models import Incident
 
 log = logging.getLogger(__name__)
@@ -326,6 +327,18 @@ def view(pager: Pager, incident_id: int) -> IncidentView:
 def listing(pager: Pager, status: str | None, limit: int = 100) -> list[IncidentView]:
     with pager.db.read() as session:
         found = incidents.listing(session, status, limit)
+        return [_view(session, incident, with_timeline=False) for incident in found]
+
+
+def newest_first(
+    pager: Pager,
+    which: IncidentFilter,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> list[IncidentView]:
+    """A page of incidents for the API, newest opened first, without their timelines."""
+    with pager.db.read() as session:
+        found = incidents.newest_first(session, which, after, limit)
         return [_view(session, incident, with_timeline=False) for incident in found]
 
 

@@ -174,6 +174,10 @@ def _open(
         if schedule is not None and service is not None and service.policy in schedule.policies
         else None
     )
+    if snapshot is not None and service is not None and service.templates:
+        # The wording is kept with the policy: every page of one incident reads alike, and
+        # an edit (or a broken template) reaches only incidents opened after it.
+        snapshot["templates"] = dict(service.templates)
     windows = covering(pager, session, integration.service, now)
     silence, planned = windows.silence, windows.planned
     incident = Incident(

@@ -12,6 +12,7 @@ from pager.domain import messages
 from pager.domain.limits import Limit, next_free
 from pager.domain.phones import mask
 from pager.flows.escalate import page_row
+from pager.flows.page_texts import page_text
 from pager.store import contacts, incidents, outbox
 from pager.store.models import Notification
 
@@ -102,8 +103,8 @@ def _call_instead(
         since = now - max(limit.per for limit in call_limits)
         if next_free(outbox.sent_times(session, n.phone, "voice", since), call_limits, now):
             return False
-    firing = incidents.firing_count(session, incident.id)
-    row = page_row(incident, n.person, n.person_name, n.phone, "voice", n.step, firing, now, now)
+    body = page_text(session, incident, "voice", incidents.firing_count(session, incident.id), now)
+    row = page_row(incident, n.person, n.person_name, n.phone, "voice", n.step, body, now, now)
     session.add(row)
     return True
 

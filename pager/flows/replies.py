@@ -19,7 +19,7 @@ from pager.domain.phones import mask, mask_numbers_in, normalise
 from pager.domain.replies import bare_digits, parse_reply
 from pager.domain.reply_texts import reply_text
 from pager.domain.rotations import Person
-from pager.flows import sms_commands, verify, webhooks
+from pager.flows import canaries, sms_commands, verify, webhooks
 from pager.flows.context import Pager
 from pager.flows.sms_commands import Answer, Sender
 from pager.providers.base import InboundSms
@@ -34,6 +34,9 @@ AUDIT_SHOWN = 80  # characters of the SMS the audit trail keeps (a note is kept 
 
 def handle_sms(pager: Pager, provider: str, sms: InboundSms, now: datetime) -> str | None:
     """Act on one inbound SMS; returns the auto-reply to send back, or None to stay quiet."""
+    if canaries.is_canary(sms.body):  # one of our own, back from a round trip: no answer
+        canaries.came_back(pager, provider, sms.body, now)
+        return None
     phone = normalise(sms.sender) or sms.sender
     reply = parse_reply(sms.body)
     via = _own_pages_only(pager, provider)

@@ -60,6 +60,15 @@ def read_branch(git: GitRotations, *, fetch: bool) -> Commit:
     if found is None:
         problem = Problem(Where(folder, 1), "no such folder in this commit")
         return Commit(sha, [], [problem], unreachable)
+    files, problems = commit_files(sha, found)
+    return Commit(sha, files, problems, unreachable)
+
+
+def commit_files(
+    sha: str, found: list[tuple[str, bytes]]
+) -> tuple[list[tuple[str, str]], list[Problem]]:
+    """The files of commit `sha` as text, each named `<commit>:<path>`; those that are not
+    UTF-8 as problems."""
     files: list[tuple[str, str]] = []
     problems: list[Problem] = []
     for name, content in found:
@@ -68,7 +77,7 @@ def read_branch(git: GitRotations, *, fetch: bool) -> Commit:
             files.append((where, content.decode("utf-8")))
         except UnicodeDecodeError as exc:
             problems.append(Problem(Where(where, 1), f"cannot read: not UTF-8 text ({exc.reason})"))
-    return Commit(sha, files, problems, unreachable)
+    return files, problems
 
 
 def _fetch(repo: RotationRepo, git: GitRotations) -> Unreachable | None:

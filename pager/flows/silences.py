@@ -7,8 +7,9 @@ its policy at step 1 (`flows.escalate`), unless another window still covers it."
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -37,6 +38,14 @@ class SilenceView:
     ends_at: datetime
     reason: str
     created_by: str
+
+    def to_json(self) -> dict[str, Any]:
+        """As the API answers it (and `pager silence --json` prints it)."""
+        return {
+            **asdict(self),
+            "starts_at": self.starts_at.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+        }
 
 
 def _view(silence: Silence) -> SilenceView:
@@ -124,9 +133,15 @@ def covering(pager: Pager, session: Session, service: str, at: datetime) -> Cove
     return Covering(silences.active(session, service, at), planned)
 
 
-def list_silences(pager: Pager, now: datetime) -> list[SilenceView]:
+def list_silences(
+    pager: Pager,
+    now: datetime,
+    after: tuple[datetime, int] | None = None,
+    limit: int | None = None,
+) -> list[SilenceView]:
+    """Windows in force or to come, by start; after a previous page's last (starts_at, id)."""
     with pager.db.read() as session:
-        return [_view(s) for s in silences.current_and_future(session, now)]
+        return [_view(s) for s in silences.current_and_future(session, now, after, limit)]
 
 
 def end_silence(

@@ -221,3 +221,10 @@ def listed(failed: str, response: requests.Response, key: str) -> list[dict[str,
     except (ValueError, AttributeError) as exc:
         raise ProviderError(f"{failed}: unreadable answer", permanent=False) from exc
     return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def permanent_http_status(status: int) -> bool:
+    """Whether an HTTP error answer means retrying the same provider is pointless: a 4xx says
+    the request itself is wrong (bad number, bad credentials), except 429 (too many, for now);
+    a 5xx, or anything else, may pass."""
+    return 400 <= status < 500 and status != 429

@@ -1,4 +1,4 @@
-"""Sinch: SMS through the SMS REST API (`/xms/v1/{service_plan_id}/batches`) with `requests`.
+"""Sinch: SMS through the SMS REST API (`/xms/v1/{service_plan_id}/batches`) with Sinch's SDK.
 
 SMS only: Sinch's voice products are separate APIs with separate credentials. Each page is a
 batch of one recipient with `delivery_report: per_recipient`, so the batch id identifies the SMS
@@ -7,20 +7,29 @@ and Sinch posts a `recipient_delivery_report_sms` to the page's status URL. Inbo
 `/providers/<name>/inbound`. Sinch signs callbacks with HMAC-SHA256 only once HMAC signing is
 enabled for the service plan (ask Sinch); without a `webhook_secret` every webhook is refused.
 A webhook's answer cannot carry a reply, so `sms_reply` sends it as a batch of its own.
+
+Everything goes through the official `sinch` package (`SinchClient` with the service plan id
+and API token): batches are sent and listed by `client.sms.batches`, callback signatures are
+checked by its `SmsSinchEvent`, and callbacks are read into its event models. What it leaves
+to us is said where we do it: the signature's age and algorithm, and which fields are missing.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
+from sinch import SinchClient
+from sinch.core.clients.retry_configuration import RetryConfiguration
+from sinch.core.enums import RetryPolicy
+from sinch.core.exceptions import SinchException
+from sinch.domains.sms.models.v1.response import RecipientDeliveryReport
+from sinch.domains.sms.models.v1.shared import MOTextMessage, TextRequest
+from sinch.domains.sms.sinch_events.v1.sms_sinch_event import SmsSinchEvent
 
 from pager.domain.jsonbody import JsonRefused, read_json_object
 from pager.domain.phones import from_msisdn
@@ -35,13 +44,16 @@ from pager.providers.base import (
     WebhookInvalid,
     WebRequest,
     WebResponse,
-    get_for_lookup,
-    listed,
     outcome_unknown,
+    permanent_http_status,
     reply_quietly,
 )
 
 log = logging.getLogger(__name__)
+# The SDK logs every request and answer at DEBUG with their headers and bodies: the API token
+# and full phone numbers. Its own logger, never below WARNING, keeps them out of our logs.
+SDK_LOG = logging.getLogger(f"{__name__}.sdk")
+SDK_LOG.setLevel(logging.WARNING)
 
 # Sinch's delivery report statuses (`Queued` and `Dispatched` are intermediate, the rest final).
 # `Unknown` means the operator never confirmed delivery: handed over, nothing more is known.
@@ -62,8 +74,32 @@ ALGORITHM = "HmacSHA256"
 FRESH_SECONDS = 300  # a signed callback older (or newer) than this is a replay: refused
 INBOUND_TYPE = "mo_text"
 REPORT_TYPE = "recipient_delivery_report_sms"
+LOOKUP_PAGE = 30  # newest batches under our reference read when looking one up
 CLOCK_SKEW = timedelta(seconds=30)  # between our clock and Sinch's created_at
 EMPTY = WebResponse(body="", content_type="text/plain")
+Event = TypeVar("Event", MOTextMessage, RecipientDeliveryReport)
+
+
+def sinch_client(
+    service_plan_id: str, api_token: str, region: str, base_url: str | None, timeout: float
+) -> SinchClient:
+    """A Sinch SDK client for one service plan, its SMS API in `region` or at `base_url`."""
+    client = SinchClient(
+        service_plan_id=service_plan_id,
+        sms_api_token=api_token,
+        sms_region=region,  # https://{region}.sms.api.sinch.com
+        logger=SDK_LOG,
+        # One attempt: the dispatch flow retries and fails over. By default the SDK sleeps and
+        # retries a 429 up to three times inside the send, holding up the page.
+        retry_configuration=RetryConfiguration(retry_policy=RetryPolicy.NONE),
+    )
+    # SinchClient takes no timeout; its configuration's connection_timeout (10 s by default)
+    # is the `timeout` of every request it sends.
+    client.configuration.connection_timeout = timeout
+    if base_url:
+        # The origin of the service-plan SMS API, as Sinch's own SDK tests set their mock's.
+        client.configuration.sms_origin_with_service_plan_id = base_url.rstrip("/")
+    return client
 
 
 class SinchProvider:
@@ -86,37 +122,41 @@ class SinchProvider:
         self.name = name
         self._from = from_number
         self._secret = webhook_secret or None
-        self._timeout = timeout
-        base = (base_url or f"https://{region}.sms.api.sinch.com").rstrip("/")
-        self._batches_url = f"{base}/xms/v1/{service_plan_id}/batches"
-        self._auth = {"Authorization": f"Bearer {api_token}"}
+        self._events = SmsSinchEvent(self._secret)
+        self._client = sinch_client(service_plan_id, api_token, region, base_url, timeout)
 
     def send_sms(self, to: str, body: str, status_url: str, reference: str | None = None) -> Sent:
         """Send one SMS as a batch; Sinch posts each recipient delivery report to `status_url`
         and keeps `reference` as the batch's `client_reference`."""
-        batch = {"delivery_report": "per_recipient", "callback_url": status_url}
-        if reference:
-            batch["client_reference"] = reference
-        return Sent(provider_message_id=self._send_batch("sending an SMS", to, body, batch))
+        batch_id = self._send_batch(
+            "sending an SMS",
+            to,
+            body,
+            delivery_report="per_recipient",
+            event_destination_target=status_url,  # the batch's `callback_url`
+            client_reference=reference or None,
+        )
+        return Sent(provider_message_id=batch_id)
 
     def find_sms(self, lookup: SmsLookup) -> Sent | None:
         """The batch Sinch keeps under our `client_reference` (list batches, filtered)."""
         if lookup.reference is None:
             return None
-        failed = f"sinch {self.name}: looking up an SMS failed"
-        params = {
-            "client_reference": lookup.reference,
-            "start_date": (lookup.since - CLOCK_SKEW).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            "page_size": "30",
-        }
-        response = get_for_lookup(
-            failed, self._batches_url, params=params, headers=self._auth, timeout=self._timeout
+        page = self._ask(
+            "looking up an SMS",
+            lookup.to,
+            lambda: self._client.sms.batches.list(
+                client_reference=lookup.reference,
+                # Whole seconds (`...:ssZ`, as in the SDK's own tests): it would write
+                # microseconds, where Sinch documents milliseconds.
+                start_date=(lookup.since - CLOCK_SKEW).replace(microsecond=0),
+                page_size=LOOKUP_PAGE,
+            ),
         )
-        if not response.ok:
-            raise self._refused("looking up an SMS", lookup.to, response)
-        for batch in listed(failed, response, "batches"):
-            batch_id = str(batch.get("id") or "")
-            if batch.get("client_reference") == lookup.reference and batch_id not in lookup.skip:
+        for batch in page.content():
+            batch_id = str(getattr(batch, "id", None) or "")
+            ours = getattr(batch, "client_reference", None) == lookup.reference
+            if ours and batch_id and batch_id not in lookup.skip:
                 return Sent(provider_message_id=batch_id, state="queued")
         return None
 
@@ -127,52 +167,55 @@ class SinchProvider:
         )
 
     def verify_webhook(self, request: WebRequest) -> bool:
-        """True only when the callback carries a fresh HMAC signature made with our secret."""
+        """True only when the callback carries a fresh HMAC signature made with our secret.
+
+        The SDK checks the signature over body, nonce and timestamp; how old the timestamp may
+        be and the algorithm header are ours to check (it reads neither).
+        """
         if self._secret is None:
             return False
         headers = {name.lower(): value for name, value in request.headers.items()}
-        signature = headers.get(SIGNATURE, "")
-        nonce = headers.get(f"{SIGNATURE}-nonce", "")
         timestamp = headers.get(f"{SIGNATURE}-timestamp", "")
         algorithm = headers.get(f"{SIGNATURE}-algorithm", ALGORITHM)
-        if not (signature and nonce and timestamp) or algorithm.lower() != ALGORITHM.lower():
+        if algorithm.lower() != ALGORITHM.lower():
             return False
         try:
-            age = abs(time.time() - int(timestamp))
-        except ValueError:
+            if abs(time.time() - int(timestamp)) > FRESH_SECONDS:
+                return False
+            # Sinch signs the UTF-8 body; given bytes, the SDK would decode them by whatever
+            # charset the Content-Type names, and raise on a made-up one.
+            body = request.body.decode("utf-8")
+            return bool(self._events.validate_authentication_header(headers, body))
+        # No timestamp or not a number, a body that is not UTF-8; a signature that is not
+        # ASCII (hmac.compare_digest refuses to compare such strings).
+        except (ValueError, TypeError):
             return False
-        if age > FRESH_SECONDS:
-            return False
-        expected = callback_signature(self._secret, request.body, nonce, timestamp)
-        return hmac.compare_digest(expected.encode(), signature.encode())
 
     def parse_inbound(self, request: WebRequest) -> InboundSms:
         """An `mo_text` callback: an SMS someone sent to our number."""
-        event = _event(request, INBOUND_TYPE)
+        sms = _event(request, INBOUND_TYPE, MOTextMessage)
         return InboundSms(
-            sender=from_msisdn(_required(event, "from")),
-            recipient=from_msisdn(_required(event, "to")),
-            body=str(event.get("body") or ""),
-            provider_message_id=_required(event, "id"),
+            sender=from_msisdn(_filled(sms.from_, "from")),
+            recipient=from_msisdn(_filled(sms.to, "to")),
+            body=sms.body,
+            provider_message_id=_filled(sms.id, "id"),
         )
 
     def parse_status(self, request: WebRequest) -> StatusUpdate:
         """A `recipient_delivery_report_sms` callback for one of our batches."""
-        event = _event(request, REPORT_TYPE)
-        batch_id = _required(event, "batch_id")
-        raw_status = _required(event, "status")
+        report = _event(request, REPORT_TYPE, RecipientDeliveryReport)
+        raw_status = _filled(report.status, "status")
         state = STATES.get(raw_status.lower())
         if state is None:
             raise WebhookInvalid(
                 f"sinch webhook: unknown status {raw_status!r} (known: {', '.join(STATES)})"
             )
-        code = event.get("code")
         return StatusUpdate(
-            provider_message_id=batch_id,
+            provider_message_id=_filled(report.batch_id, "batch_id"),
             state=state,
             raw_status=raw_status,
             # Delivered and pending reports carry codes too (0, 400, 401): only failures matter.
-            error_code=str(code) if state == "failed" and code is not None else None,
+            error_code=str(report.code) if state == "failed" else None,
         )
 
     def parse_keypad(self, request: WebRequest) -> KeypadInput:
@@ -186,11 +229,10 @@ class SinchProvider:
         would make Sinch post it again for up to a day.
         """
         if text is not None:
-            options = {"delivery_report": "none"}
             reply_quietly(
                 self.name,
                 inbound.sender,
-                lambda: self._send_batch("replying", inbound.sender, text, options),
+                lambda: self._send_batch("replying", inbound.sender, text, delivery_report="none"),
             )
         return EMPTY
 
@@ -198,25 +240,17 @@ class SinchProvider:
         """An empty 200: there is no call to speak to."""
         return EMPTY
 
-    def _send_batch(self, action: str, to: str, body: str, options: dict[str, str]) -> str:
-        """POST one batch to `to` and return its id, or raise ProviderError."""
-        batch = {"from": self._from, "to": [to], "body": body, **options}
+    def _send_batch(self, action: str, to: str, body: str, **options: Any) -> str:
+        """Send one batch to `to` and return its id, or raise ProviderError."""
         try:
-            response = requests.post(
-                self._batches_url, json=batch, headers=self._auth, timeout=self._timeout
-            )
-        except requests.RequestException as exc:
+            batch = TextRequest(to=[to], from_=self._from, body=body, **options)
+        except ValueError as exc:  # the SDK's model refuses it: our mistake, never sent
             raise ProviderError(
-                f"sinch {self.name}: {action} failed: {type(exc).__name__}: {exc}",
-                permanent=False,
-                outcome_unknown=outcome_unknown(exc),
+                f"sinch {self.name}: {action} failed: the SDK refused the batch: {exc}",
+                permanent=True,
             ) from exc
-        if not response.ok:
-            raise self._refused(action, to, response)
-        try:
-            batch_id = response.json().get("id")
-        except (ValueError, AttributeError):
-            batch_id = None
+        sent = self._ask(action, to, lambda: self._client.sms.batches.send(request=batch))
+        batch_id = getattr(sent, "id", None)
         if not batch_id:
             raise ProviderError(
                 f"sinch {self.name}: the API accepted the batch but returned no id",
@@ -224,46 +258,75 @@ class SinchProvider:
             )
         return str(batch_id)
 
-    def _refused(self, action: str, to: str, response: requests.Response) -> ProviderError:
-        """The ProviderError for an error answer: 429 and 5xx may pass, other 4xx will not."""
+    def _ask(self, action: str, to: str, call: Callable[[], Any]) -> Any:
+        """Run one SDK call, turning every failure into a ProviderError."""
         try:
-            error = response.json()
-        except ValueError:
-            error = {}
+            return call()
+        except SinchException as exc:
+            raise self._refused(action, to, exc) from exc
+        except requests.RequestException as exc:  # the SDK lets requests' errors through
+            raise ProviderError(
+                f"sinch {self.name}: {action} failed: {type(exc).__name__}: {exc}",
+                permanent=False,
+                outcome_unknown=outcome_unknown(exc),
+            ) from exc
+        except ValueError as exc:  # an answer the SDK's models cannot read
+            raise ProviderError(
+                f"sinch {self.name}: {action} failed: unreadable answer: {exc}", permanent=False
+            ) from exc
+
+    def _refused(self, action: str, to: str, exc: SinchException) -> ProviderError:
+        """The ProviderError for an error answer: 429 and 5xx may pass, other 4xx will not."""
+        answer = exc.http_response
+        # The SDK's own answer for JSON, requests' Response for a body that is not JSON (then
+        # its response_status_code is None: a Response of an error status is falsy).
+        status = int(getattr(answer, "status_code", None) or 0)
+        error = getattr(answer, "body", None)
         if not isinstance(error, dict):
             error = {}
         # SMS API errors are {"code", "text"}; Sinch's shared auth errors are {"title", "detail"}.
         code = error.get("code") or error.get("title") or None
-        detail = str(error.get("text") or error.get("detail") or response.reason or "")
-        status = response.status_code
+        detail = str(error.get("text") or error.get("detail") or getattr(answer, "reason", exc))
+        if to:
+            detail = detail.replace(to, "<to>")
         return ProviderError(
-            f"sinch {self.name}: {action} failed: HTTP {status}, code {code}: "
-            + (detail.replace(to, "<to>") if to else detail),
-            permanent=400 <= status < 500 and status != 429,
+            f"sinch {self.name}: {action} failed: HTTP {status}, code {code}: {detail}",
+            permanent=permanent_http_status(status),
             code=None if code is None else str(code),
         )
 
 
-def callback_signature(secret: str, body: bytes, nonce: str, timestamp: str) -> str:
-    """Sinch's callback signature: base64(HMAC-SHA256(secret, body "." nonce "." timestamp))."""
-    signed = body + f".{nonce}.{timestamp}".encode()
-    digest = hmac.new(secret.encode(), signed, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
+def _event(request: WebRequest, kind: str, model: type[Event]) -> Event:
+    """The callback's JSON object, which must be of type `kind`, read into the SDK's `model`.
 
-
-def _event(request: WebRequest, kind: str) -> dict[str, Any]:
-    """The callback's JSON object, which must be of type `kind`."""
+    The SDK's `SmsSinchEvent.parse_event` would pick the model by `type` too, but it turns an
+    event missing a field into a raw stand-in (and logs a warning) instead of naming the field.
+    """
     try:
         event = read_json_object(request.body, nul="drop")
     except JsonRefused as exc:
         raise WebhookInvalid(f"sinch webhook: {exc}") from exc
     if event.get("type") != kind:
         raise WebhookInvalid(f"sinch webhook: type {event.get('type')!r}, expected {kind!r}")
-    return event
+    try:
+        return model.model_validate(event)
+    except ValueError as exc:  # pydantic's ValidationError
+        raise WebhookInvalid(f"sinch webhook: {kind} {_fields_refused(exc)}") from None
 
 
-def _required(event: Mapping[str, Any], field: str) -> str:
-    value = event.get(field)
-    if value in (None, ""):
+def _fields_refused(exc: ValueError) -> str:
+    """`missing field 'from'` or `invalid field 'code'`, from a pydantic ValidationError."""
+    errors = exc.errors(include_url=False) if hasattr(exc, "errors") else []
+    # The top-level field only: a union's errors go on into each of its members.
+    refused = {
+        f"{'missing' if error['type'] == 'missing' else 'invalid'} field {error['loc'][0]!r}": 1
+        for error in errors
+        if error["loc"]
+    }
+    return ", ".join(refused) or str(exc)
+
+
+def _filled(value: str, field: str) -> str:
+    if not value:
         raise WebhookInvalid(f"sinch webhook: missing field {field!r}")
-    return str(value)
+    return value

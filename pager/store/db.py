@@ -126,8 +126,32 @@ class Database:
             finally:
                 session.rollback()
 
-    def upgrade(self) -> None:
-        """Bring the schema to the newest migration; safe when several instances start at once."""
+    def upgrade(self, revision: str = "head") -> None:
+        """Bring the schema to the newest migration (or `revision`); safe when several
+        instances start at once."""
+        self._migrate("upgrade", revision)
+
+    def downgrade(self, revision: str) -> None:
+        """Take the schema back to `revision` (an id like 0016, or -1 for one step back)."""
+        self._migrate("downgrade", revision)
+
+    def current(self) -> str | None:
+        """The migration the schema is at; None for a database without pager's tables."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    @staticmethod
+    def head() -> str:
+        """The newest migration this version of pager knows."""
+        from alembic.script import ScriptDirectory
+
+        found = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+        assert found is not None
+        return found
+
+    def _migrate(self, action: str, revision: str) -> None:
         from alembic import command  # only here: it costs every process memory and start time
         from alembic.config import Config
 
@@ -139,7 +163,7 @@ class Database:
                 config = Config()
                 config.set_main_option("script_location", str(MIGRATIONS))
                 config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                getattr(command, action)(config, revision)
                 connection.commit()
             finally:
                 if self.dialect == "postgresql":

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    and_,
     bindparam,
     case,
     exists,
@@ -106,6 +108,45 @@ def listing(session: Session, status: str | None, limit: int) -> Sequence[Incide
     if status:
         query = query.where(Incident.status == status)
     return session.scalars(query).all()
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    """Which incidents a list shows: by status, service, and opened in [since, until)."""
+
+    status: str | None = None
+    service: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def newest_first(
+    session: Session,
+    which: IncidentFilter,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> Sequence[Incident]:
+    """Up to `limit` incidents, newest opened first (created_at, then id), after the
+    (created_at, id) of a previous page's last one: incidents opened meanwhile sort before
+    it, so the pages still to come never shift."""
+    query = select(Incident).order_by(Incident.created_at.desc(), Incident.id.desc())
+    if which.status:
+        query = query.where(Incident.status == which.status)
+    if which.service:
+        query = query.where(Incident.service == which.service)
+    if which.since is not None:
+        query = query.where(Incident.created_at >= which.since)
+    if which.until is not None:
+        query = query.where(Incident.created_at < which.until)
+    if after is not None:
+        at, incident_id = after
+        query = query.where(
+            or_(
+                Incident.created_at < at,
+                and_(Incident.created_at == at, Incident.id < incident_id),
+            )
+        )
+    return session.scalars(query.limit(limit)).all()
 
 
 def timeline(session: Session, incident_id: int) -> Sequence[TimelineEntry]:

@@ -70,6 +70,7 @@ class Incident(Base):
         Index("ix_incidents_escalation_due", "status", "escalation_due_at"),
         Index("ix_incidents_ack_code", "ack_code", "status"),  # a new code is checked (0011)
         Index("ix_incidents_test_of", "test_of", "created_at"),  # a person's last test (0016)
+        Index("ix_incidents_created", "created_at", "id"),  # the API's pages (0019)
     )
 
 
@@ -350,3 +351,25 @@ class WebhookDelivery(Base):
     last_status: Mapped[int | None] = mapped_column(Integer)  # the receiver's HTTP status
     last_error: Mapped[str | None] = mapped_column(String(300))
     delivered_at: Mapped[datetime | None]
+
+
+class CanaryRun(Base):
+    """One round trip of a canary: the SMS that left through `route` carrying `nonce`, and
+    whether (and how soon) it came back through an inbound webhook."""
+
+    __tablename__ = "canary_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    canary: Mapped[str] = mapped_column(String(150), index=True)  # CanarySettings.key
+    route: Mapped[str] = mapped_column(String(100))
+    # Once per canary and period however many runners look: canary:<key>:<period number>.
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    nonce: Mapped[str] = mapped_column(String(32), unique=True)
+    notification_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    started_at: Mapped[datetime]
+    deadline: Mapped[datetime]
+    # sent (on its way) -> ok (came back), or failed (not back by the deadline, or not sent)
+    status: Mapped[str] = mapped_column(String(20), default="sent", index=True)
+    finished_at: Mapped[datetime | None]
+    seconds: Mapped[float | None]  # the round trip's time, when it came back
+    error: Mapped[str | None] = mapped_column(String(300))

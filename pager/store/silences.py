@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from pager.store.models import Silence
@@ -28,9 +28,23 @@ def active(session: Session, service: str, at: datetime) -> Silence | None:
     return session.scalars(_ACTIVE, {"service": service, "at": at}).first()
 
 
-def current_and_future(session: Session, now: datetime) -> Sequence[Silence]:
+def current_and_future(
+    session: Session,
+    now: datetime,
+    after: tuple[datetime, int] | None = None,
+    limit: int | None = None,
+) -> Sequence[Silence]:
+    """Silences not yet over, by start then id; only those after `after` (a keyset page)."""
     query = select(Silence).where(Silence.ends_at > now).order_by(Silence.starts_at, Silence.id)
-    return session.scalars(query).all()
+    if after is not None:
+        starts_at, silence_id = after
+        query = query.where(
+            or_(
+                Silence.starts_at > starts_at,
+                and_(Silence.starts_at == starts_at, Silence.id > silence_id),
+            )
+        )
+    return session.scalars(query.limit(limit)).all()
 
 
 def get(session: Session, silence_id: int) -> Silence | None:

@@ -7,16 +7,19 @@ from flask import Flask
 from pager.flows.context import Pager
 from pager.web import (
     api,
+    api_silences,  # noqa: F401  (its views join the api blueprint)
     audit_page,  # noqa: F401  (its page joins the dashboard blueprint)
     calendar,
     dashboard,
     errors,
     heartbeats,
     integrations,
+    openapi,  # noqa: F401  (its view joins the api blueprint)
     ops,
     pagerduty,
     people_page,  # noqa: F401  (its pages join the dashboard blueprint)
     providers,
+    request_ids,
     sandbox,
     schedule_page,  # noqa: F401  (its pages join the dashboard blueprint)
     verify,
@@ -33,6 +36,7 @@ def create_app(pager: Pager) -> Flask:
     app.extensions["pager"] = pager
     app.secret_key = pager.session_key or None
     errors.init_app(app)
+    request_ids.init_app(app)
     for blueprint in (
         integrations.blueprint,
         pagerduty.blueprint,

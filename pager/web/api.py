@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
-from typing import Any
-from urllib.parse import urlencode
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -13,12 +13,11 @@ from flask.typing import ResponseReturnValue
 from pager.domain.jsonbody import JsonRefused, read_json_object
 from pager.flows import access, audit, incidents
 from pager.flows import people as people_flows
-from pager.flows import silences as silence_flows
 from pager.flows.changes import recent_changes
 from pager.flows.context import utcnow
-from pager.flows.incidents import IncidentView
+from pager.flows.incidents import IncidentFilter, IncidentView
 from pager.flows.rotations import load_rotations
-from pager.flows.silences import SilenceView
+from pager.web import paging
 from pager.web.auth import api_token_name, presented_token
 from pager.web.errors import ROW_ID, ApiError, pager
 
@@ -26,10 +25,22 @@ blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 STATUSES = ("triggered", "acknowledged", "resolved")
 MAX_BY = 100
 MAX_SERVICE = 200  # the width of silences.service
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+_OPEN_TO_ALL: set[str] = set()  # views that need no token (the OpenAPI document)
+
+
+def open_to_all(view: View) -> View:
+    """Let `view` answer without a token."""
+    _OPEN_TO_ALL.add(view.__name__)
+    return view
 
 
 @blueprint.before_request
 def _authenticate() -> None:
+    if request.endpoint and request.endpoint.removeprefix("api.") in _OPEN_TO_ALL:
+        return
     given = presented_token()
     name = api_token_name(given, pager().settings) or access.person_of_token(
         pager(), given, utcnow()
@@ -47,13 +58,45 @@ def _json(view: IncidentView, *, with_timeline: bool = True) -> dict[str, Any]:
 
 @blueprint.get("/incidents")
 def list_incidents() -> ResponseReturnValue:
-    status = request.args.get("status") or None
+    """Newest first: `?status=`, `?service=`, `?since=`/`?until=` (when opened, ISO 8601 with
+    an offset), `?limit=`, `?cursor=`."""
+    asked = paging.page_request(2)
+    after = paging.after_time_and_id(asked)
+    found = incidents.newest_first(pager(), _incident_filter(), after, asked.limit + 1)
+    shown, cursor = paging.page_of(found, asked.limit, lambda v: (v.created_at, v.id))
+    return paging.answer(
+        "incidents", [_json(v, with_timeline=False) for v in shown], paging.next_url(cursor)
+    )
+
+
+def _incident_filter() -> IncidentFilter:
+    args = request.args
+    status = args.get("status") or None
     if status is not None and status not in STATUSES:
         raise ApiError(
             400, "invalid_status", f"status must be one of {', '.join(STATUSES)}", "status"
         )
-    found = incidents.listing(pager(), status)
-    return jsonify(incidents=[_json(view, with_timeline=False) for view in found])
+    service = args.get("service") or None
+    if service is not None and len(service) > MAX_SERVICE:
+        raise ApiError(
+            400, "invalid_parameter", f"service is over {MAX_SERVICE} characters", "service"
+        )
+    since, until = (_time_arg(name) for name in ("since", "until"))
+    return IncidentFilter(status, service, since, until)
+
+
+def _time_arg(name: str) -> datetime | None:
+    given = request.args.get(name)
+    if not given:
+        return None
+    if " " in given.strip():  # an unescaped + of an offset reads as a space in a query
+        raise ApiError(
+            400, "invalid_parameter", f"{name} has a space: write its offset's + as %2B", name
+        )
+    try:
+        return instant(given, name)
+    except ApiError as exc:
+        raise ApiError(400, "invalid_parameter", exc.message, name) from exc
 
 
 @blueprint.get(f"/incidents/<{ROW_ID}:incident_id>")
@@ -81,7 +124,7 @@ def get_incident(incident_id: int) -> ResponseReturnValue:
 @blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/escalate")
 def escalate(incident_id: int) -> ResponseReturnValue:
     """Run the incident's next escalation step now (while it is triggered)."""
-    by = _actor(_body(required=False))
+    by = who_acts(body_of(required=False))
     return jsonify(
         _json(_found(lambda: incidents.escalate_now(pager(), incident_id, by, "api", utcnow())))
     )
@@ -90,7 +133,7 @@ def escalate(incident_id: int) -> ResponseReturnValue:
 @blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/notes")
 def add_note(incident_id: int) -> ResponseReturnValue:
     """`{"text": "restarted the primary"}` on the incident's timeline."""
-    body = _body(required=True)
+    body = body_of(required=True)
     text = body.get("text")
     if not isinstance(text, str) or not text.strip() or len(text) > incidents.MAX_NOTE:
         raise ApiError(
@@ -99,7 +142,7 @@ def add_note(incident_id: int) -> ResponseReturnValue:
             f"'text' must be a note of 1 to {incidents.MAX_NOTE} characters",
             "text",
         )
-    by = _actor(body)
+    by = who_acts(body)
     return jsonify(
         _json(_found(lambda: incidents.add_note(pager(), incident_id, text, by, "api", utcnow())))
     ), 201
@@ -107,7 +150,7 @@ def add_note(incident_id: int) -> ResponseReturnValue:
 
 @blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/ack")
 def acknowledge(incident_id: int) -> ResponseReturnValue:
-    by = _actor(_body(required=False))
+    by = who_acts(body_of(required=False))
     return jsonify(
         _json(_found(lambda: incidents.acknowledge(pager(), incident_id, by, "api", utcnow())))
     )
@@ -115,7 +158,7 @@ def acknowledge(incident_id: int) -> ResponseReturnValue:
 
 @blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/unack")
 def unacknowledge(incident_id: int) -> ResponseReturnValue:
-    by = _actor(_body(required=False))
+    by = who_acts(body_of(required=False))
     return jsonify(
         _json(_found(lambda: incidents.unacknowledge(pager(), incident_id, by, utcnow())))
     )
@@ -123,13 +166,13 @@ def unacknowledge(incident_id: int) -> ResponseReturnValue:
 
 @blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/resolve")
 def resolve(incident_id: int) -> ResponseReturnValue:
-    by = _actor(_body(required=False))
+    by = who_acts(body_of(required=False))
     return jsonify(
         _json(_found(lambda: incidents.resolve(pager(), incident_id, by, "api", utcnow())))
     )
 
 
-def _body(*, required: bool) -> dict[str, Any]:
+def body_of(*, required: bool) -> dict[str, Any]:
     """The request's JSON object; without a body, {} unless one is `required`.
 
     Any body sent must be a JSON object we can store, whatever its Content-Type: an ack whose
@@ -144,7 +187,7 @@ def _body(*, required: bool) -> dict[str, Any]:
         raise ApiError(400, "invalid_json", exc.message, exc.field or None) from exc
 
 
-def _actor(body: dict[str, Any]) -> str:
+def who_acts(body: dict[str, Any]) -> str:
     """Who acts: the API token's name. A `by` in the body is only a note beside it (anyone
     holding a token could write any name there)."""
     by = body.get("by")
@@ -164,6 +207,22 @@ def _found(call: Any) -> IncidentView:
     return view
 
 
+def instant(value: object, key: str) -> datetime:
+    """An ISO 8601 time with an offset (or Z), in UTC; a 400 naming `key` otherwise."""
+    if not isinstance(value, str):
+        raise ApiError(400, "invalid_field", f"'{key}' must be an ISO 8601 time", key)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ApiError(400, "invalid_field", f"'{key}' is not an ISO 8601 time", key) from exc
+    if parsed.tzinfo is None:
+        raise ApiError(400, "invalid_field", f"'{key}' needs a UTC offset (or Z)", key)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise ApiError(400, "invalid_field", f"'{key}' is out of range in UTC", key) from exc
+
+
 def _rotations_json() -> dict[str, Any]:
     rotations = pager().rotations
     schedule = rotations.schedule
@@ -180,13 +239,26 @@ def _rotations_json() -> dict[str, Any]:
 
 @blueprint.get("/people")
 def list_people() -> ResponseReturnValue:
-    """Everyone in the rotations: number masked, proven or not, their last test page."""
-    return jsonify(people=[view.to_json() for view in people_flows.people(pager())])
+    """Everyone in the rotations by handle: number masked, proven or not, their last test
+    page. `?limit=`, `?cursor=`."""
+    asked = paging.page_request(1)
+    everyone = people_flows.people(pager())
+    if asked.after is not None:
+        everyone = [view for view in everyone if view.handle > str(asked.after[0])]
+    shown, cursor = paging.page_of(everyone, asked.limit, lambda view: (view.handle,))
+    return paging.answer("people", [view.to_json() for view in shown], paging.next_url(cursor))
 
 
 @blueprint.get("/rotations")
 def rotations_status() -> ResponseReturnValue:
-    return jsonify(_rotations_json())
+    """The set in force; its rotation names by page (`?limit=`, `?cursor=`), the rest whole."""
+    asked = paging.page_request(1)
+    body = _rotations_json()
+    names: list[str] = body.pop("rotations")
+    if asked.after is not None:
+        names = [name for name in names if name > str(asked.after[0])]
+    shown, cursor = paging.page_of(names, asked.limit, lambda name: (name,))
+    return paging.answer("rotations", list(shown), paging.next_url(cursor), **body)
 
 
 @blueprint.post("/rotations/reload")
@@ -198,119 +270,21 @@ def reload_rotations() -> ResponseReturnValue:
     return jsonify(body), 422 if body["problems"] else 200
 
 
-def _silence_json(view: SilenceView) -> dict[str, Any]:
-    data = asdict(view)
-    data["starts_at"] = view.starts_at.isoformat()
-    data["ends_at"] = view.ends_at.isoformat()
-    return data
-
-
-def _instant(body: dict[str, Any], key: str, default: datetime | None = None) -> datetime:
-    value = body.get(key)
-    if value is None and default is not None:
-        return default
-    if not isinstance(value, str):
-        raise ApiError(400, "invalid_field", f"'{key}' must be an ISO 8601 time", key)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ApiError(400, "invalid_field", f"'{key}' is not an ISO 8601 time", key) from exc
-    if parsed.tzinfo is None:
-        raise ApiError(400, "invalid_field", f"'{key}' needs a UTC offset (or Z)", key)
-    try:
-        return parsed.astimezone(UTC)
-    except OverflowError as exc:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
-        raise ApiError(400, "invalid_field", f"'{key}' is out of range in UTC", key) from exc
-
-
-def _ends_after(starts_at: datetime, minutes: int) -> datetime:
-    try:
-        return starts_at + timedelta(minutes=minutes)
-    except OverflowError as exc:  # past year 9999
-        raise ApiError(
-            400, "invalid_field", "'duration_minutes' ends past the year 9999", "duration_minutes"
-        ) from exc
-
-
-@blueprint.get("/silences")
-def list_silences() -> ResponseReturnValue:
-    return jsonify(
-        silences=[_silence_json(v) for v in silence_flows.list_silences(pager(), utcnow())]
-    )
-
-
-@blueprint.post("/silences")
-def add_silence() -> ResponseReturnValue:
-    """Start a maintenance window: `{"service", "ends_at" | "duration_minutes", "starts_at"?,
-    "reason"?, "by"?}`."""
-    body = _body(required=True)
-    now = utcnow()
-    service = body.get("service")
-    if not isinstance(service, str) or not service:
-        raise ApiError(400, "invalid_field", "'service' is required", "service")
-    if len(service) > MAX_SERVICE:
-        raise ApiError(
-            400, "invalid_field", f"'service' is over {MAX_SERVICE} characters", "service"
-        )
-    starts_at = _instant(body, "starts_at", now)
-    minutes = body.get("duration_minutes")
-    if minutes is not None:
-        if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0:
-            raise ApiError(
-                400,
-                "invalid_field",
-                "'duration_minutes' must be a positive whole number",
-                "duration_minutes",
-            )
-        ends_at = _ends_after(starts_at, minutes)
-    else:
-        ends_at = _instant(body, "ends_at")
-    reason = body.get("reason", "")
-    if not isinstance(reason, str):
-        raise ApiError(400, "invalid_field", "'reason' must be text", "reason")
-    try:
-        view = silence_flows.add_silence(
-            pager(), service, starts_at, ends_at, reason, _actor(body), now
-        )
-    except silence_flows.SilenceRefused as exc:
-        raise ApiError(400, "invalid_field", str(exc), exc.field) from exc
-    return jsonify(_silence_json(view)), 201
-
-
-@blueprint.delete(f"/silences/<{ROW_ID}:silence_id>")
-def end_silence(silence_id: int) -> ResponseReturnValue:
-    view = silence_flows.end_silence(pager(), silence_id, utcnow(), by=g.api_actor)
-    if view is None:
-        raise ApiError(404, "not_found", f"no silence {silence_id}")
-    return jsonify(_silence_json(view))
-
-
 @blueprint.get("/audit")
 def audit_trail() -> ResponseReturnValue:
-    """The audit trail, newest first: `?action=`, `?actor=`, `?limit=` (1-500, default 100),
-    and `?before=<id>` for the next page, which `next` links to."""
-    limit = _int_arg("limit", 100, 1, audit.MAX_PAGE) or 100
-    before = _int_arg("before", None, 1, 2**62)
+    """The audit trail, newest first: `?action=`, `?actor=`, `?limit=`, `?cursor=` (and
+    `?before=<id>`, the older way to page: entries older than that id)."""
+    asked = paging.page_request(1)
+    before = paging.int_arg("before", 0, 1, 2**62) or None
+    if asked.after is not None:
+        before = paging.cursor_int(asked.after[0])
     found = audit.listing(
         pager(),
         before_id=before,
         action=request.args.get("action") or None,
         actor=request.args.get("actor") or None,
-        limit=limit,
+        limit=asked.limit + 1,
     )
-    entries = [{**asdict(entry), "at": entry.at.isoformat()} for entry in found]
-    more = len(found) == limit
-    args = {k: v for k, v in request.args.items() if k != "before"}
-    query = urlencode({**args, "before": found[-1].id}) if more else ""
-    return jsonify(entries=entries, next=f"{request.path}?{query}" if more else None)
-
-
-def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ApiError(
-            400, "invalid_parameter", f"{name} must be a number from {low} to {high}", name
-        )
-    return int(raw)
+    shown, cursor = paging.page_of(found, asked.limit, lambda entry: (entry.id,))
+    entries = [{**asdict(entry), "at": entry.at.isoformat()} for entry in shown]
+    return paging.answer("entries", entries, paging.next_url(cursor, drop=("before",)))

@@ -32,8 +32,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from pager.domain.durations import format_duration
+from pager.domain.phones import mask
 from pager.domain.rotations import END_OF_TIME, Schedule
-from pager.flows import incidents, people, sign_in, totp
+from pager.flows import canaries, incidents, people, sign_in, totp
 from pager.flows.changes import recent_changes
 from pager.flows.context import Pager, utcnow
 from pager.flows.incidents import IncidentView
@@ -160,6 +161,7 @@ def _template_helpers() -> dict[str, Any]:
         "user": user,
         "rotations": pager().rotations if user else None,
         "has_webhooks": bool(pager().settings.webhooks),
+        "mask": mask,
         "csrf_token": csrf_token,
         "utc": lambda at: utc_text(at, now),
         "ago": lambda at: ago(at, now),
@@ -241,6 +243,7 @@ def home() -> ResponseReturnValue:
         people=people.people(p),
         me=signed.person if signed else None,
         mine=_open_paged_to(p, signed.person) if signed else None,
+        canaries=canaries.latest_results(p),
         refresh=REFRESH_SECONDS,
     )
 

@@ -1,7 +1,8 @@
 """Sinch's own SMS webhook examples (sinch-sdk-java's test resources, see README.md here):
 an inbound `mo_text` and a `recipient_delivery_report_sms`, signed as Sinch signs callbacks
 (x-sinch-webhook-signature over body.nonce.timestamp), each signature checked by Sinch's Python
-SDK before pager gets it, and replayed through the app."""
+SDK before pager gets it (pager's own check goes through that SDK too), and replayed through
+the app."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from freezegun import freeze_time
+from sinch.domains.sms.sinch_events.v1 import sms_sinch_event as sinch_events
 from sqlalchemy import select
 
 from pager.app import build_pager
@@ -26,9 +28,6 @@ from tests.fakes.sinch import FakeSinch, sign
 from tests.helpers import ALICE, payload, receive, run_due
 from tests.test_twilio_loop import T0
 
-sinch_events = pytest.importorskip(
-    "sinch.domains.sms.sinch_events.v1.sms_sinch_event", reason="needs Sinch's SDK (test extras)"
-)
 HERE = Path(__file__).parent / "sinch"
 SECRET = "sinch-callback-secret-" + "7c" * 8
 OUR_NUMBER = "+13185551234"  # the `to` of Sinch's mo_text example

@@ -245,5 +245,6 @@ def test_it_validates_every_example_in_the_docs_as_one_set():
     assert schedule is not None
     assert len(blocks) == 10
     assert set(schedule.services) == {"payments", "postgres", "website"}
+    assert set(schedule.services["payments"].templates) == {"sms", "voice"}
     assert len(schedule.rotations["follow-the-sun"].layers) == 2
     assert schedule.admins == {"carol"}

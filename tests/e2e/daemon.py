@@ -16,6 +16,7 @@ import requests
 
 from tests.fakes.twilio import FakeTwilio, bind_local_port
 from tests.helpers import write_team_rotations
+from tests.openapi_check import checked_response
 
 TWILIO_NUMBER = "+15017122661"
 INTEGRATION_TOKEN = "am-secret-from-env"
@@ -54,11 +55,15 @@ class Daemon:
     log: Path
 
     def post_alerts(self, body: dict[str, Any]) -> requests.Response:
+        return self.post_alerts_with(body, None)
+
+    def post_alerts_with(self, body: dict[str, Any], request_id: str | None) -> requests.Response:
+        """The webhook, with an `X-Request-Id` when one is given."""
+        headers = {"Authorization": f"Bearer {INTEGRATION_TOKEN}"}
+        if request_id:
+            headers["X-Request-Id"] = request_id
         return requests.post(
-            f"{self.url}/integrations/payments-am",
-            json=body,
-            headers={"Authorization": f"Bearer {INTEGRATION_TOKEN}"},
-            timeout=10,
+            f"{self.url}/integrations/payments-am", json=body, headers=headers, timeout=10
         )
 
     def api(self, path: str, method: str = "GET") -> Any:
@@ -68,7 +73,7 @@ class Daemon:
             headers={"Authorization": f"Bearer {API_TOKEN}"},
             timeout=10,
         )
-        response.raise_for_status()
+        checked_response(response).raise_for_status()  # as docs/openapi.yaml says
         return response.json()
 
     def wait_for(self, predicate: Any, timeout: float = 10, what: str = "condition") -> Any:
@@ -172,11 +177,13 @@ def start_daemon(
     rotations: Path | None = None,
     extra_config: str = "",
     config_template: str = CONFIG,
+    args: tuple[str, ...] = (),
 ) -> Daemon:
     """`pager serve` (or `pager web`, with `command="web"`) on a free port, ready to use.
 
     Without `rotations`, the fixture team with Alice on call now (`write_team_rotations`).
-    `config_template` replaces `CONFIG` (the same `{placeholders}`)."""
+    `config_template` replaces `CONFIG` (the same `{placeholders}`); `args` go on its command
+    line."""
     if rotations is None:
         rotations = write_team_rotations(workdir / "rotations")
     port = free_port()
@@ -190,10 +197,10 @@ def start_daemon(
     )
     env = daemon_env(workdir, twilio, database_url)
     log = workdir / f"{command}.log"
-    args = ["--config", str(config), "--bind", f"127.0.0.1:{port}"]
+    argv = ["--config", str(config), "--bind", f"127.0.0.1:{port}", *args]
     if command == "web":
-        args += ["--workers", "2"]
-    process = start_process(command, args, workdir, env, log)
+        argv += ["--workers", "2"]
+    process = start_process(command, argv, workdir, env, log)
     daemon = Daemon(url, process, twilio, log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -1,14 +1,17 @@
 """A fake Sinch SMS REST API on 127.0.0.1 that speaks Sinch's wire format, for tests.
 
+pager reaches it through Sinch's own SDK (`sinch`), pointed here by the provider's `base_url`.
 It answers `POST /xms/v1/{service_plan_id}/batches` like Sinch: a JSON batch in, `Authorization:
-Bearer {api_token}`, the batch with its `id` and status 201 out, Sinch's error JSON on failure.
+Bearer {api_token}`, the batch with its `id` and status 201 out, Sinch's error JSON on failure
+(`{"code", "text"}` for the SMS API's 400 and 403; `fail_next_body` stands for a gateway's page
+that is no JSON at all). Where each shape comes from: tests/conformance/README.md.
 For a batch with `delivery_report: per_recipient` and a `callback_url` it then posts the
 recipient delivery reports itself, and it can post inbound SMS (`mo_text`) callbacks. Callbacks
 are signed as Sinch signs them (x-sinch-webhook-signature, -nonce, -timestamp, -algorithm)
 when the fake has a webhook secret, and unsigned otherwise, as Sinch sends them by default.
 `GET /xms/v1/{service_plan_id}/batches` lists the batches, filtered by `client_reference` and
-`start_date`. `stall_next` takes a batch but answers too late for the client (a timeout after
-the send); `lose_next` answers too late and never takes it.
+`start_date` (an ISO-8601 instant with its zone). `stall_next` takes a batch but answers too
+late for the client (a timeout after the send); `lose_next` answers too late and never takes it.
 
 `WebhookBodySink` stands in for our daemon when a test needs the raw body of a webhook.
 """
@@ -65,6 +68,7 @@ class FakeSinch(_LocalServer):
         self.auto_status = auto_status  # final status to report; None: report nothing
         self.fail_next = 0  # answer this many next batches with fail_next_as
         self.fail_next_as: tuple[int, str] = (500, "internal_error")  # (HTTP status, code)
+        self.fail_next_body: str | None = None  # an error page instead of Sinch's error JSON
         self.messages: list[Batch] = []  # every batch accepted, with its "id"
         self.callbacks: list[dict[str, Any]] = []  # every callback posted, and the answer
         self._posting: list[threading.Thread] = []
@@ -151,6 +155,8 @@ class FakeSinch(_LocalServer):
             if self.fail_next > 0:
                 self.fail_next -= 1
                 status, code = self.fail_next_as
+                if self.fail_next_body is not None:
+                    return Response(self.fail_next_body, status=status, content_type="text/html")
                 return _error(status, code, "Internal error (fake)")
         try:
             batch = json.loads(request.get_data())
@@ -167,14 +173,17 @@ class FakeSinch(_LocalServer):
         query = request.args.to_dict()
         self._append(self.searches, query)
         reference = query.get("client_reference")
-        start = query.get("start_date") or ""
+        try:
+            start = _instant(query["start_date"]) if "start_date" in query else None
+        except ValueError:
+            return _error(400, "syntax_invalid_parameter_format", "Invalid start_date")
         size = int(query.get("page_size") or 30)
         with self._changed:
             found = [
                 b
                 for b in reversed(self.messages)
                 if (reference is None or b.get("client_reference") == reference)
-                and b["created_at"] >= start
+                and (start is None or _instant(b["created_at"]) >= start)
             ]
         body = {"count": len(found), "page": 0, "page_size": size, "batches": found[:size]}
         return Response(json.dumps(body), status=200, content_type="application/json")
@@ -267,6 +276,14 @@ def _error(status: int, code: str, text: str) -> Response:
 
 def _ulid() -> str:
     return "01" + "".join(secrets.choice(ULID_ALPHABET) for _ in range(24))
+
+
+def _instant(iso: str) -> datetime:
+    """An ISO-8601 instant with its zone (`Z` or an offset); ValueError for anything else."""
+    instant = datetime.fromisoformat(iso)
+    if instant.tzinfo is None:
+        raise ValueError(f"no time zone in {iso!r}")
+    return instant
 
 
 def _now() -> str:

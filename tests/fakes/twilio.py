@@ -190,6 +190,22 @@ class FakeTwilio(_LocalServer):
     def wait_for_calls(self, n: int, timeout: float = 10) -> list[Form]:
         return self._wait_for(self.calls, n, timeout, "calls")
 
+    def wait_for_message(
+        self, wanted: Callable[[Form], bool], after: int = 0, timeout: float = 10
+    ) -> Form:
+        """The first message after the first `after` that `wanted` says yes to, waiting for
+        it: others (a page that lands meanwhile) may come before it."""
+
+        def found() -> Form | None:
+            return next((m for m in self.messages[after:] if wanted(m)), None)
+
+        with self._changed:
+            if not self._changed.wait_for(lambda: found() is not None, timeout):
+                raise AssertionError(f"no such message within {timeout}s: {self.messages}")
+            message = found()
+            assert message is not None
+            return message
+
     def wait_for_callbacks(self, n: int, timeout: float = 10) -> list[dict[str, Any]]:
         return self._wait_for(self.callbacks, n, timeout, "callbacks posted")
 

@@ -1,4 +1,4 @@
-"""The Sinch provider (SMS REST API over `requests`) against a fake Sinch API on 127.0.0.1."""
+"""The Sinch provider (SMS REST API through Sinch's SDK) against a fake Sinch API on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -80,8 +80,14 @@ def status_url(sink: WebhookBodySink) -> str:
     return f"{sink.base_url}/providers/{NAME}/status?a=cb-7f3a"
 
 
+# The fields every recipient delivery report carries besides batch_id and status, as in the
+# SDK's own example (sinch/sinch-sdk-python tests/unit/domains/sms/v1/models/response/
+# test_recipient_delivery_report_model.py at b45a3ed35136bd9ac72a3f7bc0591f63b49bcc39).
+REPORTED = {"at": "2022-08-30T08:16:08.930Z", "code": 401, "recipient": "+44231235674"}
+
+
 def report(**fields: object) -> WebRequest:
-    event = {"type": "recipient_delivery_report_sms", **fields}
+    event = {"type": "recipient_delivery_report_sms", **REPORTED, **fields}
     return WebRequest("https://pager.example/s", "POST", {}, {}, json.dumps(event).encode())
 
 
@@ -439,7 +445,10 @@ def test_it_sends_our_reference_and_finds_the_batch_by_it_after_a_timeout(
     assert found == Sent(batch["id"], "queued")
     [query] = fake.searches
     assert query["client_reference"] == "pager-5e1f"
-    assert query["start_date"].endswith(".000Z")
+    # Whole seconds, 30 s before the attempt (our clock against Sinch's), in UTC: the shape of
+    # Sinch's own SDK's example (test_list_batches_endpoint.py, datetime(2024, 6, 1) in UTC).
+    start = (since - timedelta(seconds=30)).replace(microsecond=0)
+    assert query["start_date"] == start.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_it_finds_no_batch_under_another_reference_or_already_accounted_for(

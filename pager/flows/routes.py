@@ -1,0 +1,30 @@
+"""Which providers carry a notification, in failover order: the one decision dispatch, the
+send and failover all take from here."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from pager.flows.canaries import avoided_route
+from pager.flows.context import Pager
+from pager.providers.base import Provider
+from pager.store import canaries, incidents
+from pager.store.models import Notification
+
+
+def route_of(
+    pager: Pager, session: Session, n: Notification, carrier: str | None
+) -> list[Provider]:
+    """The providers for `n`: for a canary's SMS, only the route it tests (no failover: that
+    would prove another route); for a page of an incident a failing canary opened, the other
+    routes first and the failing one last; else the routing's order for the number."""
+    if n.kind == "canary":
+        run = canaries.by_notification(session, n.id)
+        wanted = run.route if run is not None else None
+        return [p for p in pager.providers if p.name == wanted and n.channel in p.channels]
+    providers = pager.providers_for(n.channel, n.phone, carrier)
+    incident = incidents.get(session, n.incident_id) if n.incident_id is not None else None
+    broken = avoided_route(incident.integration) if incident is not None else None
+    if broken is None:
+        return providers
+    return [p for p in providers if p.name != broken] + [p for p in providers if p.name == broken]
