@@ -9,6 +9,7 @@ import pytest
 
 from pager.app import build_pager
 from pager.config import ProviderSettings
+from pager.domain.reply_texts import help_text
 from pager.web import create_app
 from tests.conftest import make_settings
 from tests.fakes.twilio import serve_in_background, stop_server
@@ -41,7 +42,7 @@ def test_it_takes_a_signed_inbound_sms_sent_as_get(served) -> None:
     )
     assert answer.status_code == 200, answer.text
     [reply] = fake.wait_for_messages(1)  # answered through Vonage's SMS API
-    assert reply["to"] == ALICE.lstrip("+") and reply["text"].startswith("pager: reply ACK")
+    assert reply["to"] == ALICE.lstrip("+") and reply["text"] == help_text()
 
 
 def test_it_refuses_an_unsigned_get(served) -> None:

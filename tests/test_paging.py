@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from freezegun import freeze_time
 
-from pager.domain.messages import reply_text
+from pager.domain.reply_texts import help_text
 from pager.flows import incidents, replies
 from pager.flows.context import Pager
 from pager.providers.base import InboundSms
@@ -152,7 +152,7 @@ def test_it_answers_help_to_someone_in_the_rotations_never_paged_but_takes_no_ac
     incident_id = open_and_page(pager)
     code = code_of(phone(pager, ALICE)[0].body)
     assert phone(pager, BOB) == []  # in the rotation, never paged
-    assert sms_from(pager, BOB, "HELP", T0) == reply_text("help")
+    assert sms_from(pager, BOB, "HELP", T0) == help_text()
     assert sms_from(pager, BOB, f"ACK {code}", T0 + timedelta(seconds=1)) == (
         f"No open page with code {code} for this number. Reply HELP for help."
     )
@@ -223,12 +223,21 @@ def test_it_honours_stop_for_sms_but_still_calls(pager: Pager) -> None:
 
 
 def test_it_stays_quiet_when_a_robot_keeps_replying(pager: Pager) -> None:
-    open_and_page(pager)
+    incident_id = open_and_page(pager)
     answers = [
         sms_from(pager, ALICE, "out of office", T0 + timedelta(seconds=i)) for i in range(12)
     ]
-    assert answers[:10] == ["Not understood. Reply ACK <code>, RES <code> or HELP."] * 10
+    assert answers[:10] == ["Not understood. Reply HELP for the commands."] * 10
     assert answers[10:] == [None, None]
+    # Each one is on the timeline of Alice's one open page, the unanswered ones said so.
+    answered = [
+        e.message for e in incidents.view(pager, incident_id).timeline if e.kind == "auto-reply"
+    ]
+    assert answered[-3:] == [
+        "answered Alice Example: Not understood. Reply HELP for the commands.",
+        "answered Alice Example: (not answered: auto-replies limited)",
+        "answered Alice Example: (not answered: auto-replies limited)",
+    ]
 
 
 def test_it_keeps_the_policy_it_opened_with_when_the_rotations_change(pager: Pager) -> None:

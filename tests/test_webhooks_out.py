@@ -241,6 +241,12 @@ def test_it_tells_of_an_sms_that_is_no_command(pager: Pager, receiver: WebhookRe
         replies.handle_sms(pager, "sandbox", sms, T0)  # a replay: told once
         ack = InboundSms(ALICE, "+15550000000", f"ACK {code}", "SM2")
         replies.handle_sms(pager, "sandbox", ack, T0)
+        # The console's commands are commands, even written wrong: none is told.
+        for n, command in enumerate(
+            [f"NOTE {code} on it", "STATUS", "ONCALL", "HELP SNOOZE", f"SNOOZE {code} 30x", "ESC"]
+        ):
+            said = InboundSms(ALICE, "+15550000000", command, f"SMC{n}")
+            assert replies.handle_sms(pager, "sandbox", said, T0)
         stranger = InboundSms("+447700900999", "+15550000000", "hello?", "SM3")
         replies.handle_sms(pager, "sandbox", stranger, T0)
         while send_webhooks(pager, T0):

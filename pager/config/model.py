@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pager.domain.codes import CODE_TTL
 from pager.domain.limits import DEFAULT_LIMITS, Limit
+from pager.domain.replies import LONGEST_SNOOZE
 from pager.domain.yamldoc import Problem
 
 
@@ -127,6 +128,7 @@ TOP_KEYS = {
     "verify",
     "sign_in",
     "webhooks",
+    "sms_console",
     "canaries",
 }
 # What outgoing webhooks can be told (`webhooks: events:`); all of them by default.
@@ -265,6 +267,13 @@ class SignInSettings:
 
 
 @dataclass(frozen=True)
+class SmsConsoleSettings:
+    """`sms_console:`: the commands people send by SMS (ESC, SNOOZE, NOTE, ONCALL, STATUS)."""
+
+    max_snooze: timedelta = LONGEST_SNOOZE  # SNOOZE <code> 30m: at most this long
+
+
+@dataclass(frozen=True)
 class WebhookSettings:
     """One outgoing webhook (`webhooks:`): where events go, which, and in what form."""
 
@@ -329,6 +338,7 @@ class Settings:
     verify_services: Mapping[str, VerifyService] = field(default_factory=dict)
     sign_in: SignInSettings = SignInSettings()
     webhooks: tuple[WebhookSettings, ...] = ()
+    sms_console: SmsConsoleSettings = SmsConsoleSettings()
     canaries: tuple[CanarySettings, ...] = ()
 
 

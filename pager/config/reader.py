@@ -17,6 +17,7 @@ from pager.config.model import (
 )
 from pager.config.rotations import RotationsReader
 from pager.config.sign_in import SignInReader
+from pager.config.sms_console import SmsConsoleReader
 from pager.config.verify import VerifyReader
 from pager.config.webhooks import WebhookReader
 from pager.domain.yamldoc import Map, Seq
@@ -26,7 +27,13 @@ API_TOKEN_KEYS = {"name", "token"}
 
 
 class Reader(
-    IntegrationReader, RotationsReader, VerifyReader, SignInReader, WebhookReader, CanaryReader
+    IntegrationReader,
+    RotationsReader,
+    VerifyReader,
+    SignInReader,
+    WebhookReader,
+    SmsConsoleReader,
+    CanaryReader,
 ):
     def settings(self, doc: Map, path: Path) -> Settings:
         self.keys(doc, TOP_KEYS, "settings")
@@ -60,6 +67,7 @@ class Reader(
             verify_services=self.verify_services(doc),
             sign_in=self.sign_in(doc),
             webhooks=self.webhooks(doc),
+            sms_console=self.sms_console(doc),
             canaries=self.canaries(doc, providers),
         )
 

@@ -1,7 +1,8 @@
-"""Texts we send: SMS pages built for GSM-7 on purpose, what a call reads aloud, SMS auto-replies.
+"""Texts we send: SMS pages built for GSM-7 on purpose, what a call reads aloud, notices and codes.
 
 One character outside GSM-7 turns a whole SMS into UCS-2 (70 characters a segment instead of
-160), so every SMS text goes through `to_gsm7` and is shortened to a segment budget here.
+160), so every SMS text goes through `to_gsm7` and is shortened to a segment budget here. The
+answers to SMS replies are in `reply_texts`.
 """
 
 from __future__ import annotations
@@ -129,21 +130,21 @@ def page_text(
     RES 4821 to resolve.` Too long, the summary is shortened first, then the title, and a
     service name too long on its own last; the number and the reply sentence never are.
     """
-    code = _sms_line(code)
+    code = sms_line(code)
     reply = PAGE_REPLY.format(code=code)
 
     def render(service: str, title: str, summary: str) -> str:
         head = f"[pager] #{number} {service}: {title} ({firing} firing)"
-        return f"{head}: {_sentence(summary)} {reply}" if summary else f"{head}. {reply}"
+        return f"{head}: {sentence(summary)} {reply}" if summary else f"{head}. {reply}"
 
     def fits(text: str) -> bool:
         return segments(text) <= max_segments
 
-    service = _fitting_service(_sms_line(service), render, fits)
-    return _fit(
+    service = _fitting_service(sms_line(service), render, fits)
+    return fit(
         lambda title, summary: render(service, title, summary),
-        _sms_line(title) or "(no title)",
-        _sms_line(summary or ""),
+        sms_line(title) or "(no title)",
+        sms_line(summary or ""),
         fits=fits,
     )
 
@@ -154,13 +155,13 @@ def voice_text(*, number: int, service: str, title: str, firing: int, summary: s
 
     def render(service: str, title: str, summary: str) -> str:
         head = f"This is pager. Incident {number} for {service}: {title}, {firing} firing."
-        return f"{head} {_sentence(summary)} {ending}" if summary else f"{head} {ending}"
+        return f"{head} {sentence(summary)} {ending}" if summary else f"{head} {ending}"
 
     def fits(text: str) -> bool:
         return len(text) <= VOICE_MAX
 
     service = _fitting_service(_plain_line(service), render, fits)
-    return _fit(
+    return fit(
         lambda title, summary: render(service, title, summary),
         _plain_line(title) or "no title",
         _plain_line(summary or ""),
@@ -177,81 +178,7 @@ def _fitting_service(
     return shorten(service, lambda cut: fits(render(cut, "(no title)", ""))) or "..."
 
 
-# `{title}` and `{by}` arrive as sentences: they bring their own '.', '!' or '?'.
-_REPLIES = {
-    "acknowledged": "Acknowledged #{number} {service}: {title} Reply RES {code} when resolved.",
-    "resolved": "Resolved #{number} {service}: {title}",
-    "already_acknowledged": "#{number} was already acknowledged by {by}",
-    "already_resolved": "#{number} is already resolved.",
-    "unknown_code": "No open page with code {code} for this number. Reply HELP for help.",
-    "nothing_open": "You have no open pages.",
-    "locked": "Too many wrong codes. Try again in {minutes}.",
-    "help": "pager: reply ACK <code> to acknowledge, RES <code> to resolve, "
-    "STOP to stop SMS pages, START to resume.",
-    "stopped": "You will get no more SMS pages from pager. Reply START to resume.",
-    "started": "SMS pages from pager resumed.",
-    "not_understood": "Not understood. Reply ACK <code>, RES <code> or HELP.",
-    "which_one": "You have {count}. Reply ACK <code>: {codes}",
-    "acknowledged_all": "Acknowledged {count}: all your open pages.",
-    "resolved_all": "Resolved {count}: all your open pages.",
-    "number_verified": "Number proven: pager pages you here. Thank you.",
-    "test_acknowledged": "Test page #{number} acknowledged: your route works. Nothing to resolve.",
-    "verify_refused": "That code is wrong, expired or used. Run pager verify for a new one.",
-}
-
-
-def reply_text(kind: str, **facts: object) -> str:
-    """The auto-reply of `kind` to someone who texted us: GSM-7, one SMS segment.
-
-    Facts per kind: acknowledged (number, service, title, code), resolved (number, service,
-    title), already_acknowledged (number, by), already_resolved (number), unknown_code (code),
-    which_one (codes), locked (minutes), acknowledged_all and resolved_all (count),
-    test_acknowledged (number); the others
-    take none. A long title or name is
-    shortened with '...', a long list of codes ends in '...'.
-    """
-    if kind not in _REPLIES:
-        raise ValueError(f"unknown reply kind {kind!r} (known: {', '.join(_REPLIES)})")
-    template = _REPLIES[kind]
-    if kind == "which_one":
-        return _which_one(template, facts.get("codes"))
-    values = {name: _sms_line(str(value)) for name, value in facts.items()}
-    if "minutes" in facts:
-        values["minutes"] = _plural(_int_fact(facts, "minutes"), "minute")
-    if "count" in facts:
-        values["count"] = _plural(_int_fact(facts, "count"), "incident")
-
-    def render(values: dict[str, str]) -> str:
-        try:
-            return template.format(**values)
-        except KeyError as missing:
-            raise ValueError(f"reply {kind!r} needs the fact {missing}") from None
-
-    name = next((name for name in ("title", "by") if name in values), "")
-    if not name:
-        return render(values)
-    return _fit(
-        lambda cut, _: render({**values, name: _sentence(cut)}),
-        values[name],
-        "",
-        fits=lambda text: septets(text) <= GSM7_SINGLE,
-    )
-
-
-def _which_one(template: str, codes: object) -> str:
-    if not isinstance(codes, list | tuple) or not codes:
-        raise ValueError(f"reply 'which_one' needs the fact 'codes', a non-empty list: {codes!r}")
-    listed = [_sms_line(str(code)) for code in codes]
-    count = _plural(len(listed), "open page")
-    for shown in range(len(listed), 0, -1):
-        ending = "." if shown == len(listed) else ", ..."
-        text = template.format(count=count, codes=", ".join(listed[:shown]) + ending)
-        if septets(text) <= GSM7_SINGLE:
-            break
-    return text
-
-
-def _fit(
+def fit(
     render: Callable[[str, str], str], title: str, summary: str, fits: Callable[[str], bool]
 ) -> str:
     """`render(title, summary)` made to fit: the summary shortened first, then the title."""
@@ -288,22 +215,18 @@ def shorten(text: str, fits: Callable[[str], bool]) -> str | None:
     return cut(space) if space > max(0, best - 16) and cut(space) else cut(best)
 
 
-def _sentence(text: str) -> str:
+def sentence(text: str) -> str:
+    """`text` ending as a sentence: with its own '.', '!' or '?', else with a '.'."""
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
+    """ "1 page", "3 pages": `count` and `noun`, with an s unless one."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def _int_fact(facts: dict[str, object], name: str) -> int:
-    value = facts[name]
-    if not isinstance(value, int):
-        raise ValueError(f"reply needs the fact {name!r} as a whole number, got {value!r}")
-    return value
-
-
-def _sms_line(text: str) -> str:
+def sms_line(text: str) -> str:
+    """`text` in GSM-7 on one line, its runs of spacing made one space."""
     return " ".join(to_gsm7(text).split())
 
 
@@ -321,11 +244,10 @@ def digest_text(pages: Sequence[tuple[int, str, str, str]], max_segments: int = 
     """
     tail = "Reply ACK ALL to acknowledge all, or ACK <code> for one."
     items = [
-        f"#{number} {_sms_line(service)}: {_sms_line(title) or '(no title)'} "
-        f"(ACK {_sms_line(code)})"
+        f"#{number} {sms_line(service)}: {sms_line(title) or '(no title)'} (ACK {sms_line(code)})"
         for number, service, title, code in pages
     ]
-    head = f"[pager] {_plural(len(pages), 'new incident')}:"
+    head = f"[pager] {plural(len(pages), 'new incident')}:"
     for shown in range(len(items), 0, -1):
         more = len(items) - shown
         listed = "; ".join(items[:shown]) + (f"; +{more} more" if more else "")
@@ -337,6 +259,14 @@ def digest_text(pages: Sequence[tuple[int, str, str, str]], max_segments: int = 
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_and_time(local: datetime, *, date: bool = True) -> str:
+    """`Mon 30 Nov 09:00` (`Mon 09:00` without the date), in English whatever the locale."""
+    day = _DAYS[local.weekday()]
+    if not date:
+        return f"{day} {local:%H:%M}"
+    return f"{day} {local.day} {_MONTHS[local.month - 1]} {local:%H:%M}"
 
 
 HANDOFF_UNVERIFIED = (
@@ -359,11 +289,10 @@ def handoff_text(
         ending = "until further notice."
     else:
         local = until.astimezone(ZoneInfo(timezone))
-        day, month = _DAYS[local.weekday()], _MONTHS[local.month - 1]
-        ending = f"until {day} {local.day} {month} {local:%H:%M} {_sms_line(timezone)}."
-    return _fit(
+        ending = f"until {day_and_time(local)} {sms_line(timezone)}."
+    return fit(
         lambda name, _: f"You are on call for {name} {ending}{asking}",
-        _sms_line(rotation),
+        sms_line(rotation),
         "",
         fits=lambda text: septets(text) <= GSM7_SINGLE,
     )

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pager import metrics
+from pager.domain.durations import format_duration
 from pager.domain.escalation import step_to_run, total_steps
-from pager.domain.rotations import Policy
+from pager.domain.rotations import Policy, Schedule, Target
 from pager.flows.context import Pager
 from pager.store import audit, incidents, outbox
 from pager.store.incidents import IncidentFilter
@@ -214,37 +215,106 @@ def add_note(
     pager: Pager, incident_id: int, text: str, by: str, via: str, now: datetime
 ) -> IncidentView:
     """A note on the incident's timeline ("restarted the primary"), by `by`."""
-    note = " ".join(text.split())[:MAX_NOTE]
     with pager.db.transaction() as session:
-        incident = _get(session, incident_id)
-        incidents.add_timeline(session, incident.id, now, "note", f"{by} ({via}): {note}")
-        audit.record(session, now, by, via, "incident_note", f"incident #{incident.id}", note)
+        add_note_in(session, _get(session, incident_id), text, by, via, now)
     return view(pager, incident_id)
+
+
+def add_note_in(
+    session: Session, incident: Incident, text: str, by: str, via: str, now: datetime
+) -> None:
+    """`add_note` inside the caller's transaction."""
+    note = " ".join(text.split())[:MAX_NOTE]
+    incidents.add_timeline(session, incident.id, now, "note", f"{by} ({via}): {note}")
+    audit.record(session, now, by, via, "incident_note", f"incident #{incident.id}", note)
+
+
+def snooze_in(
+    session: Session, incident: Incident, by: str, via: str, length: timedelta, now: datetime
+) -> bool:
+    """Acknowledge now (if triggered) and escalate again from the first step after `length`
+    unless resolved; False when it is resolved (a test page is, once acknowledged).
+
+    The deadline is the ack timeout's: `escalation_due_at` of an acknowledged incident, a
+    column (DESIGN invariant 1) that `expire_acknowledgements` watches. A second snooze moves
+    it; an ack timeout of the policy no longer applies to this acknowledgement.
+    """
+    if incident.status == "triggered":
+        acknowledge_in(session, incident, by, via, now)
+    if incident.status != "acknowledged":
+        return False
+    until = now + length
+    incident.escalation_due_at = until
+    incident.updated_at = now
+    how_long = format_duration(length)
+    incidents.add_timeline(
+        session,
+        incident.id,
+        now,
+        "snoozed",
+        f"snoozed by {by} ({via}) for {how_long}: escalates again at {until:%H:%M} UTC "
+        "unless resolved",
+    )
+    audit.record(session, now, by, via, "incident_snoozed", f"incident #{incident.id}", how_long)
+    _log_change("snoozed", incident, by=by, via=via, length=how_long)
+    return True
+
+
+@dataclass(frozen=True)
+class UpcomingStep:
+    """The escalation step an incident runs next, at `due`: its number in its pass (None:
+    escalation ends then, after `total` steps), its channels (empty: each person's own rules),
+    and each target with the names it pages at `due` (None: not in the rotations any more)."""
+
+    due: datetime
+    number: int | None
+    steps: int
+    total: int
+    channels: tuple[str, ...]
+    targets: tuple[tuple[Target, tuple[str, ...] | None], ...]
+
+
+def upcoming_step(pager: Pager, incident: Incident) -> UpcomingStep | None:
+    """What the incident runs next while it escalates; None when it does not (acknowledged,
+    resolved, ended, or without a policy)."""
+    due, snapshot = incident.escalation_due_at, incident.policy
+    if incident.status != "triggered" or due is None or not snapshot:
+        return None
+    policy = Policy.from_snapshot(snapshot)
+    run = step_to_run(policy, incident.escalation_step, due)
+    steps, total = len(policy.steps), total_steps(policy)
+    if run is None:
+        return UpcomingStep(due, None, steps, total, (), ())
+    schedule = pager.rotations.schedule
+    targets = tuple((target, _names(schedule, target, due)) for target in run.step.targets)
+    return UpcomingStep(due, run.number, steps, total, run.step.channels, targets)
+
+
+def _names(schedule: Schedule | None, target: Target, at: datetime) -> tuple[str, ...] | None:
+    """Who `target` pages at `at`, by name; None when the rotations no longer know it."""
+    if schedule is None or not schedule.knows(target):
+        return None
+    return tuple(person.name for person in schedule.resolve(target, at))
 
 
 def next_step(pager: Pager, incident_id: int) -> str | None:
     """What happens next, in words ("step 2 of 3 at 12:05 UTC: voice to rotation
     sre-primary (Alice Example)"), while the incident escalates; None otherwise."""
     with pager.db.read() as session:
-        incident = _get(session, incident_id)
-        due, index, snapshot = incident.escalation_due_at, incident.escalation_step, incident.policy
-        if incident.status != "triggered" or due is None or not snapshot:
-            return None
-    policy = Policy.from_snapshot(snapshot)
-    run = step_to_run(policy, index, due)
-    if run is None:
-        return f"at {due:%H:%M} UTC: escalation ends (all {total_steps(policy)} steps ran)"
-    schedule = pager.rotations.schedule
+        step = upcoming_step(pager, _get(session, incident_id))
+    if step is None:
+        return None
+    if step.number is None:
+        return f"at {step.due:%H:%M} UTC: escalation ends (all {step.total} steps ran)"
     whom = []
-    for target in run.step.targets:
+    for target, names in step.targets:
         holder = ""
-        if target.kind == "rotation" and schedule and target.name in schedule.rotations:
-            on_call = schedule.name_of(schedule.shift_at(target.name, due).person)
-            holder = f" ({on_call or 'nobody on call'})"
+        if target.kind == "rotation" and names is not None:
+            holder = f" ({names[0] if names else 'nobody on call'})"
         whom.append(f"{target.kind} {target.name}{holder}")
-    channels = ", ".join(run.step.channels) or "each person's own rules"
+    channels = ", ".join(step.channels) or "each person's own rules"
     return (
-        f"step {run.number} of {len(policy.steps)} at {due:%H:%M} UTC: {channels} to "
+        f"step {step.number} of {step.steps} at {step.due:%H:%M} UTC: {channels} to "
         + ", ".join(whom)
     )
 

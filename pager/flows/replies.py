@@ -1,9 +1,10 @@
-"""SMS replies from people: ACK/RES with a code, HELP, STOP/START.
+"""SMS from people: commands (see flows.sms_commands), number proofs, and anything else.
 
 Only numbers we paged or people in the rotations get an answer; STOP/START/HELP come first
-(carrier rules), then an ack counts only for an incident the number was paged for
-(DESIGN invariant 7); wrong codes lock the sender for a while (invariant 8), and auto-replies
-are limited so that two robots can't loop.
+(carrier rules), then a command on an incident counts only for an incident the number was
+paged for (DESIGN invariant 7); wrong codes lock the sender for a while (invariant 8), and
+auto-replies are limited so that two robots can't loop. Every command, understood or not, is
+recorded: on the timeline of the incident it is about, and in the audit trail.
 """
 
 from __future__ import annotations
@@ -14,22 +15,21 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from pager.domain.codes import ONE_TIME_CODE_DIGITS, same_code
-from pager.domain.messages import reply_text
-from pager.domain.phones import mask, normalise
-from pager.domain.replies import Reply, bare_digits, parse_reply
-from pager.flows import canaries, verify, webhooks
+from pager.domain.phones import mask, mask_numbers_in, normalise
+from pager.domain.replies import bare_digits, parse_reply
+from pager.domain.reply_texts import reply_text
+from pager.domain.rotations import Person
+from pager.flows import canaries, sms_commands, verify, webhooks
 from pager.flows.context import Pager
-from pager.flows.incidents import acknowledge_in, resolve_in
+from pager.flows.sms_commands import Answer, Sender
 from pager.providers.base import InboundSms
-from pager.store import contacts, incidents
-from pager.store.models import Incident
+from pager.store import audit, contacts, incidents
 
 log = logging.getLogger(__name__)
 
-WRONG_CODES_ALLOWED = 5
-LOCK_WINDOW = timedelta(minutes=15)
 AUTO_REPLIES_ALLOWED = 10
 AUTO_REPLY_WINDOW = timedelta(minutes=10)
+AUDIT_SHOWN = 80  # characters of the SMS the audit trail keeps (a note is kept whole there)
 
 
 def handle_sms(pager: Pager, provider: str, sms: InboundSms, now: datetime) -> str | None:
@@ -58,29 +58,59 @@ def handle_sms(pager: Pager, provider: str, sms: InboundSms, now: datetime) -> s
             return None
         contacts.record(session, phone, "inbound", now)  # a conversation, for the limits
         proof = _proof(pager, session, phone, sms.body, now, via)
-        if proof is None and reply.kind == "unknown":
-            _tell(pager, session, phone, sms, provider, now)
-        if proof is not None:
+        if proof is not None:  # flows.verify records it (never the code) in the audit trail
             text, changed = proof
-        else:
-            text, changed = _answer(session, phone, reply, sms.body, now, via)
-        # Confirm every ack and resolve (bounded by the open incidents); anything else is
-        # answered a few times at most, so two robots replying to each other soon stop.
-        recent = contacts.count_since(session, phone, "auto_reply", now - AUTO_REPLY_WINDOW)
-        if not changed and recent >= AUTO_REPLIES_ALLOWED:
-            log.warning("event=auto_reply_limited from=%s", mask(phone))
-            return None
-        contacts.record(session, phone, "auto_reply", now)
-        return text
+            return text if _may_answer(session, phone, changed, now) else None
+        if reply.kind == "unknown":
+            _tell(pager, session, phone, sms, provider, now)
+        sender = Sender(phone, via, _person(pager, phone))
+        answer = sms_commands.answer(pager, session, sender, reply, sms.body, now)
+        answered = _may_answer(session, phone, answer.changed, now)
+        _record(session, sender, sms.body, answer, answered, now)
+    if answer.wake:
+        pager.wake()  # after the commit: ESC's step is due now
+    return answer.text if answered else None
+
+
+def _may_answer(session: Session, phone: str, changed: bool, now: datetime) -> bool:
+    """Confirm every change (bounded by the open incidents and deliberate commands); anything
+    else is answered a few times at most, so two robots replying to each other soon stop."""
+    recent = contacts.count_since(session, phone, "auto_reply", now - AUTO_REPLY_WINDOW)
+    if not changed and recent >= AUTO_REPLIES_ALLOWED:
+        log.warning("event=auto_reply_limited from=%s", mask(phone))
+        return False
+    contacts.record(session, phone, "auto_reply", now)
+    return True
+
+
+def _record(
+    session: Session, sender: Sender, body: str, answer: Answer, answered: bool, now: datetime
+) -> None:
+    """Every command, done or not understood: the answer on the timeline of each incident it
+    was about, and one line in the audit trail, by the person (way "sms")."""
+    said = answer.text if answered else "(not answered: auto-replies limited)"
+    for incident in answer.incidents:
+        name = sender.name_on(session, incident)
+        incidents.add_timeline(session, incident.id, now, "auto-reply", f"answered {name}: {said}")
+    target = ", ".join(f"incident #{incident.id}" for incident in answer.incidents)
+    shown = " ".join(body.split())[:AUDIT_SHOWN]
+    actor = sender.name_on(session, answer.incidents[0]) if answer.incidents else sender.name
+    detail = mask_numbers_in(f"'{shown}': {said}")
+    audit.record(session, now, actor, "sms", "sms_command", target, detail)
+
+
+def _person(pager: Pager, phone: str) -> Person | None:
+    schedule = pager.rotations.schedule
+    people = schedule.people.values() if schedule else ()
+    return next((person for person in people if person.phone == phone), None)
 
 
 def _tell(
     pager: Pager, session: Session, phone: str, sms: InboundSms, provider: str, now: datetime
 ) -> None:
     """An SMS that is no command of ours may start someone's workflow: to the webhooks."""
-    schedule = pager.rotations.schedule
-    people = schedule.people.values() if schedule else ()
-    person = next((p.id for p in people if p.phone == phone), None)
+    found = _person(pager, phone)
+    person = found.id if found else None
     recipient = normalise(sms.recipient) or sms.recipient
     webhooks.sms_received(pager, session, phone, recipient, sms.body, person, provider, now)
 
@@ -105,8 +135,7 @@ def _proof(
 
 
 def _in_rotations(pager: Pager, phone: str) -> bool:
-    schedule = pager.rotations.schedule
-    return schedule is not None and any(p.phone == phone for p in schedule.people.values())
+    return _person(pager, phone) is not None
 
 
 def _replay_keys(sms: InboundSms) -> list[str]:
@@ -126,87 +155,3 @@ def _own_pages_only(pager: Pager, provider: str) -> str | None:
     beside_real = any(p.type != "sandbox" for p in pager.settings.providers)
     # Alone (the quick start), the sandbox carries every page: nothing real to protect.
     return provider if found is not None and found.type == "sandbox" and beside_real else None
-
-
-def _answer(
-    session: Session, phone: str, reply: Reply, body: str, now: datetime, via: str | None
-) -> tuple[str, bool]:
-    """The auto-reply, and whether the reply changed an incident."""
-    if reply.kind == "stop":
-        contacts.opt_out(session, phone, now)
-        return reply_text("stopped"), False
-    if reply.kind == "start":
-        contacts.opt_in(session, phone)
-        return reply_text("started"), False
-    if reply.kind == "help":
-        return reply_text("help"), False
-    if reply.kind == "unknown":
-        return reply_text("not_understood"), False
-    if contacts.count_since(session, phone, "wrong_code", now - LOCK_WINDOW) >= WRONG_CODES_ALLOWED:
-        log.warning("event=reply_locked from=%s", mask(phone))
-        return reply_text("locked", minutes=int(LOCK_WINDOW.total_seconds() // 60)), False
-    open_pages = list(incidents.open_incidents_paged_to(session, phone, via))
-    if reply.everything:
-        return _act_on_all(session, open_pages, phone, reply, body, now)
-    if reply.code is None:
-        if not open_pages:
-            return reply_text("nothing_open"), False
-        if len(open_pages) > 1:
-            return reply_text("which_one", codes=[i.ack_code for i in open_pages]), False
-        incident = open_pages[0]
-    else:
-        found = next((i for i in open_pages if same_code(i.ack_code, reply.code)), None)
-        if found is None:
-            contacts.record(session, phone, "wrong_code", now)
-            log.warning("event=reply_wrong_code from=%s", mask(phone))
-            return reply_text("unknown_code", code=reply.code), False
-        incident = found
-    return _act(session, incident, phone, reply, body, now)
-
-
-def _act(
-    session: Session, incident: Incident, phone: str, reply: Reply, body: str, now: datetime
-) -> tuple[str, bool]:
-    person = incidents.person_paged(session, incident.id, phone) or mask(phone)
-    shown = " ".join(body.split())[:40]
-    incidents.add_timeline(
-        session, incident.id, now, "reply", f"{person} ({mask(phone)}) replied '{shown}'"
-    )
-    text, changed = _apply(session, incident, person, reply, now)
-    incidents.add_timeline(session, incident.id, now, "auto-reply", f"answered {person}: {text}")
-    return text, changed
-
-
-def _act_on_all(
-    session: Session, pages: list[Incident], phone: str, reply: Reply, body: str, now: datetime
-) -> tuple[str, bool]:
-    """ACK ALL / RES ALL, which digests offer: every open page of this sender."""
-    if not pages:
-        return reply_text("nothing_open"), False
-    changed = 0
-    for incident in pages:
-        person = incidents.person_paged(session, incident.id, phone) or mask(phone)
-        shown = " ".join(body.split())[:40]
-        incidents.add_timeline(
-            session, incident.id, now, "reply", f"{person} ({mask(phone)}) replied '{shown}'"
-        )
-        _, did = _apply(session, incident, person, reply, now)
-        changed += did
-    kind = "acknowledged_all" if reply.kind == "ack" else "resolved_all"
-    return reply_text(kind, count=changed), changed > 0
-
-
-def _apply(
-    session: Session, incident: Incident, person: str, reply: Reply, now: datetime
-) -> tuple[str, bool]:
-    facts = dict(number=incident.id, service=incident.service, title=incident.title)
-    if reply.kind == "ack":
-        if acknowledge_in(session, incident, person, "sms", now):
-            if incident.test_of is not None:  # resolved with the ack (flows.people)
-                return reply_text("test_acknowledged", number=incident.id), True
-            return reply_text("acknowledged", **facts, code=incident.ack_code), True
-        by = incident.acknowledged_by or "someone"
-        return reply_text("already_acknowledged", number=incident.id, by=by), False
-    if resolve_in(session, incident, person, "sms", now):
-        return reply_text("resolved", **facts), True
-    return reply_text("already_resolved", number=incident.id), False

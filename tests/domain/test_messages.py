@@ -7,7 +7,6 @@ from pager.domain.messages import (
     GSM7_EXTENSION,
     is_gsm7,
     page_text,
-    reply_text,
     segments,
     septets,
     to_gsm7,
@@ -228,98 +227,6 @@ def test_it_keeps_a_call_short():
     )
     assert len(text) <= 400
     assert text.endswith("slow... Press 1 to acknowledge, 2 to resolve, 3 to escalate now.")
-
-
-@pytest.mark.parametrize(
-    ("kind", "facts", "expected"),
-    [
-        (
-            "acknowledged",
-            {"number": 12, "service": "payments", "title": "HighErrorRate", "code": "4821"},
-            "Acknowledged #12 payments: HighErrorRate. Reply RES 4821 when resolved.",
-        ),
-        (
-            "resolved",
-            {"number": 12, "service": "payments", "title": "HighErrorRate"},
-            "Resolved #12 payments: HighErrorRate.",
-        ),
-        (
-            "resolved",
-            {"number": 12, "service": "payments", "title": "Disk “almost” full."},
-            'Resolved #12 payments: Disk "almost" full.',
-        ),
-        (
-            "already_acknowledged",
-            {"number": 12, "by": "Alice Example"},
-            "#12 was already acknowledged by Alice Example.",
-        ),
-        ("already_resolved", {"number": 12}, "#12 is already resolved."),
-        (
-            "unknown_code",
-            {"code": "4821"},
-            "No open page with code 4821 for this number. Reply HELP for help.",
-        ),
-        (
-            "which_one",
-            {"codes": ["4821", "1234", "5678"]},
-            "You have 3 open pages. Reply ACK <code>: 4821, 1234, 5678.",
-        ),
-        ("which_one", {"codes": ["4821"]}, "You have 1 open page. Reply ACK <code>: 4821."),
-        ("nothing_open", {}, "You have no open pages."),
-        ("locked", {"minutes": 15}, "Too many wrong codes. Try again in 15 minutes."),
-        ("locked", {"minutes": 1}, "Too many wrong codes. Try again in 1 minute."),
-        (
-            "help",
-            {},
-            "pager: reply ACK <code> to acknowledge, RES <code> to resolve, STOP to stop SMS "
-            "pages, START to resume.",
-        ),
-        ("stopped", {}, "You will get no more SMS pages from pager. Reply START to resume."),
-        ("started", {}, "SMS pages from pager resumed."),
-        ("not_understood", {}, "Not understood. Reply ACK <code>, RES <code> or HELP."),
-    ],
-)
-def test_it_writes_each_auto_reply(kind, facts, expected):
-    text = reply_text(kind, **facts)
-    assert text == expected
-    assert segments(text) == 1
-
-
-def test_it_shortens_a_long_title_to_one_sms_reply():
-    text = reply_text(
-        "acknowledged", number=12, service="payments", title="Very long title " * 30, code="4821"
-    )
-    assert text.startswith("Acknowledged #12 payments: Very long title Very")
-    assert text.endswith("title Very... Reply RES 4821 when resolved.")
-    assert septets(text) == 160
-
-
-def test_it_shortens_a_long_name_to_one_sms_reply():
-    text = reply_text("already_acknowledged", number=12, by="Alice " * 100)
-    assert text.startswith("#12 was already acknowledged by Alice Alice")
-    assert text.endswith("Alice...")
-    assert septets(text) <= 160
-
-
-def test_it_lists_as_many_codes_as_fit_in_one_sms():
-    text = reply_text("which_one", codes=[f"{n:04d}" for n in range(100)])
-    assert text.startswith("You have 100 open pages. Reply ACK <code>: 0000, 0001, ")
-    assert text.endswith(", 0018, ...")
-    assert septets(text) == 160
-
-
-@pytest.mark.parametrize(
-    ("kind", "facts", "message"),
-    [
-        ("shrug", {}, "unknown reply kind 'shrug'"),
-        ("resolved", {"number": 12, "title": "x"}, "needs the fact 'service'"),
-        ("which_one", {"codes": []}, "non-empty list"),
-        ("locked", {"minutes": "soon"}, "whole number"),
-    ],
-)
-def test_it_names_what_a_reply_is_missing(kind, facts, message):
-    with pytest.raises(ValueError, match=message):
-        reply_text(kind, **facts)
 
 
 # A summary without a space near its end (a URL, a stack trace) was kept whole before

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pager.domain.messages import is_gsm7, reply_text, segments, verify_text
+from pager.domain.messages import is_gsm7, segments, verify_text
 from pager.domain.replies import bare_digits, parse_reply
+from pager.domain.reply_texts import reply_text
 
 
 def test_the_code_sms_is_one_gsm7_segment_with_the_code_first() -> None:
