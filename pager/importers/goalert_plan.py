@@ -8,11 +8,11 @@ target's rules, and an escalation step that notifies the schedule pages all of t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from pager.domain.layers import Window
 from pager.domain.notify_rules import NotifyRule, NotifyRules
-from pager.domain.phones import mask
 from pager.domain.rotations import Schedule
 from pager.importers import goalert as ga
 from pager.importers.plan import (
@@ -23,7 +23,6 @@ from pager.importers.plan import (
     PlannedLayer,
     PlannedOverride,
     PlannedPerson,
-    PlannedPolicy,
     PlannedRotation,
     PlannedService,
     PlannedStep,
@@ -48,15 +47,13 @@ def plan(account: ga.Account, options: Options) -> Plan:
 class _Planner(Planner):
     def __init__(self, account: ga.Account, options: Options) -> None:
         super().__init__(ga.VENDOR, options)
-        self.account = account
-        self.people: dict[str, PlannedPerson] = {}  # by GoAlert user id
+        self.account = account  # rotations: by our rotation id; policies: by GoAlert's
         self.names = {user.id: user.name for user in account.users}
-        self.rotations: dict[str, PlannedRotation] = {}  # by our rotation id
         self.of_schedule: dict[str, list[str]] = {}  # GoAlert schedule id -> our rotation ids
         self.direct: dict[str, str] = {}  # GoAlert rotation id -> our rotation id
         self.by_id = {rotation.id: rotation for rotation in account.rotations}
 
-    def plan(self) -> Plan:
+    def plan_people(self) -> None:
         for user in self.account.users:
             self._person(user)
         if self.people:
@@ -65,30 +62,24 @@ class _Planner(Planner):
                 "GoAlert users have no time zone: UTC for each (set their own: "
                 "it is the zone of their handoff texts and quiet hours)",
             )
-        shifts: list[VendorShift] = []
+
+    def plan_schedules(self, overrides: list[PlannedOverride], shifts: list[VendorShift]) -> None:
         for schedule in self.account.schedules:
             self._schedule(schedule, shifts)
-        overrides = [o for item in self.account.overrides for o in self._override(item)]
-        policies = {p.id: planned for p in self.account.policies if (planned := self._policy(p))}
-        services = []
+        overrides.extend(o for item in self.account.overrides for o in self._override(item))
+
+    def plan_policies(self) -> None:
+        for policy in self.account.policies:
+            self._policy(policy)
+
+    def plan_services(self) -> Iterator[PlannedService | None]:
         for service in self.account.services:
-            policy = policies.get(service.policy)
+            policy = self.policies.get(service.policy)
             if policy is None:
                 self.note(
                     f"service '{service.name}'", "its escalation policy is not imported: left out"
                 )
-                continue
-            services.append(
-                PlannedService(self.ids.make("service", service.name), policy.id, service.name)
-            )
-        return self.finish(
-            self.people.values(),
-            self.rotations.values(),
-            overrides,
-            policies.values(),
-            services,
-            shifts,
-        )
+            yield self.service(service.name, policy) if policy else None
 
     # People
 
@@ -111,18 +102,11 @@ class _Planner(Planner):
                 "left out, and so out of every rotation and step",
             )
             return
-        others = sorted({c.type for c in user.contact_methods if c.type not in _CHANNELS})
-        if others:
-            self.note(
-                subject,
-                f"{', '.join(others)} contact methods are not carried over: "
-                "pager pages by SMS and voice",
-            )
+        others = (c.type for c in user.contact_methods if c.type not in _CHANNELS)
+        self.other_contacts(subject, others, "contact methods")
         rules = self._notify(user, numbers, phone, subject)
-        person_id = self.ids.make("person", user.email.partition("@")[0], user.name)
-        self.people[user.id] = PlannedPerson(
-            person_id, user.name, phone, "UTC", NotifyRules(high=rules, low=rules)
-        )
+        id_from = (user.email.partition("@")[0], user.name)
+        self.add_person(user.id, id_from, user.name, phone, "UTC", NotifyRules(rules, rules))
 
     def _notify(
         self, user: ga.User, numbers: dict[str, str | None], phone: str, subject: str
@@ -137,13 +121,7 @@ class _Planner(Planner):
                 kind = kinds.get(rule.contact_method, "an unknown contact method")
                 self.note(subject, f"the rule by {kind}{after} is not carried over")
                 continue
-            other = numbers.get(rule.contact_method)
-            if other and other != phone:
-                self.note(
-                    subject,
-                    f"{channel}{after} goes to pager's one number for them, "
-                    f"{mask(phone)}, not {mask(other)}",
-                )
+            self.other_number(subject, f"{channel}{after}", phone, numbers.get(rule.contact_method))
             if (carried := NotifyRule(channel, rule.delay)) not in found:
                 found.append(carried)
         return tuple(found)
@@ -176,8 +154,7 @@ class _Planner(Planner):
                 f"{', '.join(left_out)} left out of the turns (not imported), so "
                 "the turns of the others differ from GoAlert's",
             )
-        if not members:
-            self.note(subject, "nobody left to take turns: left out")
+        if not self.members(members, subject):
             return None
         return PlannedLayer(zone, start, shift, members)
 
@@ -298,7 +275,7 @@ class _Planner(Planner):
             )
         return PlannedOverride(rotation_id, added.id, override.start, override.end)
 
-    def _policy(self, policy: ga.Policy) -> PlannedPolicy | None:
+    def _policy(self, policy: ga.Policy) -> None:
         subject = f"escalation policy '{policy.name}'"
         steps = []
         for step in policy.steps:
@@ -309,10 +286,8 @@ class _Planner(Planner):
             steps.append(PlannedStep(tuple(dict.fromkeys(targets)), step.delay))
         if not steps:
             self.note(subject, "no step left: left out, with its services")
-            return None
-        return PlannedPolicy(
-            self.ids.make("policy", policy.name), policy.repeat, tuple(steps), policy.name
-        )
+            return
+        self.add_policy(policy.id, policy.name, policy.repeat, steps)
 
     def _targets(self, target: ga.Target, subject: str, step: ga.Step) -> list[str]:
         if target.type == "user" and target.id in self.people:

@@ -3,12 +3,12 @@ layers, restrictions and overrides), policies and services, and notes on the res
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import timedelta
 
 from pager.domain.layers import Window
 from pager.domain.notify_rules import NotifyRule, NotifyRules
-from pager.domain.phones import mask
 from pager.domain.rotation_fields import MIN_SHIFT
 from pager.importers import pagerduty as pd
 from pager.importers.plan import (
@@ -16,12 +16,11 @@ from pager.importers.plan import (
     Plan,
     PlannedLayer,
     PlannedOverride,
-    PlannedPerson,
-    PlannedPolicy,
     PlannedRotation,
     PlannedService,
     PlannedStep,
     Planner,
+    Rendered,
     VendorShift,
     after_text,
     agreeing,
@@ -29,6 +28,7 @@ from pager.importers.plan import (
     joined,
     known_zone,
     local,
+    rendered_shifts,
     span_windows,
 )
 
@@ -61,30 +61,23 @@ def plan(account: pd.Account, options: Options) -> Plan:
 class _Planner(Planner):
     def __init__(self, account: pd.Account, options: Options) -> None:
         super().__init__(pd.VENDOR, options)
-        self.account = account
-        self.people: dict[str, PlannedPerson] = {}  # by PagerDuty user id
-        self.rotations: dict[str, PlannedRotation] = {}  # by schedule id
-        self.policies: dict[str, PlannedPolicy] = {}  # by escalation policy id
+        self.account = account  # rotations: by schedule id
         self.names = {user.id: user.name for user in account.users}
 
-    def plan(self) -> Plan:
+    def plan_people(self) -> None:
         for user in self.account.users:
             self._person(user)
-        overrides: list[PlannedOverride] = []
-        shifts: list[VendorShift] = []
+
+    def plan_schedules(self, overrides: list[PlannedOverride], shifts: list[VendorShift]) -> None:
         for schedule in self.account.schedules:
             self._rotation(schedule, overrides, shifts)
+
+    def plan_policies(self) -> None:
         for policy in self.account.policies:
             self._policy(policy)
-        services = [s for s in map(self._service, self.account.services) if s]
-        return self.finish(
-            self.people.values(),
-            self.rotations.values(),
-            overrides,
-            self.policies.values(),
-            services,
-            shifts,
-        )
+
+    def plan_services(self) -> Iterable[PlannedService | None]:
+        return map(self._service, self.account.services)
 
     # People
 
@@ -99,16 +92,11 @@ class _Planner(Planner):
             )
             return
         zone = self.zone_or_utc(user.time_zone, subject)
-        others = sorted({_said(c.type) for c in user.contacts if c.type not in _CHANNELS})
-        if others:
-            self.note(
-                subject,
-                f"{', '.join(others)} contact methods are not carried over: "
-                "pager pages by SMS and voice",
-            )
-        person_id = self.ids.make("person", user.email.partition("@")[0], user.name)
-        self.people[user.id] = PlannedPerson(
-            person_id, user.name, phone, str(zone), self._notify(user, phone, subject)
+        others = (_said(c.type) for c in user.contacts if c.type not in _CHANNELS)
+        self.other_contacts(subject, others, "contact methods")
+        rules = self._notify(user, phone, subject)
+        self.add_person(
+            user.id, (user.email.partition("@")[0], user.name), user.name, phone, zone, rules
         )
 
     def _phone(self, user: pd.User, subject: str) -> str | None:
@@ -138,13 +126,8 @@ class _Planner(Planner):
                     f"{_said(rule.contact_type)}{after} is not carried over",
                 )
                 continue
-            other = numbers.get(rule.contact_id)
-            if other and other != phone:
-                self.note(
-                    subject,
-                    f"{rule.urgency} urgency: {channel}{after} goes to pager's one "
-                    f"number for them, {mask(phone)}, not {mask(other)}",
-                )
+            said = f"{rule.urgency} urgency: {channel}{after}"
+            self.other_number(subject, said, phone, numbers.get(rule.contact_id))
             found = NotifyRule(channel, rule.delay)
             if found not in rules[rule.urgency]:
                 rules[rule.urgency].append(found)
@@ -191,8 +174,7 @@ class _Planner(Planner):
         shifts.extend(theirs)
 
     def _layer(self, layer: pd.Layer, zone: str, subject: str) -> PlannedLayer | None:
-        if layer.end is not None and layer.end <= self.now:
-            self.note(subject, f"ended {layer.end.isoformat()}: left out")
+        if self.ended(layer.end, subject):
             return None
         if layer.turn < MIN_SHIFT:
             self.note(
@@ -227,8 +209,7 @@ class _Planner(Planner):
                 f"{', '.join(left_out)} left out of the turns (no usable "
                 "number), so the turns of the others differ from PagerDuty's",
             )
-        if not members:
-            self.note(subject, "nobody left to take turns: left out")
+        if not self.members(members, subject):
             return None
         windows = self._windows(layer.restrictions, subject)
         return PlannedLayer(zone, start, layer.turn, members, windows)
@@ -259,24 +240,23 @@ class _Planner(Planner):
             return None  # over: nothing to carry
         person = self.people.get(entry.user or "")
         if person is None:
-            self.note(
-                subject,
-                f"the override by {self.names.get(entry.user or '', entry.user)} "
-                f"from {entry.start.isoformat()} is left out (not imported)",
+            self.left_out_override(
+                subject, self.names.get(entry.user or "", entry.user), entry.start
             )
             return None
         return PlannedOverride(rotation_id, person.id, entry.start, entry.end)
 
     def _final(self, schedule: pd.Schedule, rotation_id: str) -> list[VendorShift]:
         """PagerDuty's rendered final schedule, nobody's gaps included, for the check."""
-        shifts: list[VendorShift] = []
-        for entry in sorted(schedule.final, key=lambda e: e.start):
-            if shifts and shifts[-1].end < entry.start:
-                shifts.append(VendorShift(rotation_id, None, shifts[-1].end, entry.start))
-            if entry.user in self.people or entry.user is None:
-                person = self.people[entry.user].id if entry.user else None
-                shifts.append(VendorShift(rotation_id, person, entry.start, entry.end))
-        return shifts
+        return rendered_shifts(
+            rotation_id,
+            (
+                Rendered(e.start, e.end, self.people[e.user].id if e.user else None)
+                if e.user in self.people or e.user is None
+                else Rendered(e.start, e.end, None, compared=False)
+                for e in schedule.final
+            ),
+        )
 
     def _layer_order(
         self,
@@ -313,8 +293,7 @@ class _Planner(Planner):
         if not steps:
             self.note(subject, "no rule left: left out, with the services it pages for")
             return
-        policy_id = self.ids.make("policy", policy.name)
-        self.policies[policy.id] = PlannedPolicy(policy_id, policy.loops, tuple(steps), policy.name)
+        self.add_policy(policy.id, policy.name, policy.loops, steps)
 
     def _target(self, target: tuple[str, str], subject: str, number: int) -> str | None:
         kind, target_id = target
@@ -340,7 +319,7 @@ class _Planner(Planner):
             )
         for setting in service.settings:
             self.note(subject, f"{setting} is not carried over: {_SERVICE_SETTINGS[setting]}")
-        return PlannedService(self.ids.make("service", service.name), policy.id, service.name)
+        return self.service(service.name, policy)
 
 
 def _said(contact_type: str) -> str:

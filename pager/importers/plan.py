@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from pager.domain.layers import Layer, Restriction, Window
 from pager.domain.notify_rules import NotifyRules
-from pager.domain.phones import parse_e164
+from pager.domain.phones import mask, parse_e164
 from pager.domain.rotations import Override, Rotation, Schedule
 
 DAY = timedelta(days=1)
@@ -154,13 +154,52 @@ class Ids:
 
 
 class Planner:
-    """What each product's planner shares: unique ids, the notes, time zones, numbers and the
-    plan it ends with."""
+    """What each product's planner shares: unique ids, the notes, time zones, numbers, and the
+    order of the work (`plan`): people, then schedules with their overrides and the vendor's
+    own shifts, then policies, then services. Each product fills in the steps."""
 
     def __init__(self, vendor: str, options: Options) -> None:
         self.vendor, self.options, self.now = vendor, options, options.now
         self.ids = Ids()
         self.notes: list[Note] = []
+        self.people: dict[str, PlannedPerson] = {}  # by the vendor's user id
+        self.rotations: dict[str, PlannedRotation] = {}  # keyed as each product says
+        self.policies: dict[str, PlannedPolicy] = {}  # by the vendor's policy id
+        self.names: dict[str, str] = {}  # the vendor's user id -> how the report names them
+
+    def plan(self) -> Plan:
+        """The plan: people first (the rest refers to them), then schedules, policies and
+        services, each noting what it leaves out."""
+        self.plan_people()
+        overrides: list[PlannedOverride] = []
+        shifts: list[VendorShift] = []
+        self.plan_schedules(overrides, shifts)
+        self.plan_policies()
+        services = [service for service in self.plan_services() if service]
+        return self.finish(
+            self.people.values(),
+            self.rotations.values(),
+            overrides,
+            self.policies.values(),
+            services,
+            shifts,
+        )
+
+    def plan_people(self) -> None:
+        """Fill `people`."""
+        raise NotImplementedError
+
+    def plan_schedules(self, overrides: list[PlannedOverride], shifts: list[VendorShift]) -> None:
+        """Fill `rotations`, and add the overrides and the vendor's shifts to check with."""
+        raise NotImplementedError
+
+    def plan_policies(self) -> None:
+        """Fill `policies`."""
+        raise NotImplementedError
+
+    def plan_services(self) -> Iterable[PlannedService | None]:
+        """The services (None for one left out)."""
+        raise NotImplementedError
 
     def note(self, subject: str, text: str) -> None:
         self.notes.append(Note(subject, text))
@@ -179,6 +218,65 @@ class Planner:
             return True
         self.note(subject, f"time zone {zone!r} is not a tz database name: left out")
         return False
+
+    def add_person(
+        self,
+        user_id: str,
+        id_from: tuple[str, str],
+        name: str,
+        phone: str,
+        zone: str,
+        rules: NotifyRules,
+    ) -> None:
+        """Plan the vendor's user `user_id`, their pager id made from the first of `id_from`."""
+        person_id = self.ids.make("person", *id_from)
+        self.people[user_id] = PlannedPerson(person_id, name, phone, zone, rules)
+
+    def other_contacts(self, subject: str, others: Iterable[str], what: str) -> None:
+        """Notes the kinds of contact (`what`: "contact methods") pager does not page by."""
+        if found := sorted(set(others)):
+            self.note(
+                subject,
+                f"{', '.join(found)} {what} are not carried over: pager pages by SMS and voice",
+            )
+
+    def other_number(self, subject: str, said: str, phone: str, other: str | None) -> None:
+        """Notes a rule (`said`: "voice after 5 min") that pages a number not `phone`."""
+        if other and other != phone:
+            self.note(
+                subject,
+                f"{said} goes to pager's one number for them, {mask(phone)}, not {mask(other)}",
+            )
+
+    def ended(self, end: datetime | None, subject: str) -> bool:
+        """Whether what ends at `end` (None: never) is over at the import (noted)."""
+        if end is not None and end <= self.now:
+            self.note(subject, f"ended {end.isoformat()}: left out")
+            return True
+        return False
+
+    def members(self, members: tuple[str, ...], subject: str) -> tuple[str, ...]:
+        """`members`, noted when there is nobody left to take turns."""
+        if not members:
+            self.note(subject, "nobody left to take turns: left out")
+        return members
+
+    def left_out_override(self, subject: str, who: str | None, start: datetime) -> None:
+        self.note(
+            subject, f"the override by {who} from {start.isoformat()} is left out (not imported)"
+        )
+
+    def add_policy(
+        self, policy_id: str, name: str, repeat: int, steps: Iterable[PlannedStep]
+    ) -> PlannedPolicy:
+        """Plan the vendor's policy `policy_id` (`name`) with `steps`."""
+        planned = PlannedPolicy(self.ids.make("policy", name), repeat, tuple(steps), name)
+        self.policies[policy_id] = planned
+        return planned
+
+    def service(self, name: str, policy: PlannedPolicy) -> PlannedService:
+        """The service `name` the vendor has, paging `policy`."""
+        return PlannedService(self.ids.make("service", name), policy.id, name)
 
     def finish(
         self,
@@ -199,6 +297,33 @@ class Planner:
             notes=tuple(self.notes),
             vendor_shifts=tuple(shifts),
         )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One entry of the vendor's rendered schedule; `compared` False: its person is not
+    imported, so it is not compared (but it still closes the gap before it)."""
+
+    start: datetime
+    end: datetime
+    person: str | None  # pager's id; None: nobody
+    compared: bool = True
+
+
+def rendered_shifts(
+    rotation: str, entries: Iterable[Rendered], one_at_a_time: bool = False
+) -> list[VendorShift]:
+    """The vendor's rendered entries for `rotation` in order, the gaps between them as
+    nobody's; `one_at_a_time`: an entry starting before the previous one ends is skipped."""
+    shifts: list[VendorShift] = []
+    for entry in sorted(entries, key=lambda e: e.start):
+        if one_at_a_time and shifts and entry.start < shifts[-1].end:
+            continue
+        if shifts and shifts[-1].end < entry.start:
+            shifts.append(VendorShift(rotation, None, shifts[-1].end, entry.start))
+        if entry.compared:
+            shifts.append(VendorShift(rotation, entry.person, entry.start, entry.end))
+    return shifts
 
 
 def e164(written: str) -> str | None:
