@@ -8,7 +8,6 @@ target's rules, and an escalation step that notifies the schedule pages all of t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from pager.domain.layers import Window
@@ -41,10 +40,12 @@ _CHANNELS = {"SMS": "sms", "VOICE": "voice"}
 
 def plan(account: ga.Account, options: Options) -> Plan:
     """What to write for `account` as it stands at `options.now`."""
-    return _Planner(account, options).plan()
+    return _Planner(account, options).plan(
+        account.users, account.schedules, account.policies, account.services
+    )
 
 
-class _Planner(Planner):
+class _Planner(Planner[ga.User, ga.Schedule, ga.Policy, ga.Service]):
     def __init__(self, account: ga.Account, options: Options) -> None:
         super().__init__(ga.VENDOR, options)
         self.account = account  # rotations: by our rotation id; policies: by GoAlert's
@@ -53,9 +54,7 @@ class _Planner(Planner):
         self.direct: dict[str, str] = {}  # GoAlert rotation id -> our rotation id
         self.by_id = {rotation.id: rotation for rotation in account.rotations}
 
-    def plan_people(self) -> None:
-        for user in self.account.users:
-            self._person(user)
+    def people_planned(self) -> None:
         if self.people:
             self.note(
                 "users",
@@ -63,27 +62,21 @@ class _Planner(Planner):
                 "it is the zone of their handoff texts and quiet hours)",
             )
 
-    def plan_schedules(self, overrides: list[PlannedOverride], shifts: list[VendorShift]) -> None:
-        for schedule in self.account.schedules:
-            self._schedule(schedule, shifts)
+    def schedules_planned(self, overrides: list[PlannedOverride]) -> None:
         overrides.extend(o for item in self.account.overrides for o in self._override(item))
 
-    def plan_policies(self) -> None:
-        for policy in self.account.policies:
-            self._policy(policy)
-
-    def plan_services(self) -> Iterator[PlannedService | None]:
-        for service in self.account.services:
-            policy = self.policies.get(service.policy)
-            if policy is None:
-                self.note(
-                    f"service '{service.name}'", "its escalation policy is not imported: left out"
-                )
-            yield self.service(service.name, policy) if policy else None
+    def service(self, service: ga.Service) -> PlannedService | None:
+        policy = self.policies.get(service.policy)
+        if policy is None:
+            self.note(
+                f"service '{service.name}'", "its escalation policy is not imported: left out"
+            )
+            return None
+        return self.add_service(service.name, policy)
 
     # People
 
-    def _person(self, user: ga.User) -> None:
+    def person(self, user: ga.User) -> None:
         subject = f"user '{user.name}' ({user.email or user.id})"
         numbers = {c.id: e164(c.value) for c in user.contact_methods if c.type in _CHANNELS}
         phone = next(
@@ -158,7 +151,10 @@ class _Planner(Planner):
             return None
         return PlannedLayer(zone, start, shift, members)
 
-    def _schedule(self, schedule: ga.Schedule, shifts: list[VendorShift]) -> None:
+    def schedule(
+        self, schedule: ga.Schedule, overrides: list[PlannedOverride], shifts: list[VendorShift]
+    ) -> None:
+        """Its overrides come apart from schedules: see `schedules_planned`."""
         subject = f"schedule '{schedule.name}'"
         if not self.zone_known(schedule.time_zone, subject):
             return
@@ -275,7 +271,7 @@ class _Planner(Planner):
             )
         return PlannedOverride(rotation_id, added.id, override.start, override.end)
 
-    def _policy(self, policy: ga.Policy) -> None:
+    def policy(self, policy: ga.Policy) -> None:
         subject = f"escalation policy '{policy.name}'"
         steps = []
         for step in policy.steps:

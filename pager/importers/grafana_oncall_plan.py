@@ -8,7 +8,6 @@ its overrides and one-off events become overrides.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from math import gcd
 
@@ -41,41 +40,34 @@ _CHANNELS = {"notify_by_sms": "sms", "notify_by_phone_call": "voice"}
 
 def plan(account: go.Account, options: Options) -> Plan:
     """What to write for `account` as it stands at `options.now`."""
-    return _Planner(account, options).plan()
+    return _Planner(account, options).plan(
+        account.users, account.schedules, account.chains, account.integrations
+    )
 
 
-class _Planner(Planner):
+class _Planner(Planner[go.User, go.Schedule, go.Chain, go.Integration]):
     def __init__(self, account: go.Account, options: Options) -> None:
         super().__init__(go.VENDOR, options)
         self.account = account  # rotations: by schedule id
         self.names = {u.id: u.email or u.username for u in account.users}
         self.chains = ChainPlanner(self.people, self.rotations, self.names, self.ids, self.notes)
         self.policies = self.chains.policies  # by chain id
-
-    def plan_people(self) -> None:
-        if self.account.rules is None:
+        if account.rules is None:
             self.note(
                 "personal notification rules",
                 "not readable with this key (they need "
                 "a user's key), so pager texts everyone at once (its default)",
             )
-        for user in self.account.users:
-            self._person(user)
 
-    def plan_schedules(self, overrides: list[PlannedOverride], shifts: list[VendorShift]) -> None:
-        for schedule in self.account.schedules:
-            self._rotation(schedule, overrides, shifts)
+    def policy(self, policy: go.Chain) -> None:
+        self.chains.policy(policy)
 
-    def plan_policies(self) -> None:
-        for chain in self.account.chains:
-            self.chains.policy(chain)
-
-    def plan_services(self) -> Iterable[PlannedService | None]:
-        return map(self.chains.service, self.account.integrations)
+    def service(self, service: go.Integration) -> PlannedService | None:
+        return self.chains.service(service)
 
     # People
 
-    def _person(self, user: go.User) -> None:
+    def person(self, user: go.User) -> None:
         subject = f"user '{user.email or user.username}' ({user.id})"
         phone = self.options.phone_of(user.email, user.username)
         if phone is None:
@@ -121,7 +113,7 @@ class _Planner(Planner):
 
     # Rotations
 
-    def _rotation(
+    def schedule(
         self, schedule: go.Schedule, overrides: list[PlannedOverride], shifts: list[VendorShift]
     ) -> None:
         subject = f"schedule '{schedule.name}'"

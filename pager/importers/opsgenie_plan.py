@@ -8,7 +8,6 @@ the schedule pages all of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import time, timedelta
 
 from pager.domain.layers import Window
@@ -42,30 +41,17 @@ _TURNS = {"hourly": timedelta(hours=1), "daily": DAY, "weekly": WEEK}
 
 def plan(account: og.Account, options: Options) -> Plan:
     """What to write for `account` as it stands at `options.now`."""
-    return _Planner(account, options).plan()
+    return _Planner(account, options).plan(
+        account.users, account.schedules, account.escalations, account.services
+    )
 
 
-class _Planner(Planner):
+class _Planner(Planner[og.User, og.Schedule, og.Escalation, og.Service]):
     def __init__(self, account: og.Account, options: Options) -> None:
         super().__init__(og.VENDOR, options)
         self.account = account  # rotations: by Opsgenie rotation id; policies: escalation id
         self.usernames = {user.username: user.id for user in account.users}
         self.of_schedule: dict[str, list[str]] = {}  # schedule id -> its rotation ids
-
-    def plan_people(self) -> None:
-        for user in self.account.users:
-            self._person(user)
-
-    def plan_schedules(self, overrides: list[PlannedOverride], shifts: list[VendorShift]) -> None:
-        for schedule in self.account.schedules:
-            self._schedule(schedule, overrides, shifts)
-
-    def plan_policies(self) -> None:
-        for escalation in self.account.escalations:
-            self._policy(escalation)
-
-    def plan_services(self) -> Iterable[PlannedService | None]:
-        return map(self._service, self.account.services)
 
     def _user_of(self, recipient: og.Recipient) -> PlannedPerson | None:
         user_id = recipient.id or self.usernames.get(recipient.name, "")
@@ -73,7 +59,7 @@ class _Planner(Planner):
 
     # People
 
-    def _person(self, user: og.User) -> None:
+    def person(self, user: og.User) -> None:
         subject = f"user '{user.name}' ({user.username})"
         phone = next(
             (
@@ -132,7 +118,7 @@ class _Planner(Planner):
 
     # Rotations
 
-    def _schedule(
+    def schedule(
         self, schedule: og.Schedule, overrides: list[PlannedOverride], shifts: list[VendorShift]
     ) -> None:
         subject = f"schedule '{schedule.name}'"
@@ -231,7 +217,7 @@ class _Planner(Planner):
 
     # Escalations and services
 
-    def _policy(self, escalation: og.Escalation) -> None:
+    def policy(self, escalation: og.Escalation) -> None:
         subject = f"escalation '{escalation.name}'"
         by_delay: dict[timedelta, list[str]] = {}
         for number, rule in enumerate(escalation.rules, start=1):
@@ -293,7 +279,7 @@ class _Planner(Planner):
         self.note(subject, f"rule {number}: {what} is left out ({why})")
         return []
 
-    def _service(self, service: og.Service) -> PlannedService | None:
+    def service(self, service: og.Service) -> PlannedService | None:
         subject = f"service '{service.name}'"
         policy = None
         for rule in service.routing:
@@ -315,7 +301,7 @@ class _Planner(Planner):
         if policy is None:
             self.note(subject, "no escalation to page: left out")
             return None
-        return self.service(service.name, policy)
+        return self.add_service(service.name, policy)
 
 
 def _windows(spans: tuple[og.Span, ...]) -> tuple[Window, ...]:

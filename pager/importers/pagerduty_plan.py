@@ -3,7 +3,6 @@ layers, restrictions and overrides), policies and services, and notes on the res
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -55,33 +54,20 @@ _SERVICE_SETTINGS = {
 def plan(account: pd.Account, options: Options) -> Plan:
     """What to write for `account`, as it stands at `options.now` (ended layers and past
     overrides are left out)."""
-    return _Planner(account, options).plan()
+    return _Planner(account, options).plan(
+        account.users, account.schedules, account.policies, account.services
+    )
 
 
-class _Planner(Planner):
+class _Planner(Planner[pd.User, pd.Schedule, pd.EscalationPolicy, pd.Service]):
     def __init__(self, account: pd.Account, options: Options) -> None:
         super().__init__(pd.VENDOR, options)
         self.account = account  # rotations: by schedule id
         self.names = {user.id: user.name for user in account.users}
 
-    def plan_people(self) -> None:
-        for user in self.account.users:
-            self._person(user)
-
-    def plan_schedules(self, overrides: list[PlannedOverride], shifts: list[VendorShift]) -> None:
-        for schedule in self.account.schedules:
-            self._rotation(schedule, overrides, shifts)
-
-    def plan_policies(self) -> None:
-        for policy in self.account.policies:
-            self._policy(policy)
-
-    def plan_services(self) -> Iterable[PlannedService | None]:
-        return map(self._service, self.account.services)
-
     # People
 
-    def _person(self, user: pd.User) -> None:
+    def person(self, user: pd.User) -> None:
         subject = f"user '{user.name}' ({user.id})"
         phone = self._phone(user, subject) or self.options.phone_of(user.email)
         if phone is None:
@@ -142,7 +128,7 @@ class _Planner(Planner):
 
     # Rotations
 
-    def _rotation(
+    def schedule(
         self, schedule: pd.Schedule, overrides: list[PlannedOverride], shifts: list[VendorShift]
     ) -> None:
         subject = f"schedule '{schedule.name}' ({schedule.id})"
@@ -281,7 +267,7 @@ class _Planner(Planner):
 
     # Policies and services
 
-    def _policy(self, policy: pd.EscalationPolicy) -> None:
+    def policy(self, policy: pd.EscalationPolicy) -> None:
         subject = f"escalation policy '{policy.name}' ({policy.id})"
         steps = []
         for number, rule in enumerate(policy.rules, start=1):
@@ -306,7 +292,7 @@ class _Planner(Planner):
         self.note(subject, f"rule {number}: the {kind} target {name} is left out ({why})")
         return None
 
-    def _service(self, service: pd.Service) -> PlannedService | None:
+    def service(self, service: pd.Service) -> PlannedService | None:
         subject = f"service '{service.name}' ({service.id})"
         policy = self.policies.get(service.policy or "")
         if policy is None:
@@ -319,7 +305,7 @@ class _Planner(Planner):
             )
         for setting in service.settings:
             self.note(subject, f"{setting} is not carried over: {_SERVICE_SETTINGS[setting]}")
-        return self.service(service.name, policy)
+        return self.add_service(service.name, policy)
 
 
 def _said(contact_type: str) -> str:

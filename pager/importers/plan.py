@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
 from pager.domain.layers import Layer, Restriction, Window
@@ -153,7 +154,13 @@ class Ids:
         return candidate
 
 
-class Planner:
+UserT = TypeVar("UserT")
+ScheduleT = TypeVar("ScheduleT")
+PolicyT = TypeVar("PolicyT")
+ServiceT = TypeVar("ServiceT")
+
+
+class Planner(Generic[UserT, ScheduleT, PolicyT, ServiceT]):
     """What each product's planner shares: unique ids, the notes, time zones, numbers, and the
     order of the work (`plan`): people, then schedules with their overrides and the vendor's
     own shifts, then policies, then services. Each product fills in the steps."""
@@ -167,38 +174,58 @@ class Planner:
         self.policies: dict[str, PlannedPolicy] = {}  # by the vendor's policy id
         self.names: dict[str, str] = {}  # the vendor's user id -> how the report names them
 
-    def plan(self) -> Plan:
+    def plan(
+        self,
+        users: Iterable[UserT],
+        schedules: Iterable[ScheduleT],
+        policies: Iterable[PolicyT],
+        services: Iterable[ServiceT],
+    ) -> Plan:
         """The plan: people first (the rest refers to them), then schedules, policies and
         services, each noting what it leaves out."""
-        self.plan_people()
+        for user in users:
+            self.person(user)
+        self.people_planned()
         overrides: list[PlannedOverride] = []
         shifts: list[VendorShift] = []
-        self.plan_schedules(overrides, shifts)
-        self.plan_policies()
-        services = [service for service in self.plan_services() if service]
+        for schedule in schedules:
+            self.schedule(schedule, overrides, shifts)
+        self.schedules_planned(overrides)
+        for policy in policies:
+            self.policy(policy)
+        planned = [service for service in map(self.service, services) if service]
         return self.finish(
             self.people.values(),
             self.rotations.values(),
             overrides,
             self.policies.values(),
-            services,
+            planned,
             shifts,
         )
 
-    def plan_people(self) -> None:
-        """Fill `people`."""
+    def person(self, user: UserT) -> None:
+        """Add the user to `people`, if pager can page them."""
         raise NotImplementedError
 
-    def plan_schedules(self, overrides: list[PlannedOverride], shifts: list[VendorShift]) -> None:
-        """Fill `rotations`, and add the overrides and the vendor's shifts to check with."""
+    def people_planned(self) -> None:
+        """Once every person is planned (nothing by default)."""
+
+    def schedule(
+        self, schedule: ScheduleT, overrides: list[PlannedOverride], shifts: list[VendorShift]
+    ) -> None:
+        """Add what the schedule becomes to `rotations`, its overrides and the vendor's
+        shifts (to check the import with) to `overrides` and `shifts`."""
         raise NotImplementedError
 
-    def plan_policies(self) -> None:
-        """Fill `policies`."""
+    def schedules_planned(self, overrides: list[PlannedOverride]) -> None:
+        """Once every schedule is planned: overrides the vendor keeps apart (none by default)."""
+
+    def policy(self, policy: PolicyT) -> None:
+        """Add the policy to `policies`, if pager can carry it."""
         raise NotImplementedError
 
-    def plan_services(self) -> Iterable[PlannedService | None]:
-        """The services (None for one left out)."""
+    def service(self, service: ServiceT) -> PlannedService | None:
+        """The service, or None if it is left out."""
         raise NotImplementedError
 
     def note(self, subject: str, text: str) -> None:
@@ -274,7 +301,7 @@ class Planner:
         self.policies[policy_id] = planned
         return planned
 
-    def service(self, name: str, policy: PlannedPolicy) -> PlannedService:
+    def add_service(self, name: str, policy: PlannedPolicy) -> PlannedService:
         """The service `name` the vendor has, paging `policy`."""
         return PlannedService(self.ids.make("service", name), policy.id, name)
 
