@@ -25,7 +25,6 @@ from pager.importers.plan import (
     PlannedRotation,
     PlannedService,
     PlannedStep,
-    Planner,
     VendorShift,
     after_text,
     as_rotation,
@@ -33,6 +32,7 @@ from pager.importers.plan import (
     joined,
     local,
 )
+from pager.importers.planner import Planner
 
 _UNITS = {"hourly": timedelta(hours=1), "daily": DAY, "weekly": WEEK}
 _CHANNELS = {"SMS": "sms", "VOICE": "voice"}

@@ -24,14 +24,12 @@ from pager.importers.plan import (
     PlannedOverride,
     PlannedRotation,
     PlannedService,
-    Planner,
-    Rendered,
     VendorShift,
     joined,
     local,
-    rendered_shifts,
     span_windows,
 )
+from pager.importers.planner import Planner, Rendered, rendered_shifts
 
 _UNITS = {"hourly": timedelta(hours=1), "daily": DAY, "weekly": WEEK}
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")

@@ -24,16 +24,14 @@ from pager.importers.plan import (
     PlannedRotation,
     PlannedService,
     PlannedStep,
-    Planner,
-    Rendered,
     VendorShift,
     after_text,
     e164,
     joined,
     local,
-    rendered_shifts,
     span_windows,
 )
+from pager.importers.planner import Planner, Rendered, rendered_shifts
 
 _CHANNELS = {"sms": "sms", "voice": "voice"}
 _TURNS = {"hourly": timedelta(hours=1), "daily": DAY, "weekly": WEEK}

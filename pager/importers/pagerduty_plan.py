@@ -18,8 +18,6 @@ from pager.importers.plan import (
     PlannedRotation,
     PlannedService,
     PlannedStep,
-    Planner,
-    Rendered,
     VendorShift,
     after_text,
     agreeing,
@@ -27,9 +25,9 @@ from pager.importers.plan import (
     joined,
     known_zone,
     local,
-    rendered_shifts,
     span_windows,
 )
+from pager.importers.planner import Planner, Rendered, rendered_shifts
 
 _CHANNELS = {"sms_contact_method": "sms", "phone_contact_method": "voice"}
 _CONTACT_NAMES = {
