@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -63,3 +65,47 @@ def import_live(vendor: str, api_url: str, out: Path, key: str, *more: str) -> R
 def written(out: Path, vendor: str) -> str:
     """The rotation file `pager import VENDOR --out out` wrote."""
     return (out / f"{vendor}.yaml").read_text()
+
+
+def import_refused(vendor: str, api_url: str, out: Path) -> Result:
+    """`pager import VENDOR --api-url api_url --out out` with a key the API refuses."""
+    return run(
+        "import",
+        vendor,
+        "--api-url",
+        api_url,
+        "--out",
+        str(out),
+        env={"PAGER_IMPORT_API_KEY": "wrong-key"},
+    )
+
+
+def import_again(vendor: str, answers: Path, out: Path) -> Result:
+    """`pager import VENDOR --from answers --out out` as of `AT`: answers saved by `--save`."""
+    return run("import", vendor, "--from", str(answers), "--out", str(out), "--at", AT)
+
+
+def report_of(result: Result, tmp_path: Path, expected: Iterable[str], vendor: str) -> str:
+    """The report `import_saved` wrote into tmp_path, checked: the same as the command's
+    output, holding every one of `expected` and no difference from the `vendor`'s own."""
+    report = (tmp_path / "report.txt").read_text()
+    assert result.output == report
+    for text in expected:
+        assert text in report
+    assert f"differs from {vendor}'s own schedule" not in report
+    return report
+
+
+def assert_same_on_call(
+    schedule: Schedule,
+    rotation: str,
+    entries: Iterable[tuple[str | None, datetime, datetime]],
+    vendor: str,
+    name_of: Callable[[str | None], str | None] = lambda person: person,
+) -> None:
+    """At the start, middle and last minute of each of the vendor's `entries` (who, start,
+    end), `rotation` has the same person on call, as `name_of` names ours."""
+    for name, start, end in entries:
+        for at in (start, start + (end - start) / 2, end - timedelta(minutes=1)):
+            ours = name_of(schedule.shift_at(rotation, at).person)
+            assert ours == name, f"{rotation} at {at.isoformat()}: pager {ours}, {vendor} {name}"

@@ -39,6 +39,32 @@ class ImportFailed(Exception):
     """The answers cannot be read at all: a missing file, a refused key, a network error."""
 
 
+def listed(
+    answers: Answers, path: str, params: Params, key: str, next_page: NextPage
+) -> list[dict[str, Any]]:
+    """Every item of a paginated list: the `key` list of each page of `GET path?params`."""
+    found: list[dict[str, Any]] = []
+    for page in answers.pages(path, params, next_page):
+        items = page.get(key) if isinstance(page, dict) else None
+        if not isinstance(items, list):
+            raise ImportFailed(f"the answer to GET /{path} has no '{key}' list")
+        found.extend(items)
+    return found
+
+
+def next_link(*keys: str) -> NextPage:
+    """Pages that give the next page's URL at `keys` (`"paging", "next"`: `paging.next`)."""
+
+    def following(page: Any, path: str, params: Params) -> tuple[str, Params] | None:
+        value = page if isinstance(page, dict) else {}
+        for key in keys[:-1]:
+            value = value.get(key) or {}
+        url = value.get(keys[-1])
+        return (url, {}) if url else None
+
+    return following
+
+
 class Answers(Protocol):
     def get(self, path: str, params: Params | None = None) -> Any:
         """The answer to `GET path?params`, parsed from JSON."""

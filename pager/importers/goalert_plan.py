@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 from pager.domain.layers import Window
 from pager.domain.notify_rules import NotifyRule, NotifyRules
-from pager.domain.phones import mask
 from pager.domain.rotations import Schedule
 from pager.importers import goalert as ga
 from pager.importers.plan import (
@@ -23,11 +22,9 @@ from pager.importers.plan import (
     PlannedLayer,
     PlannedOverride,
     PlannedPerson,
-    PlannedPolicy,
     PlannedRotation,
     PlannedService,
     PlannedStep,
-    Planner,
     VendorShift,
     after_text,
     as_rotation,
@@ -35,6 +32,7 @@ from pager.importers.plan import (
     joined,
     local,
 )
+from pager.importers.planner import Planner
 
 _UNITS = {"hourly": timedelta(hours=1), "daily": DAY, "weekly": WEEK}
 _CHANNELS = {"SMS": "sms", "VOICE": "voice"}
@@ -42,57 +40,43 @@ _CHANNELS = {"SMS": "sms", "VOICE": "voice"}
 
 def plan(account: ga.Account, options: Options) -> Plan:
     """What to write for `account` as it stands at `options.now`."""
-    return _Planner(account, options).plan()
+    return _Planner(account, options).plan(
+        account.users, account.schedules, account.policies, account.services
+    )
 
 
-class _Planner(Planner):
+class _Planner(Planner[ga.User, ga.Schedule, ga.Policy, ga.Service]):
     def __init__(self, account: ga.Account, options: Options) -> None:
         super().__init__(ga.VENDOR, options)
-        self.account = account
-        self.people: dict[str, PlannedPerson] = {}  # by GoAlert user id
+        self.account = account  # rotations: by our rotation id; policies: by GoAlert's
         self.names = {user.id: user.name for user in account.users}
-        self.rotations: dict[str, PlannedRotation] = {}  # by our rotation id
         self.of_schedule: dict[str, list[str]] = {}  # GoAlert schedule id -> our rotation ids
         self.direct: dict[str, str] = {}  # GoAlert rotation id -> our rotation id
         self.by_id = {rotation.id: rotation for rotation in account.rotations}
 
-    def plan(self) -> Plan:
-        for user in self.account.users:
-            self._person(user)
+    def people_planned(self) -> None:
         if self.people:
             self.note(
                 "users",
                 "GoAlert users have no time zone: UTC for each (set their own: "
                 "it is the zone of their handoff texts and quiet hours)",
             )
-        shifts: list[VendorShift] = []
-        for schedule in self.account.schedules:
-            self._schedule(schedule, shifts)
-        overrides = [o for item in self.account.overrides for o in self._override(item)]
-        policies = {p.id: planned for p in self.account.policies if (planned := self._policy(p))}
-        services = []
-        for service in self.account.services:
-            policy = policies.get(service.policy)
-            if policy is None:
-                self.note(
-                    f"service '{service.name}'", "its escalation policy is not imported: left out"
-                )
-                continue
-            services.append(
-                PlannedService(self.ids.make("service", service.name), policy.id, service.name)
+
+    def schedules_planned(self, overrides: list[PlannedOverride]) -> None:
+        overrides.extend(o for item in self.account.overrides for o in self._override(item))
+
+    def service(self, service: ga.Service) -> PlannedService | None:
+        policy = self.policies.get(service.policy)
+        if policy is None:
+            self.note(
+                f"service '{service.name}'", "its escalation policy is not imported: left out"
             )
-        return self.finish(
-            self.people.values(),
-            self.rotations.values(),
-            overrides,
-            policies.values(),
-            services,
-            shifts,
-        )
+            return None
+        return self.add_service(service.name, policy)
 
     # People
 
-    def _person(self, user: ga.User) -> None:
+    def person(self, user: ga.User) -> None:
         subject = f"user '{user.name}' ({user.email or user.id})"
         numbers = {c.id: e164(c.value) for c in user.contact_methods if c.type in _CHANNELS}
         phone = next(
@@ -111,18 +95,11 @@ class _Planner(Planner):
                 "left out, and so out of every rotation and step",
             )
             return
-        others = sorted({c.type for c in user.contact_methods if c.type not in _CHANNELS})
-        if others:
-            self.note(
-                subject,
-                f"{', '.join(others)} contact methods are not carried over: "
-                "pager pages by SMS and voice",
-            )
+        others = (c.type for c in user.contact_methods if c.type not in _CHANNELS)
+        self.other_contacts(subject, others, "contact methods")
         rules = self._notify(user, numbers, phone, subject)
-        person_id = self.ids.make("person", user.email.partition("@")[0], user.name)
-        self.people[user.id] = PlannedPerson(
-            person_id, user.name, phone, "UTC", NotifyRules(high=rules, low=rules)
-        )
+        id_from = (user.email.partition("@")[0], user.name)
+        self.add_person(user.id, id_from, user.name, phone, "UTC", NotifyRules(rules, rules))
 
     def _notify(
         self, user: ga.User, numbers: dict[str, str | None], phone: str, subject: str
@@ -137,13 +114,7 @@ class _Planner(Planner):
                 kind = kinds.get(rule.contact_method, "an unknown contact method")
                 self.note(subject, f"the rule by {kind}{after} is not carried over")
                 continue
-            other = numbers.get(rule.contact_method)
-            if other and other != phone:
-                self.note(
-                    subject,
-                    f"{channel}{after} goes to pager's one number for them, "
-                    f"{mask(phone)}, not {mask(other)}",
-                )
+            self.other_number(subject, f"{channel}{after}", phone, numbers.get(rule.contact_method))
             if (carried := NotifyRule(channel, rule.delay)) not in found:
                 found.append(carried)
         return tuple(found)
@@ -176,12 +147,14 @@ class _Planner(Planner):
                 f"{', '.join(left_out)} left out of the turns (not imported), so "
                 "the turns of the others differ from GoAlert's",
             )
-        if not members:
-            self.note(subject, "nobody left to take turns: left out")
+        if not self.members(members, subject):
             return None
         return PlannedLayer(zone, start, shift, members)
 
-    def _schedule(self, schedule: ga.Schedule, shifts: list[VendorShift]) -> None:
+    def schedule(
+        self, schedule: ga.Schedule, overrides: list[PlannedOverride], shifts: list[VendorShift]
+    ) -> None:
+        """Its overrides come apart from schedules: see `schedules_planned`."""
         subject = f"schedule '{schedule.name}'"
         if not self.zone_known(schedule.time_zone, subject):
             return
@@ -298,7 +271,7 @@ class _Planner(Planner):
             )
         return PlannedOverride(rotation_id, added.id, override.start, override.end)
 
-    def _policy(self, policy: ga.Policy) -> PlannedPolicy | None:
+    def policy(self, policy: ga.Policy) -> None:
         subject = f"escalation policy '{policy.name}'"
         steps = []
         for step in policy.steps:
@@ -309,10 +282,8 @@ class _Planner(Planner):
             steps.append(PlannedStep(tuple(dict.fromkeys(targets)), step.delay))
         if not steps:
             self.note(subject, "no step left: left out, with its services")
-            return None
-        return PlannedPolicy(
-            self.ids.make("policy", policy.name), policy.repeat, tuple(steps), policy.name
-        )
+            return
+        self.add_policy(policy.id, policy.name, policy.repeat, steps)
 
     def _targets(self, target: ga.Target, subject: str, step: ga.Step) -> list[str]:
         if target.type == "user" and target.id in self.people:

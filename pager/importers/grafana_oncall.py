@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pager.importers.api import Answers, ImportFailed, Params
+from pager.importers.api import Answers, ImportFailed, Params, listed, next_link
 
 VENDOR = "Grafana OnCall"
 API_URL = ""  # each stack has its own: OnCall -> Settings shows it
@@ -151,17 +151,7 @@ def read_account(answers: Answers, now: datetime) -> Account:
 
 
 def _listed(answers: Answers, path: str, params: Params | None = None) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for page in answers.pages(path, dict(params or {}), _next_page):
-        if not isinstance(page, dict) or not isinstance(page.get("results"), list):
-            raise ImportFailed(f"the answer to GET /{path} has no 'results' list")
-        found.extend(page["results"])
-    return found
-
-
-def _next_page(page: Any, path: str, params: Params) -> tuple[str, Params] | None:
-    following = page.get("next") if isinstance(page, dict) else None
-    return (following, {}) if following else None
+    return listed(answers, path, dict(params or {}), "results", next_link("next"))
 
 
 def _utc(text: str | None) -> datetime | None:

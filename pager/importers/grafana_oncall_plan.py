@@ -22,14 +22,14 @@ from pager.importers.plan import (
     Plan,
     PlannedLayer,
     PlannedOverride,
-    PlannedPerson,
     PlannedRotation,
-    Planner,
+    PlannedService,
     VendorShift,
     joined,
     local,
     span_windows,
 )
+from pager.importers.planner import Planner, Rendered, rendered_shifts
 
 _UNITS = {"hourly": timedelta(hours=1), "daily": DAY, "weekly": WEEK}
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -38,46 +38,34 @@ _CHANNELS = {"notify_by_sms": "sms", "notify_by_phone_call": "voice"}
 
 def plan(account: go.Account, options: Options) -> Plan:
     """What to write for `account` as it stands at `options.now`."""
-    return _Planner(account, options).plan()
+    return _Planner(account, options).plan(
+        account.users, account.schedules, account.chains, account.integrations
+    )
 
 
-class _Planner(Planner):
+class _Planner(Planner[go.User, go.Schedule, go.Chain, go.Integration]):
     def __init__(self, account: go.Account, options: Options) -> None:
         super().__init__(go.VENDOR, options)
-        self.account = account
-        self.people: dict[str, PlannedPerson] = {}  # by OnCall user id
+        self.account = account  # rotations: by schedule id
         self.names = {u.id: u.email or u.username for u in account.users}
-        self.rotations: dict[str, PlannedRotation] = {}  # by schedule id
-
-    def plan(self) -> Plan:
-        if self.account.rules is None:
+        self.chains = ChainPlanner(self.people, self.rotations, self.names, self.ids, self.notes)
+        self.policies = self.chains.policies  # by chain id
+        if account.rules is None:
             self.note(
                 "personal notification rules",
                 "not readable with this key (they need "
                 "a user's key), so pager texts everyone at once (its default)",
             )
-        for user in self.account.users:
-            self._person(user)
-        overrides: list[PlannedOverride] = []
-        shifts: list[VendorShift] = []
-        for schedule in self.account.schedules:
-            self._rotation(schedule, overrides, shifts)
-        chains = ChainPlanner(self.people, self.rotations, self.names, self.ids, self.notes)
-        for chain in self.account.chains:
-            chains.policy(chain)
-        services = [s for s in map(chains.service, self.account.integrations) if s]
-        return self.finish(
-            self.people.values(),
-            self.rotations.values(),
-            overrides,
-            chains.policies.values(),
-            services,
-            shifts,
-        )
+
+    def policy(self, policy: go.Chain) -> None:
+        self.chains.policy(policy)
+
+    def service(self, service: go.Integration) -> PlannedService | None:
+        return self.chains.service(service)
 
     # People
 
-    def _person(self, user: go.User) -> None:
+    def person(self, user: go.User) -> None:
         subject = f"user '{user.email or user.username}' ({user.id})"
         phone = self.options.phone_of(user.email, user.username)
         if phone is None:
@@ -89,11 +77,9 @@ class _Planner(Planner):
             return
         zone = self.zone_or_utc(user.timezone, subject)
         rules = self._notify(user, subject)
-        person_id = self.ids.make("person", user.username, user.email.partition("@")[0])
+        id_from = (user.username, user.email.partition("@")[0])
         name = user.username or user.email
-        self.people[user.id] = PlannedPerson(
-            person_id, name, phone, str(zone), NotifyRules(high=rules, low=rules)
-        )
+        self.add_person(user.id, id_from, name, phone, zone, NotifyRules(rules, rules))
 
     def _notify(self, user: go.User, subject: str) -> tuple[NotifyRule, ...]:
         """Their default rules (OnCall has no urgencies: pager's both get them); the
@@ -125,7 +111,7 @@ class _Planner(Planner):
 
     # Rotations
 
-    def _rotation(
+    def schedule(
         self, schedule: go.Schedule, overrides: list[PlannedOverride], shifts: list[VendorShift]
     ) -> None:
         subject = f"schedule '{schedule.name}'"
@@ -164,8 +150,7 @@ class _Planner(Planner):
         shifts.extend(self._final(schedule, rotation_id))
 
     def _layers(self, shift: go.Shift, zone: str, subject: str) -> list[PlannedLayer]:
-        if shift.until is not None and shift.until <= self.now:
-            self.note(subject, f"ended {shift.until.isoformat()}: left out")
+        if self.ended(shift.until, subject):
             return []
         unit = _UNITS.get(shift.frequency or "")
         if unit is None or shift.by_month_or_monthday:
@@ -190,9 +175,8 @@ class _Planner(Planner):
                 f"takes effect {shift.rotation_start.isoformat()}; pager applies "
                 f"it from its first turn, {shift.start.isoformat()}",
             )
-        members = self._members(shift, subject)
+        members = self.members(self._members(shift, subject), subject)
         if not members:
-            self.note(subject, "nobody left to take turns: left out")
             return []
         start = local(shift.start, own)
         days = sorted({_DAYS.index(day) for day in shift.by_day})
@@ -325,13 +309,9 @@ class _Planner(Planner):
     def _final(self, schedule: go.Schedule, rotation_id: str) -> list[VendorShift]:
         """OnCall's final shifts, nobody's gaps included; where two people are on call at
         once (which pager cannot be) the later entry is not compared."""
-        shifts: list[VendorShift] = []
-        for entry in sorted(schedule.final, key=lambda e: e.start):
-            if shifts and entry.start < shifts[-1].end:
-                continue
-            if shifts and shifts[-1].end < entry.start:
-                shifts.append(VendorShift(rotation_id, None, shifts[-1].end, entry.start))
-            person = self.people.get(entry.user)
-            if person is not None:
-                shifts.append(VendorShift(rotation_id, person.id, entry.start, entry.end))
-        return shifts
+        entries = (
+            Rendered(e.start, e.end, person.id if person else None, person is not None)
+            for e in schedule.final
+            for person in [self.people.get(e.user)]
+        )
+        return rendered_shifts(rotation_id, entries, one_at_a_time=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pager.importers.api import Answers, ImportFailed, Params, instant
+from pager.importers.api import Answers, ImportFailed, instant, next_link
 
 VENDOR = "Opsgenie"
 API_URL = "https://api.opsgenie.com"  # the EU instance: https://api.eu.opsgenie.com
@@ -189,14 +189,9 @@ def _data(body: Any) -> Any:
 
 def _listed(answers: Answers, path: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for page in answers.pages(path, {"limit": PAGE_SIZE, "offset": 0}, _next_page):
+    for page in answers.pages(path, {"limit": PAGE_SIZE, "offset": 0}, next_link("paging", "next")):
         found.extend(_data(page))
     return found
-
-
-def _next_page(page: Any, path: str, params: Params) -> tuple[str, Params] | None:
-    following = (page.get("paging") or {}).get("next") if isinstance(page, dict) else None
-    return (following, {}) if following else None
 
 
 def _duration(value: dict[str, Any] | None) -> timedelta:

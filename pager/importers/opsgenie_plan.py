@@ -12,7 +12,6 @@ from datetime import time, timedelta
 
 from pager.domain.layers import Window
 from pager.domain.notify_rules import NotifyRule, NotifyRules
-from pager.domain.phones import mask
 from pager.importers import opsgenie as og
 from pager.importers.plan import (
     DAY,
@@ -22,11 +21,9 @@ from pager.importers.plan import (
     PlannedLayer,
     PlannedOverride,
     PlannedPerson,
-    PlannedPolicy,
     PlannedRotation,
     PlannedService,
     PlannedStep,
-    Planner,
     VendorShift,
     after_text,
     e164,
@@ -34,6 +31,7 @@ from pager.importers.plan import (
     local,
     span_windows,
 )
+from pager.importers.planner import Planner, Rendered, rendered_shifts
 
 _CHANNELS = {"sms": "sms", "voice": "voice"}
 _TURNS = {"hourly": timedelta(hours=1), "daily": DAY, "weekly": WEEK}
@@ -41,37 +39,17 @@ _TURNS = {"hourly": timedelta(hours=1), "daily": DAY, "weekly": WEEK}
 
 def plan(account: og.Account, options: Options) -> Plan:
     """What to write for `account` as it stands at `options.now`."""
-    return _Planner(account, options).plan()
+    return _Planner(account, options).plan(
+        account.users, account.schedules, account.escalations, account.services
+    )
 
 
-class _Planner(Planner):
+class _Planner(Planner[og.User, og.Schedule, og.Escalation, og.Service]):
     def __init__(self, account: og.Account, options: Options) -> None:
         super().__init__(og.VENDOR, options)
-        self.account = account
-        self.people: dict[str, PlannedPerson] = {}  # by Opsgenie user id
+        self.account = account  # rotations: by Opsgenie rotation id; policies: escalation id
         self.usernames = {user.username: user.id for user in account.users}
-        self.rotations: dict[str, PlannedRotation] = {}  # by Opsgenie rotation id
         self.of_schedule: dict[str, list[str]] = {}  # schedule id -> its rotation ids
-        self.policies: dict[str, PlannedPolicy] = {}  # by escalation id
-
-    def plan(self) -> Plan:
-        for user in self.account.users:
-            self._person(user)
-        overrides: list[PlannedOverride] = []
-        shifts: list[VendorShift] = []
-        for schedule in self.account.schedules:
-            self._schedule(schedule, overrides, shifts)
-        for escalation in self.account.escalations:
-            self._policy(escalation)
-        services = [s for s in map(self._service, self.account.services) if s]
-        return self.finish(
-            self.people.values(),
-            self.rotations.values(),
-            overrides,
-            self.policies.values(),
-            services,
-            shifts,
-        )
 
     def _user_of(self, recipient: og.Recipient) -> PlannedPerson | None:
         user_id = recipient.id or self.usernames.get(recipient.name, "")
@@ -79,7 +57,7 @@ class _Planner(Planner):
 
     # People
 
-    def _person(self, user: og.User) -> None:
+    def person(self, user: og.User) -> None:
         subject = f"user '{user.name}' ({user.username})"
         phone = next(
             (
@@ -98,17 +76,11 @@ class _Planner(Planner):
             )
             return
         zone = self.zone_or_utc(user.time_zone, subject)
-        others = sorted({c.method for c in user.contacts if c.method not in _CHANNELS})
-        if others:
-            self.note(
-                subject,
-                f"{', '.join(others)} contacts are not carried over: pager pages by SMS and voice",
-            )
+        others = (c.method for c in user.contacts if c.method not in _CHANNELS)
+        self.other_contacts(subject, others, "contacts")
         rules = self._notify(user, phone, subject)
-        person_id = self.ids.make("person", user.username.partition("@")[0], user.name)
-        self.people[user.id] = PlannedPerson(
-            person_id, user.name, phone, str(zone), NotifyRules(high=rules, low=rules)
-        )
+        id_from = (user.username.partition("@")[0], user.name)
+        self.add_person(user.id, id_from, user.name, phone, zone, NotifyRules(rules, rules))
 
     def _notify(self, user: og.User, phone: str, subject: str) -> tuple[NotifyRule, ...]:
         """The steps of their first enabled new-alert rule that applies to every alert at
@@ -136,13 +108,7 @@ class _Planner(Planner):
                     f"'{chosen.name if chosen else ''}' is not carried over",
                 )
                 continue
-            number = e164(step.to)
-            if number and number != phone:
-                self.note(
-                    subject,
-                    f"{channel}{after} goes to pager's one number for them, "
-                    f"{mask(phone)}, not {mask(number)}",
-                )
+            self.other_number(subject, f"{channel}{after}", phone, e164(step.to))
             carried = NotifyRule(channel, step.after)
             if carried not in found:
                 found.append(carried)
@@ -150,7 +116,7 @@ class _Planner(Planner):
 
     # Rotations
 
-    def _schedule(
+    def schedule(
         self, schedule: og.Schedule, overrides: list[PlannedOverride], shifts: list[VendorShift]
     ) -> None:
         subject = f"schedule '{schedule.name}'"
@@ -176,8 +142,7 @@ class _Planner(Planner):
     def _rotation(
         self, rotation: og.Rotation, zone: str, name: str, subject: str
     ) -> PlannedRotation | None:
-        if rotation.end is not None and rotation.end <= self.now:
-            self.note(subject, f"ended {rotation.end.isoformat()}: left out")
+        if self.ended(rotation.end, subject):
             return None
         turn = _TURNS.get(rotation.type)
         if turn is None:
@@ -205,8 +170,7 @@ class _Planner(Planner):
                 f"{what} is left out (pager's turns are people's), so the "
                 "turns of the others differ from Opsgenie's",
             )
-        if not members:
-            self.note(subject, "nobody left to take turns: left out")
+        if not self.members(tuple(members), subject):
             return None
         layer = PlannedLayer(
             zone,
@@ -224,11 +188,7 @@ class _Planner(Planner):
             return []
         person = self._user_of(override.user)
         if person is None:
-            self.note(
-                subject,
-                f"the override by {override.user.name or override.user.id} from "
-                f"{override.start.isoformat()} is left out (not imported)",
-            )
+            self.left_out_override(subject, override.user.name or override.user.id, override.start)
             return []
         covered = override.rotations or tuple(r.id for r in schedule.rotations)
         return [
@@ -241,28 +201,21 @@ class _Planner(Planner):
         """Opsgenie's final timeline of each rotation, nobody's gaps included."""
         shifts: list[VendorShift] = []
         for rotation_id in self.of_schedule[schedule.id]:
-            ours = self.rotations[rotation_id].id
-            mine: list[VendorShift] = []
-            periods = sorted(
-                (p for p in schedule.timeline if p.rotation == rotation_id), key=lambda p: p.start
+            periods = (p for p in schedule.timeline if p.rotation == rotation_id)
+            shifts.extend(
+                rendered_shifts(self.rotations[rotation_id].id, map(self._period, periods))
             )
-            for period in periods:
-                if mine and mine[-1].end < period.start:
-                    mine.append(VendorShift(ours, None, mine[-1].end, period.start))
-                recipient = period.recipient
-                person = (
-                    self._user_of(recipient) if recipient and recipient.type == "user" else None
-                )
-                if person is not None or recipient is None or recipient.type == "none":
-                    mine.append(
-                        VendorShift(ours, person.id if person else None, period.start, period.end)
-                    )
-            shifts.extend(mine)
         return shifts
+
+    def _period(self, period: og.Period) -> Rendered:
+        recipient = period.recipient
+        person = self._user_of(recipient) if recipient and recipient.type == "user" else None
+        compared = person is not None or recipient is None or recipient.type == "none"
+        return Rendered(period.start, period.end, person.id if person else None, compared)
 
     # Escalations and services
 
-    def _policy(self, escalation: og.Escalation) -> None:
+    def policy(self, escalation: og.Escalation) -> None:
         subject = f"escalation '{escalation.name}'"
         by_delay: dict[timedelta, list[str]] = {}
         for number, rule in enumerate(escalation.rules, start=1):
@@ -299,10 +252,7 @@ class _Planner(Planner):
             )
             for i, delay in enumerate(delays)
         )
-        policy_id = self.ids.make("policy", escalation.name)
-        self.policies[escalation.id] = PlannedPolicy(
-            policy_id, escalation.repeat_count, steps, escalation.name
-        )
+        self.add_policy(escalation.id, escalation.name, escalation.repeat_count, steps)
 
     def _targets(self, rule: og.EscalationRule, subject: str, number: int) -> list[str]:
         recipient = rule.recipient
@@ -327,7 +277,7 @@ class _Planner(Planner):
         self.note(subject, f"rule {number}: {what} is left out ({why})")
         return []
 
-    def _service(self, service: og.Service) -> PlannedService | None:
+    def service(self, service: og.Service) -> PlannedService | None:
         subject = f"service '{service.name}'"
         policy = None
         for rule in service.routing:
@@ -349,7 +299,7 @@ class _Planner(Planner):
         if policy is None:
             self.note(subject, "no escalation to page: left out")
             return None
-        return PlannedService(self.ids.make("service", service.name), policy.id, service.name)
+        return self.add_service(service.name, policy)
 
 
 def _windows(spans: tuple[og.Span, ...]) -> tuple[Window, ...]:

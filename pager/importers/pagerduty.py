@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from pager.importers.api import Answers, ImportFailed, Params, instant
+from pager.importers.api import Answers, ImportFailed, Params, instant, listed
 
 VENDOR = "PagerDuty"
 API_URL = "https://api.pagerduty.com"
@@ -161,14 +161,7 @@ def _answer(body: Any) -> dict[str, Any]:
 
 def _listed(answers: Answers, path: str, params: Params) -> list[dict[str, Any]]:
     """Every item of a paginated list (`GET /users` -> its `users`)."""
-    found: list[dict[str, Any]] = []
-    first = {**params, "limit": PAGE_SIZE, "offset": 0}
-    for page in answers.pages(path, first, _next_page):
-        items = page.get(path) if isinstance(page, dict) else None
-        if not isinstance(items, list):
-            raise ImportFailed(f"the answer to GET /{path} has no '{path}' list")
-        found.extend(items)
-    return found
+    return listed(answers, path, {**params, "limit": PAGE_SIZE, "offset": 0}, path, _next_page)
 
 
 def _next_page(page: Any, path: str, params: Params) -> tuple[str, Params] | None:

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from pager.domain.layers import Window
 from pager.domain.notify_rules import NotifyRule, NotifyRules
-from pager.domain.phones import mask
 from pager.domain.rotation_fields import MIN_SHIFT
 from pager.importers import pagerduty as pd
 from pager.importers.plan import (
@@ -16,12 +15,9 @@ from pager.importers.plan import (
     Plan,
     PlannedLayer,
     PlannedOverride,
-    PlannedPerson,
-    PlannedPolicy,
     PlannedRotation,
     PlannedService,
     PlannedStep,
-    Planner,
     VendorShift,
     after_text,
     agreeing,
@@ -31,6 +27,7 @@ from pager.importers.plan import (
     local,
     span_windows,
 )
+from pager.importers.planner import Planner, Rendered, rendered_shifts
 
 _CHANNELS = {"sms_contact_method": "sms", "phone_contact_method": "voice"}
 _CONTACT_NAMES = {
@@ -55,40 +52,20 @@ _SERVICE_SETTINGS = {
 def plan(account: pd.Account, options: Options) -> Plan:
     """What to write for `account`, as it stands at `options.now` (ended layers and past
     overrides are left out)."""
-    return _Planner(account, options).plan()
+    return _Planner(account, options).plan(
+        account.users, account.schedules, account.policies, account.services
+    )
 
 
-class _Planner(Planner):
+class _Planner(Planner[pd.User, pd.Schedule, pd.EscalationPolicy, pd.Service]):
     def __init__(self, account: pd.Account, options: Options) -> None:
         super().__init__(pd.VENDOR, options)
-        self.account = account
-        self.people: dict[str, PlannedPerson] = {}  # by PagerDuty user id
-        self.rotations: dict[str, PlannedRotation] = {}  # by schedule id
-        self.policies: dict[str, PlannedPolicy] = {}  # by escalation policy id
+        self.account = account  # rotations: by schedule id
         self.names = {user.id: user.name for user in account.users}
-
-    def plan(self) -> Plan:
-        for user in self.account.users:
-            self._person(user)
-        overrides: list[PlannedOverride] = []
-        shifts: list[VendorShift] = []
-        for schedule in self.account.schedules:
-            self._rotation(schedule, overrides, shifts)
-        for policy in self.account.policies:
-            self._policy(policy)
-        services = [s for s in map(self._service, self.account.services) if s]
-        return self.finish(
-            self.people.values(),
-            self.rotations.values(),
-            overrides,
-            self.policies.values(),
-            services,
-            shifts,
-        )
 
     # People
 
-    def _person(self, user: pd.User) -> None:
+    def person(self, user: pd.User) -> None:
         subject = f"user '{user.name}' ({user.id})"
         phone = self._phone(user, subject) or self.options.phone_of(user.email)
         if phone is None:
@@ -99,16 +76,11 @@ class _Planner(Planner):
             )
             return
         zone = self.zone_or_utc(user.time_zone, subject)
-        others = sorted({_said(c.type) for c in user.contacts if c.type not in _CHANNELS})
-        if others:
-            self.note(
-                subject,
-                f"{', '.join(others)} contact methods are not carried over: "
-                "pager pages by SMS and voice",
-            )
-        person_id = self.ids.make("person", user.email.partition("@")[0], user.name)
-        self.people[user.id] = PlannedPerson(
-            person_id, user.name, phone, str(zone), self._notify(user, phone, subject)
+        others = (_said(c.type) for c in user.contacts if c.type not in _CHANNELS)
+        self.other_contacts(subject, others, "contact methods")
+        rules = self._notify(user, phone, subject)
+        self.add_person(
+            user.id, (user.email.partition("@")[0], user.name), user.name, phone, zone, rules
         )
 
     def _phone(self, user: pd.User, subject: str) -> str | None:
@@ -138,13 +110,8 @@ class _Planner(Planner):
                     f"{_said(rule.contact_type)}{after} is not carried over",
                 )
                 continue
-            other = numbers.get(rule.contact_id)
-            if other and other != phone:
-                self.note(
-                    subject,
-                    f"{rule.urgency} urgency: {channel}{after} goes to pager's one "
-                    f"number for them, {mask(phone)}, not {mask(other)}",
-                )
+            said = f"{rule.urgency} urgency: {channel}{after}"
+            self.other_number(subject, said, phone, numbers.get(rule.contact_id))
             found = NotifyRule(channel, rule.delay)
             if found not in rules[rule.urgency]:
                 rules[rule.urgency].append(found)
@@ -159,7 +126,7 @@ class _Planner(Planner):
 
     # Rotations
 
-    def _rotation(
+    def schedule(
         self, schedule: pd.Schedule, overrides: list[PlannedOverride], shifts: list[VendorShift]
     ) -> None:
         subject = f"schedule '{schedule.name}' ({schedule.id})"
@@ -191,8 +158,7 @@ class _Planner(Planner):
         shifts.extend(theirs)
 
     def _layer(self, layer: pd.Layer, zone: str, subject: str) -> PlannedLayer | None:
-        if layer.end is not None and layer.end <= self.now:
-            self.note(subject, f"ended {layer.end.isoformat()}: left out")
+        if self.ended(layer.end, subject):
             return None
         if layer.turn < MIN_SHIFT:
             self.note(
@@ -227,8 +193,7 @@ class _Planner(Planner):
                 f"{', '.join(left_out)} left out of the turns (no usable "
                 "number), so the turns of the others differ from PagerDuty's",
             )
-        if not members:
-            self.note(subject, "nobody left to take turns: left out")
+        if not self.members(members, subject):
             return None
         windows = self._windows(layer.restrictions, subject)
         return PlannedLayer(zone, start, layer.turn, members, windows)
@@ -259,24 +224,23 @@ class _Planner(Planner):
             return None  # over: nothing to carry
         person = self.people.get(entry.user or "")
         if person is None:
-            self.note(
-                subject,
-                f"the override by {self.names.get(entry.user or '', entry.user)} "
-                f"from {entry.start.isoformat()} is left out (not imported)",
+            self.left_out_override(
+                subject, self.names.get(entry.user or "", entry.user), entry.start
             )
             return None
         return PlannedOverride(rotation_id, person.id, entry.start, entry.end)
 
     def _final(self, schedule: pd.Schedule, rotation_id: str) -> list[VendorShift]:
         """PagerDuty's rendered final schedule, nobody's gaps included, for the check."""
-        shifts: list[VendorShift] = []
-        for entry in sorted(schedule.final, key=lambda e: e.start):
-            if shifts and shifts[-1].end < entry.start:
-                shifts.append(VendorShift(rotation_id, None, shifts[-1].end, entry.start))
-            if entry.user in self.people or entry.user is None:
-                person = self.people[entry.user].id if entry.user else None
-                shifts.append(VendorShift(rotation_id, person, entry.start, entry.end))
-        return shifts
+        return rendered_shifts(
+            rotation_id,
+            (
+                Rendered(e.start, e.end, self.people[e.user].id if e.user else None)
+                if e.user in self.people or e.user is None
+                else Rendered(e.start, e.end, None, compared=False)
+                for e in schedule.final
+            ),
+        )
 
     def _layer_order(
         self,
@@ -301,7 +265,7 @@ class _Planner(Planner):
 
     # Policies and services
 
-    def _policy(self, policy: pd.EscalationPolicy) -> None:
+    def policy(self, policy: pd.EscalationPolicy) -> None:
         subject = f"escalation policy '{policy.name}' ({policy.id})"
         steps = []
         for number, rule in enumerate(policy.rules, start=1):
@@ -313,8 +277,7 @@ class _Planner(Planner):
         if not steps:
             self.note(subject, "no rule left: left out, with the services it pages for")
             return
-        policy_id = self.ids.make("policy", policy.name)
-        self.policies[policy.id] = PlannedPolicy(policy_id, policy.loops, tuple(steps), policy.name)
+        self.add_policy(policy.id, policy.name, policy.loops, steps)
 
     def _target(self, target: tuple[str, str], subject: str, number: int) -> str | None:
         kind, target_id = target
@@ -327,7 +290,7 @@ class _Planner(Planner):
         self.note(subject, f"rule {number}: the {kind} target {name} is left out ({why})")
         return None
 
-    def _service(self, service: pd.Service) -> PlannedService | None:
+    def service(self, service: pd.Service) -> PlannedService | None:
         subject = f"service '{service.name}' ({service.id})"
         policy = self.policies.get(service.policy or "")
         if policy is None:
@@ -340,7 +303,7 @@ class _Planner(Planner):
             )
         for setting in service.settings:
             self.note(subject, f"{setting} is not carried over: {_SERVICE_SETTINGS[setting]}")
-        return PlannedService(self.ids.make("service", service.name), policy.id, service.name)
+        return self.add_service(service.name, policy)
 
 
 def _said(contact_type: str) -> str:

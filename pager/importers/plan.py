@@ -153,54 +153,6 @@ class Ids:
         return candidate
 
 
-class Planner:
-    """What each product's planner shares: unique ids, the notes, time zones, numbers and the
-    plan it ends with."""
-
-    def __init__(self, vendor: str, options: Options) -> None:
-        self.vendor, self.options, self.now = vendor, options, options.now
-        self.ids = Ids()
-        self.notes: list[Note] = []
-
-    def note(self, subject: str, text: str) -> None:
-        self.notes.append(Note(subject, text))
-
-    def zone_or_utc(self, zone: str | None, subject: str) -> str:
-        """`zone` if pager knows it, else UTC (noted)."""
-        if zone and known_zone(zone):
-            return zone
-        said = f"time zone {zone!r} is not a tz database name" if zone else "no time zone"
-        self.note(subject, f"{said}: UTC instead")
-        return "UTC"
-
-    def zone_known(self, zone: str | None, subject: str) -> bool:
-        """Whether pager knows `zone`; if not, noted: what is in it is left out."""
-        if zone and known_zone(zone):
-            return True
-        self.note(subject, f"time zone {zone!r} is not a tz database name: left out")
-        return False
-
-    def finish(
-        self,
-        people: Iterable[PlannedPerson],
-        rotations: Iterable[PlannedRotation],
-        overrides: Iterable[PlannedOverride],
-        policies: Iterable[PlannedPolicy],
-        services: Iterable[PlannedService],
-        shifts: Iterable[VendorShift],
-    ) -> Plan:
-        return Plan(
-            vendor=self.vendor,
-            people=tuple(people),
-            rotations=tuple(rotations),
-            overrides=tuple(overrides),
-            policies=tuple(policies),
-            services=tuple(services),
-            notes=tuple(self.notes),
-            vendor_shifts=tuple(shifts),
-        )
-
-
 def e164(written: str) -> str | None:
     """A number as the products write it (`+447700900101`, `44-7700900101`) in E.164, or None
     when it is not a valid one."""
