@@ -33,6 +33,7 @@ from pager.config.reader import API_TOKEN_KEYS
 from pager.config.reference import REGENERATE, SECTIONS, entries, example_document, render
 from pager.config.reference_model import Key, Kind, Section
 from pager.config.rotations import GIT_KEYS
+from pager.config.sms_console import SMS_CONSOLE_KEYS
 from pager.config.verify import SERVICE_KEYS, VERIFY_KEYS
 from pager.domain.durations import parse_duration
 
@@ -53,6 +54,7 @@ ALLOWED: dict[str, set[str]] = {
     "sign_in": sign_in.KEYS,
     "webhooks": webhooks.KEYS,
     "canaries": canaries.KEYS,
+    "sms_console": SMS_CONSOLE_KEYS,
 }
 # Where the settings keep what each section's entries become, in the order of the entries.
 READ_AS: dict[str, Callable[[Settings], list[Any]]] = {
@@ -63,6 +65,7 @@ READ_AS: dict[str, Callable[[Settings], list[Any]]] = {
     "sign_in": lambda s: [s.sign_in],
     "webhooks": lambda s: list(s.webhooks),
     "canaries": lambda s: list(s.canaries),
+    "sms_console": lambda s: [s.sms_console],
 }
 BY_ID = {section.id: section for section in SECTIONS}
 # A Standard Webhooks secret (the strictest secret pager reads) for every ${VAR} of the example.

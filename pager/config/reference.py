@@ -26,6 +26,7 @@ from pager.config.reference_settings import (
     LIMITS,
     ROUTING,
     SIGN_IN,
+    SMS_CONSOLE,
     TOP,
     VERIFY,
     VERIFY_SERVICES,
@@ -46,6 +47,7 @@ SECTIONS: tuple[Section, ...] = (
     SIGN_IN,
     WEBHOOKS,
     CANARIES,
+    SMS_CONSOLE,
 )
 _DOC = re.compile(r"\bdocs/([a-z]+\.md)")
 REGENERATE = "python -m pager.config.reference > docs/configuration.md"

@@ -9,10 +9,12 @@ from pager.config.model import (
     GitRotations,
     Settings,
     SignInSettings,
+    SmsConsoleSettings,
     VerifyService,
 )
 from pager.config.reference_model import Key, Kind, Section
 from pager.config.sign_in import RANGES
+from pager.config.sms_console import MAX_SNOOZE_RANGE
 from pager.config.verify import CODE_LENGTHS, PER_MINUTE, TTL_RANGE
 from pager.domain.durations import format_duration
 from pager.domain.limits import DEFAULT_LIMITS
@@ -111,6 +113,7 @@ bind: 127.0.0.1:8080
         Key("sign_in", Kind.MAPPING, "Dashboard sign-in codes and sessions (below)."),
         Key("webhooks", Kind.LIST, "Where pager tells other tools what happened (below)."),
         Key("canaries", Kind.LIST, "Routes proven end to end on a schedule (below)."),
+        Key("sms_console", Kind.MAPPING, "The commands people send by SMS (below)."),
     ),
 )
 
@@ -368,6 +371,29 @@ sign_in:
             f"A session ends this long after sign-in: {_between(RANGES['lifetime'])}.",
             default="7d",
             default_of=(SignInSettings, "lifetime"),
+        ),
+    ),
+)
+
+SMS_CONSOLE = Section(
+    id="sms_console",
+    title="`sms_console`",
+    path=("sms_console",),
+    intro="The commands people send by SMS besides ACK and RES: ESC, SNOOZE, NOTE, ONCALL, "
+    'STATUS, HELP (README, "Replying to a page").',
+    example="""\
+sms_console:
+  max_snooze: 4h
+""",
+    keys=(
+        Key(
+            "max_snooze",
+            Kind.DURATION,
+            "The longest `SNOOZE <code> 30m` may be: "
+            f"{_between(MAX_SNOOZE_RANGE)}; longer quiet is a maintenance window "
+            "(`pager silence`).",
+            default="4h",
+            default_of=(SmsConsoleSettings, "max_snooze"),
         ),
     ),
 )
