@@ -20,10 +20,11 @@ from pager.config import IntegrationSettings
 from pager.config.model import CanarySettings
 from pager.domain.alerts import AlertEvent, AlertStatus
 from pager.domain.phones import mask
+from pager.flows.code_carriers import code_carrier
 from pager.flows.context import Pager
 from pager.flows.intake import receive_alerts
 from pager.store import canaries, outbox
-from pager.store.models import CanaryRun, Notification
+from pager.store.models import CanaryRun
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,15 @@ def start_due(pager: Pager, now: datetime, *, forced: bool = False) -> list[str]
             )
             if not canaries.add_once(session, run):
                 continue  # another runner started this period's run
-            sms = _carrier(canary, canary_text(nonce), now)
+            sms = code_carrier(
+                "canary",
+                f"canary via {canary.route}",
+                canary.to,
+                "sms",
+                canary_text(nonce),
+                now,
+                kind="canary",
+            )
             session.add(sms)
             session.flush()
             run.notification_id = sms.id
@@ -72,25 +81,6 @@ def start_due(pager: Pager, now: datetime, *, forced: bool = False) -> list[str]
     if started:
         pager.wake()
     return started
-
-
-def _carrier(canary: CanarySettings, text: str, now: datetime) -> Notification:
-    return Notification(
-        incident_id=None,
-        step=0,
-        person="canary",
-        person_name=f"canary via {canary.route}",
-        phone=canary.to,
-        channel="sms",
-        body=text,
-        status="pending",
-        provider_index=0,
-        round=0,
-        next_attempt_at=now,
-        kind="canary",
-        created_at=now,
-        updated_at=now,
-    )
 
 
 def is_canary(text: str) -> bool:

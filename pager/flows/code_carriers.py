@@ -15,9 +15,16 @@ _TAKEN = ("sent", "delivered", "answered", "no_answer", "failed", "skipped", "ca
 
 
 def code_carrier(
-    person: str, person_name: str, phone: str, channel: str, text: str, now: datetime
+    person: str,
+    person_name: str,
+    phone: str,
+    channel: str,
+    text: str,
+    now: datetime,
+    kind: str = "code",
 ) -> Notification:
-    """A new outbox row carrying `text` (holding a code) by `channel` ("sms" or "voice")."""
+    """A new outbox row outside any incident carrying `text` by `channel` ("sms" or
+    "voice"): a one-time code, or (`kind="canary"`) a canary's SMS."""
     return Notification(
         incident_id=None,
         step=0,
@@ -30,7 +37,7 @@ def code_carrier(
         provider_index=0,
         round=0,
         next_attempt_at=now,
-        kind="code",
+        kind=kind,
         created_at=now,
         updated_at=now,
     )
