@@ -41,6 +41,13 @@ def parse(payload: Any) -> list[AlertEvent]:
         value_string = raw.get("valueString")
         if event.summary is None and isinstance(value_string, str) and value_string.strip():
             event = replace(event, summary=value_string.strip())
+        # Grafana gives the alert's dashboard as a field, not an annotation: keep it with the
+        # annotations (where message templates find `links.dashboard`) unless one is set.
+        dashboard = raw.get("dashboardURL")
+        linked = isinstance(dashboard, str) and dashboard.startswith(("http://", "https://"))
+        if linked and "dashboard_url" not in event.annotations:
+            annotations = {**event.annotations, "dashboard_url": str(dashboard)[:2000]}
+            event = replace(event, annotations=annotations)
         enriched.append(event)
     return enriched
 

@@ -39,6 +39,15 @@ def test_it_reads_title_summary_and_state_of_a_grafana_alert() -> None:
     assert (resolved.fingerprint, resolved.status) == (event.fingerprint, "resolved")
 
 
+def test_it_keeps_grafanas_dashboard_url_with_the_annotations() -> None:
+    [event] = parse(payload("grafana_firing.json"))
+    assert event.annotations["dashboard_url"] == "http://grafana:3000/d/disk"
+    body = payload("grafana_firing.json")
+    body["alerts"][0]["annotations"]["dashboard_url"] = "https://grafana.example.com/d/own"
+    [own] = parse(body)
+    assert own.annotations["dashboard_url"] == "https://grafana.example.com/d/own"  # kept
+
+
 @pytest.mark.parametrize("header", ["X-Grafana-Alerting-Signature", "X-Grafana-Alert-Signature"])
 @pytest.mark.parametrize("secret", ["s3cret", "old-s3cret"])
 def test_it_accepts_a_body_signed_with_the_current_or_previous_secret(header, secret) -> None:
