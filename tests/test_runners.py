@@ -33,8 +33,9 @@ def test_it_never_gives_one_notification_to_two_racing_runners(pager: Pager) -> 
     escalate.escalate_due(pager, T0)
     claimed: dict[str, list[int]] = {"a": [], "b": []}
     with pager.db.transaction() as session:
-        runners.register(session, "a", "h", 1)
-        runners.register(session, "b", "h", 2)
+        alive = runners.database_now(session) + timedelta(hours=1)  # alive throughout: see below
+        runners.register(session, "a", "h", 1, alive)
+        runners.register(session, "b", "h", 2, alive)
     start = threading.Barrier(2)
 
     def runner(name: str) -> None:
@@ -135,8 +136,12 @@ def test_it_sends_each_page_once_with_two_runners_sharing_the_work(pager: Pager)
                 dispatch.send(pager, notification_id)
 
     with pager.db.transaction() as session:
-        runners.register(session, "a", "h", 1)
-        runners.register(session, "b", "h", 2)
+        # Both alive for the whole test: they never beat here, and on a loaded machine the
+        # test can outlast DEAD_AFTER, when one would take over the other's sends (at-least-
+        # once, as designed) and a page would go out twice.
+        alive = runners.database_now(session) + timedelta(hours=1)
+        runners.register(session, "a", "h", 1, alive)
+        runners.register(session, "b", "h", 2, alive)
     threads = [threading.Thread(target=runner, args=(n,)) for n in ("a", "b")]
     for t in threads:
         t.start()
