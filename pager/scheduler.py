@@ -9,19 +9,32 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import secrets
 import socket
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from pager.domain import rates
 from pager.domain.routing import names_carriers
-from pager.flows import canaries, carriers, dispatch, escalate, handoffs, sign_in, webhooks
+from pager.flows import (
+    canaries,
+    carriers,
+    dispatch,
+    escalate,
+    handoffs,
+    send_answers,
+    sign_in,
+    webhooks,
+)
 from pager.flows.context import Pager, utcnow
 from pager.flows.heartbeats import check_heartbeats
 from pager.flows.rotations import load_rotations
+from pager.flows.send_answers import Answer, SendJob
 from pager.store import incidents, outbox, runners
 from pager.store.wakeups import Listener
 
@@ -38,13 +51,17 @@ CANARY_LOOK = timedelta(seconds=5)  # how often to look for canaries due or over
 class Runner:
     """Runs due escalation steps and sends due notifications, in a thread of its own."""
 
-    def __init__(self, pager: Pager, *, poll: float = 1.0, senders: int = 8) -> None:
+    def __init__(self, pager: Pager, *, poll: float = 1.0, senders: int | None = None) -> None:
         self.pager = pager
         self.poll = poll
         self.id = f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(4)}"
         self._nudge = threading.Event()
         self._stop = threading.Event()
+        if senders is None:  # enough calls in flight to keep every account at its rate
+            senders = rates.senders_for(p.rate for p in pager.settings.providers)
+        self.senders = senders
         self._senders = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="pager-send")
+        self._recorder = Recorder(pager, self._recorded)
         self._free = senders
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="pager-runner", daemon=True)
@@ -76,6 +93,7 @@ class Runner:
             )
         self._scheduler.start()
         self._listener.start()
+        self._recorder.start()
         self._thread.start()
         if self._webhooks is not None:
             self._webhooks.start()
@@ -91,6 +109,7 @@ class Runner:
         self._listener.stop()
         self._thread.join(timeout=10)
         self._senders.shutdown(wait=True, cancel_futures=False)
+        self._recorder.stop()  # after the senders: their last answers are recorded first
         with self.pager.db.transaction() as session:
             runners.unregister(session, self.id)
 
@@ -138,24 +157,41 @@ class Runner:
             canaries.time_out(self.pager, now)
             canaries.start_due(self.pager, now)
             self._next_canary_look = now + CANARY_LOOK
-        with self._lock:
-            free = self._free
-        if free:
-            for notification_id in dispatch.claim_due(self.pager, now, free, self.id):
-                with self._lock:
-                    self._free -= 1
-                self._senders.submit(self._send, notification_id)
+        self._send_due(now)
         self._alarm_at_next_deadline()
 
-    def _send(self, notification_id: int) -> None:
+    def _send_due(self, now: datetime) -> None:
+        """Claim what is due for the free senders, start the attempts together, and hand each
+        to a sender; their answers go to the recorder."""
+        with self._lock:
+            free = self._free
+        if not free:
+            return
+        claimed = dispatch.claim_due(self.pager, now, free, self.id)
+        if not claimed:
+            return
+        jobs = dispatch.start(self.pager, claimed, utcnow())
+        with self._lock:
+            self._free -= len(jobs)
+        for job in jobs:
+            self._senders.submit(self._call, job)
+        if len(jobs) < len(claimed):
+            self.wake()  # some were settled without a send: a held page may free a digest
+
+    def _call(self, job: SendJob) -> None:
         try:
-            dispatch.send(self.pager, notification_id)
-        except Exception:
-            log.exception("event=send_error notification=%d", notification_id)
-        finally:
-            with self._lock:
-                self._free += 1
-            self.wake()
+            answer = send_answers.call(self.pager, job)
+        except Exception:  # `call` catches providers' errors; this is our own bug
+            log.exception("event=send_error notification=%d", job.notification_id)
+            self._recorded(1)  # the page keeps its lease: claimed again when it runs out
+            return
+        self._recorder.put(answer)
+
+    def _recorded(self, count: int) -> None:
+        """`count` senders are free again: their answers are recorded (or given up on)."""
+        with self._lock:
+            self._free += count
+        self.wake()
 
     def _alarm_at_next_deadline(self) -> None:
         with self._lock:
@@ -176,6 +212,56 @@ class Runner:
             replace_existing=True,
             misfire_grace_time=None,
         )
+
+
+class Recorder:
+    """Records the senders' answers on a thread of its own, as many together as have come in
+    (up to `batch`), in one transaction: a burst of pages answered at once costs a few commits.
+    Each batch recorded frees its senders (`recorded(count)`)."""
+
+    def __init__(self, pager: Pager, recorded: Callable[[int], None], *, batch: int = 200) -> None:
+        self.pager = pager
+        self._recorded = recorded
+        self._batch = batch
+        self._answers: queue.SimpleQueue[Answer | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._loop, name="pager-recorder", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Record what has come in, then stop."""
+        self._answers.put(None)
+        self._thread.join(timeout=30)
+
+    def put(self, answer: Answer) -> None:
+        self._answers.put(answer)
+
+    def _loop(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._answers.get()
+            answers = [first] if first is not None else []
+            stopping = first is None
+            while len(answers) < self._batch and not stopping:
+                try:
+                    more = self._answers.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stopping = True
+                else:
+                    answers.append(more)
+            if answers:
+                self._record(answers)
+
+    def _record(self, answers: list[Answer]) -> None:
+        try:
+            send_answers.record(self.pager, answers)
+        except Exception:  # `record` logs its own; the pages keep their leases
+            log.exception("event=record_error answers=%d", len(answers))
+        finally:
+            self._recorded(len(answers))
 
 
 class WebhookSender:

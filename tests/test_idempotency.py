@@ -159,8 +159,7 @@ def test_it_looks_up_a_send_whose_runner_died_before_recording_the_answer(setup:
         escalate.escalate_due(pager, T0)
         [notification_id] = dispatch.claim_due(pager, T0, 10, owner="dead-runner")
         # The dead runner got as far as the provider call: the SMS went out, nothing recorded.
-        job = dispatch._start_attempt(pager, notification_id, T0)
-        assert job is not None
+        [job] = dispatch.start(pager, [notification_id], T0)
         job.provider.send_sms(job.phone, job.body, "http://127.0.0.1:8080/s", job.reference)
 
     run_at(pager, T0 + dispatch.LEASE + timedelta(seconds=1))
@@ -175,7 +174,7 @@ def test_it_sends_a_send_whose_runner_died_before_the_provider_call(setup: Setup
         receive(pager, "payments-am", payload("alertmanager_firing.json"), T0)
         escalate.escalate_due(pager, T0)
         [notification_id] = dispatch.claim_due(pager, T0, 10, owner="dead-runner")
-        assert dispatch._start_attempt(pager, notification_id, T0) is not None
+        assert dispatch.start(pager, [notification_id], T0)
 
     run_at(pager, T0 + dispatch.LEASE + timedelta(seconds=1))
 

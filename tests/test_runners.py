@@ -28,9 +28,18 @@ def open_incidents(pager: Pager, count: int) -> None:
         receive(pager, "payments-am", body, T0)
 
 
+def page_many_numbers(pager: Pager) -> None:
+    """Give each page another number: a claim takes one page per number at a time (and none
+    for a number with one on its way), and these tests race claims, not numbers."""
+    with pager.db.transaction() as session:
+        for i, n in enumerate(session.scalars(select(Notification).order_by(Notification.id))):
+            n.phone = f"+4477009003{i:02d}"
+
+
 def test_it_never_gives_one_notification_to_two_racing_runners(pager: Pager) -> None:
     open_incidents(pager, 30)
     escalate.escalate_due(pager, T0)
+    page_many_numbers(pager)
     claimed: dict[str, list[int]] = {"a": [], "b": []}
     with pager.db.transaction() as session:
         alive = runners.database_now(session) + timedelta(hours=1)  # alive throughout: see below
@@ -174,6 +183,7 @@ def test_it_keeps_each_runners_sends_when_their_clocks_disagree_by_minutes(pager
     the other's fresh heartbeat and lease as fresh, and takes nothing over."""
     open_incidents(pager, 2)
     escalate.escalate_due(pager, T0)
+    page_many_numbers(pager)
     with pager.db.transaction() as session:
         runners.register(session, "behind", "h", 1)
         runners.register(session, "ahead", "h", 2)

@@ -9,6 +9,8 @@ lives in the database, so every process that shares the account shares the bucke
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from pager.domain.limits import Limit
@@ -38,3 +40,23 @@ def describe(rate: Limit) -> str:
     seconds = rate.per.total_seconds()
     unit = {1: "s", 60: "m", 3600: "h"}.get(int(seconds)) if seconds.is_integer() else None
     return f"{rate.count}/{unit}" if unit else f"{rate.count} per {seconds:g}s"
+
+
+# A provider API call takes about 150-300 ms (Twilio's), and up to its timeout of 10 s when the
+# provider is slow: senders for a second of each account's rate keep every account at its
+# rate through the usual latency, and the bounds keep a pool sane for a misconfigured rate.
+SENDERS_PER_UNLIMITED = 64  # an account with no rate (the sandbox, or `rate` lifted)
+FEWEST_SENDERS = 8
+MOST_SENDERS = 256
+
+
+def senders_for(account_rates: Iterable[Limit | None]) -> int:
+    """How many provider calls a runner keeps in flight at once for accounts sending at
+    `account_rates` (None: no rate): a second's worth of each one's messages."""
+    total = 0
+    for rate in account_rates:
+        if rate is None:
+            total += SENDERS_PER_UNLIMITED
+        else:
+            total += math.ceil(rate.count / rate.per.total_seconds())
+    return max(FEWEST_SENDERS, min(MOST_SENDERS, total))

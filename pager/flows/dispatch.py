@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -35,22 +36,16 @@ from pager.flows.context import Pager, utcnow
 from pager.flows.failover import give_up_or_retry
 from pager.flows.limits import within_limits
 from pager.flows.routes import route_of
-from pager.flows.send_answers import (
-    SendJob,
-    look_up,
-    provider_crashed,
-    record_failure,
-    record_sent,
-    record_unknown,
-)
+from pager.flows.send_answers import SendJob, call, record
 from pager.flows.send_rate import SendRate
-from pager.providers.base import FindsSms, Provider, ProviderError, SmsLookup
+from pager.providers.base import FindsSms, Provider, SmsLookup
 from pager.store import contacts, incidents, outbox, runners
 from pager.store.models import Attempt, Notification
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)  # longer than any provider call can take (timeouts are 10 s)
+OVERREAD = 4  # due pages read for each one a claim may take
 
 
 def _call_limits(pager: Pager, n: Notification, carrier: str | None) -> tuple[Limit, ...] | None:
@@ -72,13 +67,19 @@ def claim_due(
     with a slot of its provider's rate; each goes to `send`. Leases are judged and given by the
     database's clock (`clock` in tests)."""
     claimed: list[int] = []
-    recipients: set[tuple[str, str]] = set()
     with pager.db.transaction() as session:
         clock = clock or runners.database_now(session)
         rate = SendRate(session, pager.settings.providers, now)
-        for notification_id, phone, channel in outbox.due(session, now, limit, clock):
-            # One at a time per number and channel: the per-number limit counts what went out,
-            # and the one that goes collects the others that wait into a digest.
+        # Read past `limit`: the oldest due pages may all be for a few numbers.
+        due = outbox.due(session, now, limit * OVERREAD, clock)
+        # One at a time per number and channel, this claim's and those still on their way:
+        # the per-number limit counts what went out, and the one that goes collects the
+        # others that wait into a digest.
+        wanted = {(phone, channel) for _, phone, channel in due}
+        recipients = outbox.in_flight(session, wanted, clock)
+        for notification_id, phone, channel in due:
+            if len(claimed) >= limit:
+                break
             if (phone, channel) in recipients:
                 continue
             n = outbox.get(session, notification_id)
@@ -138,103 +139,111 @@ def _can_ask(n: Notification, provider: Provider) -> bool:
 
 
 def send(pager: Pager, notification_id: int) -> None:
-    """Send a claimed notification through the provider whose turn it is; record the answer."""
-    job = _start_attempt(pager, notification_id, utcnow())
-    if job is None:
-        return
-    if job.lookup is not None:
-        look_up(pager, job, job.lookup)
-        return
+    """Send one claimed notification through the provider whose turn it is; record the
+    answer. The runner does the same for a batch: `start`, then `call` on its senders, then
+    `record` of the answers together."""
+    for job in start(pager, [notification_id], utcnow()):
+        record(pager, [call(pager, job)])
+
+
+def start(pager: Pager, notification_ids: Sequence[int], now: datetime) -> list[SendJob]:
+    """Start the attempts of claimed notifications, in one transaction and a savepoint each:
+    each attempt is committed before its provider is called (DESIGN invariant 2). Those that
+    turn out not to need a send (acknowledged meanwhile, opted out, held by a limit, no
+    provider left) are settled here and give no job. One that fails to start keeps its lease,
+    and is claimed again when the lease runs out."""
+    jobs: list[SendJob] = []
     try:
-        if job.channel == "sms":
-            sent = job.provider.send_sms(
-                job.phone,
-                job.body,
-                pager.callback_url(job.provider.name, "status", job.token),
-                reference=job.reference,
-            )
-        else:
-            sent = job.provider.call(
-                job.phone,
-                job.body,
-                pager.callback_url(job.provider.name, "voice", job.token),
-                pager.callback_url(job.provider.name, "status", job.token),
-            )
-    except ProviderError as error:
-        if error.outcome_unknown and job.channel == "sms" and isinstance(job.provider, FindsSms):
-            record_unknown(pager, job, error, utcnow())
-        else:
-            record_failure(pager, job, error, utcnow())
-    except Exception as error:  # a provider bug must fail over, not lose the page
-        provider_crashed(pager, job, error)
-    else:
-        record_sent(pager, job, sent, utcnow())
+        with pager.db.transaction() as session:
+            for notification_id in notification_ids:
+                try:
+                    with session.begin_nested():
+                        job = _start_attempt(session, pager, notification_id, now)
+                except Exception:
+                    if len(notification_ids) == 1:
+                        raise
+                    log.exception("event=start_error notification=%d", notification_id)
+                    continue
+                if job is not None:
+                    jobs.append(job)
+    except Exception:
+        if len(notification_ids) == 1:
+            raise
+        log.exception("event=start_batch_error notifications=%d", len(notification_ids))
+        jobs = []
+        for notification_id in notification_ids:
+            try:
+                jobs.extend(start(pager, [notification_id], now))
+            except Exception:
+                log.exception("event=start_error notification=%d", notification_id)
+    return jobs
 
 
-def _start_attempt(pager: Pager, notification_id: int, now: datetime) -> SendJob | None:
-    with pager.db.transaction() as session:
-        n = outbox.get(session, notification_id)
-        if n is None or n.status != "sending":
-            return None
-        if not still_wanted(session, n):
-            n.status = "cancelled"
-            return None
-        if n.channel == "sms" and contacts.opted_out(session, n.phone):
-            n.status = "skipped"
-            outbox.add_to_timeline(
-                session,
-                n,
-                now,
-                "page",
-                f"sms to {n.person_name} not sent: {mask(n.phone)} replied STOP",
-            )
-            return None
-        carrier = known_carrier(session, pager.settings, n.phone)
-        providers = route_of(pager, session, n, carrier)
-        last = outbox.latest_attempt(session, n.id)
-        if n.provider_index < len(providers):
-            unheard = lookup_due(n, providers[n.provider_index], last)
-            if unheard is not None:
-                return _lookup_job(session, n, providers[n.provider_index], unheard)
-        limits = pager.settings.limits.get(n.channel, ())
-        # Only a first try is held by the per-number limits: never a failover or a retry (it
-        # may be a first try through a later provider, when the first was at its rate); and
-        # never a one-time code, which has its own limits (flows.sign_in) and is wanted now,
-        # nor a canary's SMS (to one of pager's own numbers, a few a day).
-        if (
-            last is None
-            and n.kind not in ("code", "canary")
-            and not within_limits(session, n, now, limits, _call_limits(pager, n, carrier))
-        ):
-            return None
-        if n.provider_index >= len(providers):
-            give_up_or_retry(session, n, providers, now, "no provider can carry it")
-            return None
-        provider = providers[n.provider_index]
-        # Written before the provider is called, so a runner taking over after a crash can ask
-        # the provider for it by this reference.
-        attempt = Attempt(
-            notification_id=n.id,
-            provider=provider.name,
-            token=secrets.token_urlsafe(16),
-            reference=f"pager-{secrets.token_hex(8)}",
-            status="sending",
-            created_at=now,
-            updated_at=now,
+def _start_attempt(
+    session: Session, pager: Pager, notification_id: int, now: datetime
+) -> SendJob | None:
+    n = outbox.get(session, notification_id)
+    if n is None or n.status != "sending":
+        return None
+    if not still_wanted(session, n):
+        n.status = "cancelled"
+        return None
+    if n.channel == "sms" and contacts.opted_out(session, n.phone):
+        n.status = "skipped"
+        outbox.add_to_timeline(
+            session,
+            n,
+            now,
+            "page",
+            f"sms to {n.person_name} not sent: {mask(n.phone)} replied STOP",
         )
-        session.add(attempt)
-        session.flush()
-        return SendJob(
-            n.id,
-            attempt.id,
-            provider,
-            attempt.token,
-            n.channel,
-            n.phone,
-            n.body,
-            reference=attempt.reference,
-            route=carrier_route(pager.settings.routing, n.phone, carrier, provider.name),
-        )
+        return None
+    carrier = known_carrier(session, pager.settings, n.phone)
+    providers = route_of(pager, session, n, carrier)
+    last = outbox.latest_attempt(session, n.id)
+    if n.provider_index < len(providers):
+        unheard = lookup_due(n, providers[n.provider_index], last)
+        if unheard is not None:
+            return _lookup_job(session, n, providers[n.provider_index], unheard)
+    limits = pager.settings.limits.get(n.channel, ())
+    # Only a first try is held by the per-number limits: never a failover or a retry (it
+    # may be a first try through a later provider, when the first was at its rate); and
+    # never a one-time code, which has its own limits (flows.sign_in) and is wanted now,
+    # nor a canary's SMS (to one of pager's own numbers, a few a day).
+    if (
+        last is None
+        and n.kind not in ("code", "canary")
+        and not within_limits(session, n, now, limits, _call_limits(pager, n, carrier))
+    ):
+        return None
+    if n.provider_index >= len(providers):
+        give_up_or_retry(session, n, providers, now, "no provider can carry it")
+        return None
+    provider = providers[n.provider_index]
+    # Written before the provider is called, so a runner taking over after a crash can ask
+    # the provider for it by this reference.
+    attempt = Attempt(
+        notification_id=n.id,
+        provider=provider.name,
+        token=secrets.token_urlsafe(16),
+        reference=f"pager-{secrets.token_hex(8)}",
+        status="sending",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(attempt)
+    session.flush()
+    return SendJob(
+        n.id,
+        attempt.id,
+        provider,
+        attempt.token,
+        n.channel,
+        n.phone,
+        n.body,
+        reference=attempt.reference,
+        route=carrier_route(pager.settings.routing, n.phone, carrier, provider.name),
+    )
 
 
 def _lookup_job(session: Session, n: Notification, provider: Provider, unheard: Attempt) -> SendJob:

@@ -1,11 +1,20 @@
 """What a provider answered a send, recorded: sent, failed (fail over), no answer (ask it
-before sending again: see `flows.dispatch`), or not found there (send again, once)."""
+before sending again: see `flows.dispatch`), or not found there (send again, once).
+
+`call` asks the provider and touches no database; `record` writes a batch of answers in one
+transaction, each in a savepoint of its own, so a thousand pages answered in the same second
+cost a few commits, not a thousand, and one answer that cannot be recorded never loses the
+others. What follows a commit (metrics, logs, waking the runner) runs only after it."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy.orm import Session
 
 from pager import metrics
 from pager.domain.messages import channel_word
@@ -14,7 +23,7 @@ from pager.flows.context import Pager, utcnow
 from pager.flows.failover import fail_over, later_status
 from pager.providers.base import FindsSms, Provider, ProviderError, Sent, SmsLookup
 from pager.store import outbox
-from pager.store.models import Attempt
+from pager.store.models import Attempt, Notification
 
 log = logging.getLogger(__name__)
 
@@ -39,151 +48,251 @@ class SendJob:
     route: str | None = None  # the carrier routing key that chose the provider, if one did
 
 
-def record_sent(pager: Pager, job: SendJob, sent: Sent, now: datetime, how: str = "") -> None:
-    with pager.db.transaction() as session:
-        attempt = session.get(Attempt, job.attempt_id)
-        n = outbox.get(session, job.notification_id)
-        assert attempt is not None and n is not None
-        attempt.provider_message_id = sent.provider_message_id
-        attempt.status = later_status(attempt.status, sent.state)
-        attempt.updated_at = now
-        n.sent_at = n.sent_at or now
-        if n.status == "sending":
-            n.status = "delivered" if attempt.status == "delivered" else "sent"
-            n.lease_until = None
-            n.lease_owner = None
-            n.updated_at = now
-        verb = channel_word(job.channel)
-        routed = f' (routing "{job.route}")' if job.route else ""
-        # Dated when the request went out: a fast delivery callback may be recorded before us.
-        outbox.add_to_timeline(
-            session,
-            n,
-            attempt.created_at,
-            "page",
-            f"{verb} to {n.person_name} ({mask(n.phone)}) sent via {job.provider.name}"
-            f"{routed}{how}",
-        )
-    metrics.NOTIFICATIONS_SENT.labels(job.provider.name, job.channel).inc()
-    log.info(
-        "event=page_sent notification=%d provider=%s channel=%s to=%s",
-        job.notification_id,
-        job.provider.name,
-        job.channel,
-        mask(job.phone),
-    )
+Outcome = Literal["sent", "failed", "unknown", "not_found"]
 
 
-def record_failure(pager: Pager, job: SendJob, error: ProviderError, now: datetime) -> None:
-    with pager.db.transaction() as session:
-        attempt = session.get(Attempt, job.attempt_id)
-        n = outbox.get(session, job.notification_id)
-        assert attempt is not None and n is not None
-        attempt.status = "failed"
-        attempt.error_code = error.code
-        attempt.error_message = str(error)[:1000]
-        attempt.updated_at = now
-        fail_over(session, pager, n, attempt, now)
-    pager.wake()
-    log.warning(
-        "event=page_failed notification=%d provider=%s code=%s permanent=%s",
-        job.notification_id,
-        job.provider.name,
-        error.code,
-        error.permanent,
-    )
+@dataclass(frozen=True)
+class Answer:
+    """What the provider said to one job: it took it (`sent`), refused it or broke (`failed`,
+    with `error`), gave no answer in time (`unknown`), or, asked after a timeout, had no
+    record of it (`not_found`)."""
+
+    job: SendJob
+    outcome: Outcome
+    at: datetime
+    sent: Sent | None = None
+    error: ProviderError | None = None
+    how: str = ""  # appended to the timeline's "sent via" line
 
 
-def look_up(pager: Pager, job: SendJob, lookup: SmsLookup) -> None:
-    """Ask the provider whether it took the SMS we never heard back about, and act on it."""
+def call(pager: Pager, job: SendJob) -> Answer:
+    """Send `job` through its provider (or ask the provider about it); no database here."""
+    if job.lookup is not None:
+        return _ask(job, job.lookup)
+    try:
+        if job.channel == "sms":
+            sent = job.provider.send_sms(
+                job.phone,
+                job.body,
+                pager.callback_url(job.provider.name, "status", job.token),
+                reference=job.reference,
+            )
+        else:
+            sent = job.provider.call(
+                job.phone,
+                job.body,
+                pager.callback_url(job.provider.name, "voice", job.token),
+                pager.callback_url(job.provider.name, "status", job.token),
+            )
+    except ProviderError as error:
+        if error.outcome_unknown and job.channel == "sms" and isinstance(job.provider, FindsSms):
+            return Answer(job, "unknown", utcnow(), error=error)
+        return Answer(job, "failed", utcnow(), error=error)
+    except Exception as error:  # a provider bug must fail over, not lose the page
+        return _crashed(job, error)
+    return Answer(job, "sent", utcnow(), sent=sent)
+
+
+def _ask(job: SendJob, lookup: SmsLookup) -> Answer:
+    """Ask the provider whether it took the SMS we never heard back about."""
     assert isinstance(job.provider, FindsSms)
     try:
         found = job.provider.find_sms(lookup)
     except ProviderError as error:
-        record_failure(pager, job, error, utcnow())
-    except Exception as error:  # as in `send`: a provider bug fails over
-        provider_crashed(pager, job, error)
-    else:
-        if found is None:
-            record_not_found(pager, job, utcnow())
-        elif found.state == "failed":
-            failure = ProviderError(
-                f"{job.provider.name} took the SMS but could not deliver it", permanent=False
-            )
-            record_failure(pager, job, failure, utcnow())
-        else:
-            record_sent(pager, job, found, utcnow(), " (found there after a timeout)")
+        return Answer(job, "failed", utcnow(), error=error)
+    except Exception as error:  # as in `call`: a provider bug fails over
+        return _crashed(job, error)
+    if found is None:
+        return Answer(job, "not_found", utcnow())
+    if found.state == "failed":
+        failure = ProviderError(
+            f"{job.provider.name} took the SMS but could not deliver it", permanent=False
+        )
+        return Answer(job, "failed", utcnow(), error=failure)
+    return Answer(job, "sent", utcnow(), sent=found, how=" (found there after a timeout)")
 
 
-def provider_crashed(pager: Pager, job: SendJob, error: Exception) -> None:
+def _crashed(job: SendJob, error: Exception) -> Answer:
     log.exception("event=provider_crashed provider=%s", job.provider.name)
     failure = ProviderError(f"unexpected error: {error!r}", permanent=False)
-    record_failure(pager, job, failure, utcnow())
+    return Answer(job, "failed", utcnow(), error=failure)
 
 
-def record_unknown(pager: Pager, job: SendJob, error: ProviderError, now: datetime) -> None:
-    """No answer to the send: ask the provider about it shortly, before sending it again."""
-    with pager.db.transaction() as session:
-        attempt = session.get(Attempt, job.attempt_id)
-        n = outbox.get(session, job.notification_id)
-        assert attempt is not None and n is not None
-        heard = attempt.provider_message_id  # its delivery status came before our answer did
-        if heard is None:
-            attempt.status = "unknown"
-            attempt.error_code = error.code
-            attempt.error_message = str(error)[:1000]
-            attempt.updated_at = now
-            outbox.requeue(n, now + LOOKUP_AFTER, now)
-            outbox.add_to_timeline(
-                session,
-                n,
-                now,
-                "page",
-                f"{channel_word(n.channel)} to {n.person_name} via {job.provider.name}: "
-                f"no answer in time; asking {job.provider.name} whether it went out before "
-                "sending again",
-            )
-    if heard is not None:
-        record_sent(pager, job, Sent(heard, "sent"), now)
+def record(pager: Pager, answers: Sequence[Answer]) -> None:
+    """Record `answers` in one transaction, each in a savepoint. If the transaction itself
+    fails (the database refused the commit), each answer is recorded in one of its own. An
+    answer that still cannot be recorded leaves its page leased: when the lease runs out, a
+    runner asks the provider about it or sends it again (at least once, DESIGN invariant 3)."""
+    afterwards: list[Callable[[], None]] = []
+    try:
+        with pager.db.transaction() as session:
+            for answer in answers:
+                try:
+                    with session.begin_nested():
+                        afterwards.append(_record_one(session, pager, answer))
+                except Exception:
+                    if len(answers) == 1:
+                        raise
+                    log.exception("event=record_error notification=%d", answer.job.notification_id)
+    except Exception:
+        if len(answers) == 1:
+            raise
+        log.exception("event=record_batch_error answers=%d", len(answers))
+        for answer in answers:
+            try:
+                record(pager, [answer])
+            except Exception:
+                log.exception("event=record_error notification=%d", answer.job.notification_id)
         return
-    pager.wake()
-    log.warning(
-        "event=page_unanswered notification=%d provider=%s error=%s",
-        job.notification_id,
-        job.provider.name,
-        error,
+    for after in afterwards:
+        after()
+
+
+def _record_one(session: Session, pager: Pager, answer: Answer) -> Callable[[], None]:
+    attempt = session.get(Attempt, answer.job.attempt_id)
+    n = outbox.get(session, answer.job.notification_id)
+    assert attempt is not None and n is not None
+    return _RECORDERS[answer.outcome](session, pager, answer, attempt, n)
+
+
+def _sent(
+    session: Session, pager: Pager, answer: Answer, attempt: Attempt, n: Notification
+) -> Callable[[], None]:
+    job, now = answer.job, answer.at
+    assert answer.sent is not None
+    attempt.provider_message_id = answer.sent.provider_message_id
+    attempt.status = later_status(attempt.status, answer.sent.state)
+    attempt.updated_at = now
+    n.sent_at = n.sent_at or now
+    if n.status == "sending":
+        n.status = "delivered" if attempt.status == "delivered" else "sent"
+        n.lease_until = None
+        n.lease_owner = None
+        n.updated_at = now
+    verb = channel_word(job.channel)
+    routed = f' (routing "{job.route}")' if job.route else ""
+    # Dated when the request went out: a fast delivery callback may be recorded before us.
+    outbox.add_to_timeline(
+        session,
+        n,
+        attempt.created_at,
+        "page",
+        f"{verb} to {n.person_name} ({mask(n.phone)}) sent via {job.provider.name}"
+        f"{routed}{answer.how}",
     )
 
+    def after() -> None:
+        metrics.NOTIFICATIONS_SENT.labels(job.provider.name, job.channel).inc()
+        log.info(
+            "event=page_sent notification=%d provider=%s channel=%s to=%s",
+            job.notification_id,
+            job.provider.name,
+            job.channel,
+            mask(job.phone),
+        )
 
-def record_not_found(pager: Pager, job: SendJob, now: datetime) -> None:
+    return after
+
+
+def _failed(
+    session: Session, pager: Pager, answer: Answer, attempt: Attempt, n: Notification
+) -> Callable[[], None]:
+    job, error = answer.job, answer.error
+    assert error is not None
+    attempt.status = "failed"
+    attempt.error_code = error.code
+    attempt.error_message = str(error)[:1000]
+    attempt.updated_at = answer.at
+    fail_over(session, pager, n, attempt, answer.at)
+
+    def after() -> None:
+        pager.wake()
+        log.warning(
+            "event=page_failed notification=%d provider=%s code=%s permanent=%s",
+            job.notification_id,
+            job.provider.name,
+            error.code,
+            error.permanent,
+        )
+
+    return after
+
+
+def _unknown(
+    session: Session, pager: Pager, answer: Answer, attempt: Attempt, n: Notification
+) -> Callable[[], None]:
+    """No answer to the send: ask the provider about it shortly, before sending it again."""
+    job, error, now = answer.job, answer.error, answer.at
+    assert error is not None
+    heard = attempt.provider_message_id  # its delivery status came before our answer did
+    if heard is not None:
+        return _sent(session, pager, Answer(job, "sent", now, sent=Sent(heard, "sent")), attempt, n)
+    attempt.status = "unknown"
+    attempt.error_code = error.code
+    attempt.error_message = str(error)[:1000]
+    attempt.updated_at = now
+    outbox.requeue(n, now + LOOKUP_AFTER, now)
+    outbox.add_to_timeline(
+        session,
+        n,
+        now,
+        "page",
+        f"{channel_word(n.channel)} to {n.person_name} via {job.provider.name}: "
+        f"no answer in time; asking {job.provider.name} whether it went out before "
+        "sending again",
+    )
+
+    def after() -> None:
+        pager.wake()
+        log.warning(
+            "event=page_unanswered notification=%d provider=%s error=%s",
+            job.notification_id,
+            job.provider.name,
+            error,
+        )
+
+    return after
+
+
+def _not_found(
+    session: Session, pager: Pager, answer: Answer, attempt: Attempt, n: Notification
+) -> Callable[[], None]:
     """The provider never took it: send it again through the same provider, once; after that,
     the next provider's turn."""
-    with pager.db.transaction() as session:
-        attempt = session.get(Attempt, job.attempt_id)
-        n = outbox.get(session, job.notification_id)
-        assert attempt is not None and n is not None
-        attempt.status = "failed"
-        attempt.error_code = NOT_FOUND
-        attempt.error_message = f"no answer in time, and {attempt.provider} has no record of it"
-        attempt.updated_at = now
-        again = [
-            a
-            for a in outbox.attempts_of(session, n.id)
-            if a.provider == attempt.provider and a.error_code == NOT_FOUND and a.id != attempt.id
-        ]
-        if again:
-            fail_over(session, pager, n, attempt, now)
-        else:
-            outbox.requeue(n, now, now)
-            outbox.add_to_timeline(
-                session,
-                n,
-                now,
-                "page",
-                f"{channel_word(n.channel)} to {n.person_name}: {attempt.provider} has no "
-                "record of it; sending it again",
-            )
-    pager.wake()
-    log.warning(
-        "event=page_not_found notification=%d provider=%s", job.notification_id, job.provider.name
-    )
+    job, now = answer.job, answer.at
+    attempt.status = "failed"
+    attempt.error_code = NOT_FOUND
+    attempt.error_message = f"no answer in time, and {attempt.provider} has no record of it"
+    attempt.updated_at = now
+    again = [
+        a
+        for a in outbox.attempts_of(session, n.id)
+        if a.provider == attempt.provider and a.error_code == NOT_FOUND and a.id != attempt.id
+    ]
+    if again:
+        fail_over(session, pager, n, attempt, now)
+    else:
+        outbox.requeue(n, now, now)
+        outbox.add_to_timeline(
+            session,
+            n,
+            now,
+            "page",
+            f"{channel_word(n.channel)} to {n.person_name}: {attempt.provider} has no "
+            "record of it; sending it again",
+        )
+
+    def after() -> None:
+        pager.wake()
+        log.warning(
+            "event=page_not_found notification=%d provider=%s",
+            job.notification_id,
+            job.provider.name,
+        )
+
+    return after
+
+
+_RECORDERS: dict[
+    Outcome, Callable[[Session, Pager, Answer, Attempt, Notification], Callable[[], None]]
+] = {"sent": _sent, "failed": _failed, "unknown": _unknown, "not_found": _not_found}

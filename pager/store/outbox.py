@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,6 +58,22 @@ def claim(
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def in_flight(
+    session: Session, recipients: Iterable[tuple[str, str]], clock: datetime
+) -> set[tuple[str, str]]:
+    """Those of `recipients` (phone, channel) with a notification being sent right now by a
+    live runner, by the database's `clock`."""
+    wanted = set(recipients)
+    if not wanted:
+        return set()
+    query = select(Notification.phone, Notification.channel).where(
+        Notification.status == "sending",
+        Notification.phone.in_({phone for phone, _ in wanted}),
+        not_(runners.lease_is_dead(clock)),
+    )
+    return {(row.phone, row.channel) for row in session.execute(query)} & wanted
 
 
 def get(session: Session, notification_id: int) -> Notification | None:
