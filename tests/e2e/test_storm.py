@@ -37,6 +37,7 @@ ALERTS_PER_GROUP = 20
 PEOPLE = 50
 SMS_LIMIT = 5  # the default: 5 SMS to one number in 15 minutes
 PROVIDER_DELAY = 0.3
+CALLED = ("sent", "delivered", "answered", "no_answer")  # a call that went out
 
 
 def delivery(group: int, alerts: int) -> dict[str, Any]:
@@ -104,10 +105,15 @@ def test_a_storm_of_ten_thousand_alerts_is_stored_and_paged_within_the_limits(
                 found = rows(
                     db,
                     "SELECT i.id, n.status, n.next_attempt_at, h.status FROM incidents i"
-                    " LEFT JOIN notifications n ON n.incident_id = i.id"
+                    " LEFT JOIN notifications n ON n.incident_id = i.id AND n.channel = 'sms'"
                     " LEFT JOIN notifications h ON h.id = n.digest_of",
                 )
-                kinds: Counter[str] = Counter()
+                # An SMS held by the limit is carried by a call at once (the person can be
+                # called): each such call must have gone out too.
+                calls = rows(db, "SELECT status FROM notifications WHERE channel = 'voice'")
+                if any(status not in CALLED for (status,) in calls):
+                    return None
+                kinds: Counter[str] = Counter(calls=len(calls))
                 for _, status, due, head in found:
                     if status in ("sent", "delivered"):
                         kinds["sent"] += 1
@@ -117,7 +123,7 @@ def test_a_storm_of_ten_thousand_alerts_is_stored_and_paged_within_the_limits(
                         kinds["held by the limit"] += 1
                     else:
                         return None
-                return dict(kinds) if sum(kinds.values()) == GROUPS else None
+                return dict(kinds) if sum(kinds.values()) - len(calls) == GROUPS else None
 
             outcome = daemon.wait_for(accounted, timeout=120, what="every page sent or held")
             per_person = Counter(m["To"] for m in twilio.messages)
