@@ -15,8 +15,9 @@ from twilio.request_validator import RequestValidator
 
 from pager.app import build_pager
 from pager.config import ProviderSettings
-from pager.flows import incidents
+from pager.flows import dispatch, escalate, incidents
 from pager.flows.context import Pager
+from pager.store import outbox
 from pager.web import create_app
 from tests.conftest import make_settings, twilio_settings
 from tests.fakes.sinch import FakeSinch
@@ -102,3 +103,25 @@ def test_it_sends_through_the_secondary_once_when_the_primary_reports_undelivere
     assert len(sinch.messages) == 1 and len(twilio.messages) == 1
     messages = [e.message for e in incidents.view(pager, incident_id).timeline]
     assert any("via twilio failed (30003" in m and m.endswith("trying sinch") for m in messages)
+
+
+def test_it_fails_over_along_the_route_decided_when_the_page_was_first_claimed(
+    two_providers,
+) -> None:
+    """The route is decided once and kept on the page: if the order changes while a page is
+    on its way (a carrier lookup, a canary's verdict), its failover still walks the list its
+    first try took, so it moves on to the next provider and never back to the one that failed."""
+    pager, _, twilio, sinch = two_providers
+    twilio.fail_next = 1
+    with freeze_time(T0):
+        receive(pager, "payments-am", payload("alertmanager_firing.json"), T0)
+        escalate.escalate_due(pager, T0)
+        [claimed] = dispatch.claim_due(pager, T0, 5)
+        with pager.db.read() as session:
+            assert outbox.get(session, claimed).route == ["twilio", "sinch"]
+        pager.providers.reverse()  # the order as a later decision would have it
+        dispatch.send(pager, claimed)  # twilio fails: on to the next of the kept route
+        [again] = dispatch.claim_due(pager, T0, 5)
+        dispatch.send(pager, again)
+    assert twilio.messages == []
+    sinch.wait_for_messages(1)

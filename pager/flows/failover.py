@@ -67,6 +67,7 @@ def give_up_or_retry(
         delay = RETRY_AFTER[n.round] * random.uniform(0.8, 1.2)
         n.round += 1
         n.provider_index = 0
+        n.route = None  # a new round decides its route afresh (a provider may be back)
         n.status = "pending"
         n.next_attempt_at = now + delay
         outbox.add_to_timeline(

@@ -1,5 +1,5 @@
-"""Which providers carry a notification, in failover order: the one decision dispatch, the
-send and failover all take from here."""
+"""Which providers carry a notification, in failover order: one decision, kept on the
+notification, that the claim, the send and failover all take from here."""
 
 from __future__ import annotations
 
@@ -15,7 +15,18 @@ from pager.store.models import Notification
 def route_of(
     pager: Pager, session: Session, n: Notification, carrier: str | None
 ) -> list[Provider]:
-    """The providers for `n`: for a canary's SMS, only the route it tests (no failover: that
+    """The providers for `n`, in failover order: decided once, at its first claim of a round,
+    and kept on it (`Notification.route`), so the claim, the send and every failover walk the
+    same list whatever changes meanwhile (a carrier lookup, a canary's verdict). A provider
+    since taken out of the settings is skipped."""
+    if n.route is None:
+        n.route = [p.name for p in decide(pager, session, n, carrier)]
+    by_name = {p.name: p for p in pager.providers if n.channel in p.channels}
+    return [by_name[name] for name in n.route if name in by_name]
+
+
+def decide(pager: Pager, session: Session, n: Notification, carrier: str | None) -> list[Provider]:
+    """The route for `n` now: for a canary's SMS, only the route it tests (no failover: that
     would prove another route); for a page of an incident a failing canary opened, the other
     routes first and the failing one last; else the routing's order for the number."""
     if n.kind == "canary":

@@ -131,6 +131,9 @@ class Notification(Base):
     dedup_key: Mapped[str | None] = mapped_column(String(600), unique=True, index=True)
     # page | notice (handoff) | code (a one-time code: never held by a limit or digested)
     kind: Mapped[str] = mapped_column(String(10), default="page", server_default="page")
+    # The providers that carry it, in failover order, decided at its first claim of a round
+    # (`flows.routes.route_of`); None until then. `provider_index` points into it.
+    route: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
