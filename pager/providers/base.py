@@ -245,18 +245,12 @@ TRANSIENT_STATUSES = frozenset({408, 425, 429})
 
 
 def classify(
-    status: int | None,
-    code: object = None,
-    *,
-    permanent_codes: Collection[str] = frozenset(),
-    transient_codes: Collection[str] = frozenset(),
+    status: int | None, code: object = None, *, transient_codes: Collection[str] = frozenset()
 ) -> Verdict:
     """How an HTTP answer of a provider is judged: 2xx accepted; 408, 425, 429 and 5xx (or any
     other status) transient; another 4xx permanent (bad number, bad credentials); no status at
-    all unknown. A provider's own error `code` in `permanent_codes` or `transient_codes` wins
-    over the status: some providers answer "too many" with a 400."""
-    if code is not None and str(code) in permanent_codes:
-        return Verdict.PERMANENT
+    all unknown. A provider's own error `code` in `transient_codes` is transient whatever the
+    status: SNS answers "too many" with a 400."""
     if code is not None and str(code) in transient_codes:
         return Verdict.TRANSIENT
     if not status:

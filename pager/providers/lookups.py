@@ -102,7 +102,7 @@ class TwilioLookup:
             raise ProviderError(
                 f"twilio {self.name}: lookup failed: HTTP {error.status}, code {error.code}: "
                 f"{error.msg}",
-                permanent=classify(error.status, error.code).permanent,
+                permanent=classify(error.status).permanent,
                 code=str(error.code),
             ) from None
         except (TwilioException, OSError) as error:  # requests' connection errors are OSErrors

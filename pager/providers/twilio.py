@@ -39,11 +39,6 @@ from pager.providers.base import (
 if TYPE_CHECKING:
     from pager.providers.lookups import TwilioLookup
 
-# Twilio's error codes that no retry at Twilio will cure, whatever the HTTP status: the number
-# is not a valid phone number (21211) or not a mobile one (21614); the person texted STOP to
-# this sender (21610); the account may not send to that country (21408).
-PERMANENT_CODES = frozenset({"21211", "21408", "21610", "21614"})
-
 # Twilio's MessageStatus values. `receiving`/`received` only describe inbound messages, so a
 # status callback for one of our pages never carries them.
 SMS_STATES: Mapping[str, DeliveryState] = {
@@ -283,7 +278,7 @@ class TwilioProvider:
             code = None if exc.code is None else str(exc.code)
             raise ProviderError(
                 f"twilio {self.name}: {action} failed: HTTP {exc.status}, code {code}: {detail}",
-                permanent=classify(exc.status, code, permanent_codes=PERMANENT_CODES).permanent,
+                permanent=classify(exc.status).permanent,
                 code=code,
             ) from exc
         except (requests.RequestException, TwilioException, json.JSONDecodeError) as exc:
