@@ -14,7 +14,7 @@ from pager.config.model import (
     Settings,
     host_and_port,
 )
-from pager.config.provider_types import PROVIDER_TYPES
+from pager.config.provider_types import PROVIDER_TYPES, ProviderType
 from pager.config.rotations import RotationsReader
 from pager.config.sign_in import SignInReader
 from pager.config.sms_console import SmsConsoleReader
@@ -122,17 +122,23 @@ class Reader(
                 self.problem(entry.at("name"), f"provider name '{name}': use a-z, 0-9, - and _")
             if any(p.name == name for p in result):
                 self.problem(entry.at("name"), f"provider name '{name}' used twice")
-            self.keys(entry, ptype.keys | PROVIDER_COMMON_KEYS, f"provider '{name}'")
-            for key in sorted(ptype.required - set(entry)):
-                self.problem(entry.where, f"provider '{name}': missing '{key}'")
-            options = {
-                k: self.provider_option(name, k, v, entry.at(k), ptype.flags)
-                for k, v in entry.items()
-                if k not in PROVIDER_COMMON_KEYS
-            }
-            for key, needed, why in ptype.key_needs:
-                if key in entry and needed not in entry:
-                    self.problem(entry.at(key), f"provider '{name}': {key} needs {needed} ({why})")
+            options = self.provider_options(entry, name, ptype)
             rate = self.provider_rate(entry, name, ptype)
             result.append(ProviderSettings(name, kind, options, rate=rate))
         return tuple(result)
+
+    def provider_options(self, entry: Map, name: str, ptype: ProviderType) -> dict[str, str]:
+        """The options of provider `name`: the keys its type takes, each as text, those it
+        requires present, and those that need another with it."""
+        self.keys(entry, ptype.keys | PROVIDER_COMMON_KEYS, f"provider '{name}'")
+        for key in sorted(ptype.required - set(entry)):
+            self.problem(entry.where, f"provider '{name}': missing '{key}'")
+        options = {
+            k: self.provider_option(name, k, v, entry.at(k), ptype.flags)
+            for k, v in entry.items()
+            if k not in PROVIDER_COMMON_KEYS
+        }
+        for key, needed, why in ptype.key_needs:
+            if key in entry and needed not in entry:
+                self.problem(entry.at(key), f"provider '{name}': {key} needs {needed} ({why})")
+        return options
