@@ -26,9 +26,9 @@ from pager.config.model import (
     ENV_REFERENCE,
     INTEGRATION_KEYS,
     PROVIDER_COMMON_KEYS,
-    PROVIDER_KEYS,
     TOP_KEYS,
 )
+from pager.config.provider_types import PROVIDER_TYPES
 from pager.config.reader import API_TOKEN_KEYS
 from pager.config.reference import REGENERATE, SECTIONS, entries, example_document, render
 from pager.config.reference_model import Key, Kind, Section
@@ -43,7 +43,7 @@ ALLOWED: dict[str, set[str]] = {
     "top": TOP_KEYS,
     "api_tokens": API_TOKEN_KEYS,
     "providers": PROVIDER_COMMON_KEYS,
-    **{f"provider {kind}": req | opt for kind, (req, opt) in PROVIDER_KEYS.items()},
+    **{f"provider {kind.name}": set(kind.keys) for kind in PROVIDER_TYPES.values()},
     "integrations": INTEGRATION_KEYS,
     "mapping": MAPPING_KEYS,
     "limits": LIMIT_KEYS,
@@ -136,9 +136,9 @@ def test_it_describes_exactly_the_keys_each_reader_allows() -> None:
 
 
 def test_it_marks_required_what_each_provider_type_requires() -> None:
-    for kind, (required, _) in PROVIDER_KEYS.items():
-        section = BY_ID[f"provider {kind}"]
-        assert {key.name for key in section.keys if key.required} == required, kind
+    for kind in PROVIDER_TYPES.values():
+        section = BY_ID[f"provider {kind.name}"]
+        assert {key.name for key in section.keys if key.required} == kind.required, kind.name
 
 
 def test_it_keeps_docs_configuration_md_as_render_makes_it() -> None:
@@ -194,7 +194,7 @@ def test_it_accepts_each_stated_default_written_out(
 
 def test_it_loads_the_example_made_of_every_sections_example(tmp_path: Path) -> None:
     settings = load(tmp_path, example())
-    assert {provider.type for provider in settings.providers} == set(PROVIDER_KEYS)
+    assert {provider.type for provider in settings.providers} == set(PROVIDER_TYPES)
     assert settings.rotations_git is not None
     assert settings.verify_services and settings.webhooks and settings.heartbeats
 

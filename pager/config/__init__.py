@@ -7,7 +7,6 @@ do not know is an error with its file and line, so a typo never silently disable
 from pager.config.load import default_rotations, default_settings, load_settings
 from pager.config.model import (
     INTEGRATION_KEYS,
-    PROVIDER_KEYS,
     REPO_ROTATIONS,
     SOURCE_RULES,
     SOURCES,
@@ -21,10 +20,11 @@ from pager.config.model import (
     SourceRules,
     VerifyService,
 )
+from pager.config.provider_types import PROVIDER_TYPES, ProviderType
 
 __all__ = [
     "INTEGRATION_KEYS",
-    "PROVIDER_KEYS",
+    "PROVIDER_TYPES",
     "REPO_ROTATIONS",
     "SOURCES",
     "SOURCE_RULES",
@@ -34,6 +34,7 @@ __all__ = [
     "HeartbeatSettings",
     "IntegrationSettings",
     "ProviderSettings",
+    "ProviderType",
     "Settings",
     "SourceRules",
     "VerifyService",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ class BaseReader:
             return None
         return value
 
-    def keys(self, node: Map, allowed: set[str], what: str) -> None:
+    def keys(self, node: Map, allowed: AbstractSet[str], what: str) -> None:
         for key in node:
             if key not in allowed:
                 known = ", ".join(sorted(allowed))

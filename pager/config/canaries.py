@@ -85,6 +85,7 @@ def _receives_on(providers: tuple[ProviderSettings, ...], number: str) -> bool:
         if provider.why_no_replies() is not None:
             continue
         sender = provider.sender or ""
-        if sender.startswith("MG") or normalise(sender) == number:
+        shared = provider.kind.replying_senders  # a Twilio Messaging Service's numbers
+        if (shared and shared.fullmatch(sender)) or normalise(sender) == number:
             return True
     return False

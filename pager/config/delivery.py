@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from pager.config.base import BaseReader
-from pager.config.model import PROVIDER_FLAGS, HeartbeatSettings, ProviderSettings
+from pager.config.model import HeartbeatSettings, ProviderSettings
 from pager.domain.durations import parse_duration
 from pager.domain.limits import DEFAULT_LIMITS, Limit
 from pager.domain.routing import carrier_key
@@ -20,11 +20,14 @@ _PREFIX = re.compile(r"\+\d{1,6}")
 
 
 class DeliveryReader(BaseReader):
-    def provider_option(self, name: str, key: str, value: object, where: Where) -> str:
-        """One option of provider `name` as text; a flag (one_way) is "true" or ""."""
+    def provider_option(
+        self, name: str, key: str, value: object, where: Where, flags: frozenset[str]
+    ) -> str:
+        """One option of provider `name` as text; one of its type's `flags` (one_way) is
+        "true" or ""."""
         if key == "timeout":
             return self.provider_timeout(name, value, where)
-        if key not in PROVIDER_FLAGS:
+        if key not in flags:
             return self.text(value, where, f"provider '{name}' {key}")
         if not isinstance(value, bool):
             self.problem(where, f"provider '{name}' {key}: expected true or false")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from pager.config.provider_types import PROVIDER_TYPES, ProviderType
 from pager.domain.codes import CODE_TTL
 from pager.domain.limits import DEFAULT_LIMITS, Limit
 from pager.domain.replies import LONGEST_SNOOZE
@@ -55,65 +56,8 @@ _UNUSED_AUTH = {
     "secret": {"token"},
     "token or secret": set(),
 }
-PROVIDER_KEYS: dict[str, tuple[set[str], set[str]]] = {
-    # type: (required keys, optional keys) besides name and type
-    "twilio": (
-        {"account_sid", "auth_token", "from"},
-        {"api_base_url", "lookups_base_url", "timeout", "one_way"},
-    ),
-    "vonage": (
-        {"api_key", "api_secret", "from"},
-        {
-            "application_id",
-            "private_key",
-            "signature_secret",
-            "signature_method",
-            "api_host",
-            "rest_host",
-            "timeout",
-            "one_way",
-        },
-    ),
-    "sns": (
-        {"region", "access_key_id", "secret_access_key"},
-        {"sender_id", "origination_number", "endpoint_url", "timeout"},
-    ),
-    "sinch": (
-        {"service_plan_id", "api_token", "from"},
-        {"region", "base_url", "webhook_secret", "timeout", "one_way"},
-    ),
-    "messagebird": (
-        {"access_key", "originator"},
-        {"base_url", "signing_key", "timeout", "one_way"},
-    ),
-    "sandbox": (set(), {"from", "allow_with_real_providers"}),
-}
-# Keys every provider entry may have besides its type's own.
+# Keys every provider entry may have besides its type's own (`provider_types`).
 PROVIDER_COMMON_KEYS = {"name", "type", "rate"}
-# How fast each type sends when its entry names no `rate`: one long code (a plain phone number)
-# carries about 1 SMS a second in the US and Canada; a toll-free number 3/s, a short code 100/s
-# (set `rate: 3/s` or `rate: 100/s`). The sandbox has no carrier to flood.
-DEFAULT_RATES: dict[str, Limit | None] = {
-    "twilio": Limit(1, timedelta(seconds=1)),
-    "vonage": Limit(1, timedelta(seconds=1)),
-    "sns": Limit(1, timedelta(seconds=1)),
-    "sinch": Limit(1, timedelta(seconds=1)),
-    "messagebird": Limit(1, timedelta(seconds=1)),
-    "sandbox": None,
-}
-# Provider options written true/false; read as "true" or "" (an option's value is text).
-PROVIDER_FLAGS = frozenset({"one_way", "allow_with_real_providers"})
-# Where each provider type that takes replies keeps the sender they go back to.
-SENDER_KEYS = {"twilio": "from", "vonage": "from", "sinch": "from", "messagebird": "originator"}
-# The key that verifies a provider's webhooks, where it is optional: without it they fail closed.
-SIGNING_KEYS = {
-    "vonage": "signature_secret",
-    "sinch": "webhook_secret",
-    "messagebird": "signing_key",
-}
-# Types that post delivery status, inbound SMS or keypad digits to `public_url`.
-CALLBACK_TYPES = frozenset({"twilio", "vonage", "sinch", "messagebird"})
-_TWILIO_MESSAGING_SERVICE = re.compile(r"MG[0-9a-fA-F]{32}")
 TOP_KEYS = {
     "database_url",
     "rotations",
@@ -162,35 +106,38 @@ class ProviderSettings:
     rate: Limit | None = None
 
     @property
+    def kind(self) -> ProviderType:
+        """What its type declares (`provider_types`): keys, channels, sender, signing key."""
+        return PROVIDER_TYPES[self.type]
+
+    @property
     def channels(self) -> frozenset[str]:
         """What it can carry: SMS, calls or both (Vonage calls need an application)."""
-        if self.type in ("sns", "sinch"):
-            return frozenset({"sms"})
-        if self.type == "vonage" and not (
-            self.options.get("application_id") and self.options.get("private_key")
-        ):
-            return frozenset({"sms"})
-        return frozenset({"sms", "voice"})
+        kind = self.kind
+        if "voice" in kind.channels and not all(self.options.get(k) for k in kind.voice_needs):
+            return kind.channels - {"voice"}
+        return kind.channels
 
     @property
     def keypad(self) -> bool:
         """Whether its calls take a keypad press (MessageBird's voice messages only talk)."""
-        return "voice" in self.channels and self.type != "messagebird"
+        return "voice" in self.channels and self.kind.keypad
 
     @property
     def sender(self) -> str | None:
         """The sender its SMS show: a number, a short code or an alphanumeric sender ID."""
-        key = SENDER_KEYS.get(self.type)
+        key = self.kind.sender_key
         return self.options.get(key) if key else None
 
     def why_no_replies(self) -> str | None:
         """Why an SMS reply to what it sends can't reach pager, or None when one can."""
-        if self.type == "sns":
-            return "SNS forwards no replies to pager"
+        kind = self.kind
+        if kind.no_replies:
+            return kind.no_replies
         if self.options.get("one_way"):
             return "it is configured one_way"
         sender = self.sender or ""
-        if self.type == "sandbox" or _TWILIO_MESSAGING_SERVICE.fullmatch(sender):
+        if kind.replying_senders is not None and kind.replying_senders.fullmatch(sender):
             return None
         if any(ch.isalpha() for ch in sender):
             return f"it sends from '{sender}', an alphanumeric sender ID that cannot take replies"

@@ -9,12 +9,12 @@ from pager.config.canaries import CanaryReader
 from pager.config.integrations import IntegrationReader
 from pager.config.model import (
     PROVIDER_COMMON_KEYS,
-    PROVIDER_KEYS,
     TOP_KEYS,
     ProviderSettings,
     Settings,
     host_and_port,
 )
+from pager.config.provider_types import PROVIDER_TYPES, ProviderType
 from pager.config.rotations import RotationsReader
 from pager.config.sign_in import SignInReader
 from pager.config.sms_console import SmsConsoleReader
@@ -113,29 +113,32 @@ class Reader(
                 continue
             kind = self.text(entry.get("type", ""), entry.at("type"), "type")
             name = self.text(entry.get("name", kind), entry.at("name"), "name")
-            if kind not in PROVIDER_KEYS:
-                known = ", ".join(sorted(PROVIDER_KEYS))
+            ptype = PROVIDER_TYPES.get(kind)
+            if ptype is None:
+                known = ", ".join(sorted(PROVIDER_TYPES))
                 self.problem(entry.at("type"), f"provider type '{kind}' unknown (known: {known})")
                 continue
             if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
                 self.problem(entry.at("name"), f"provider name '{name}': use a-z, 0-9, - and _")
             if any(p.name == name for p in result):
                 self.problem(entry.at("name"), f"provider name '{name}' used twice")
-            required, optional = PROVIDER_KEYS[kind]
-            self.keys(entry, required | optional | PROVIDER_COMMON_KEYS, f"provider '{name}'")
-            for key in sorted(required - set(entry)):
-                self.problem(entry.where, f"provider '{name}': missing '{key}'")
-            options = {
-                k: self.provider_option(name, k, v, entry.at(k))
-                for k, v in entry.items()
-                if k not in PROVIDER_COMMON_KEYS
-            }
-            if kind == "vonage" and "application_id" in entry and "private_key" not in entry:
-                self.problem(
-                    entry.at("application_id"),
-                    f"provider '{name}': application_id needs private_key (calls are signed "
-                    "with the application's key)",
-                )
-            rate = self.provider_rate(entry, name, kind)
+            options = self.provider_options(entry, name, ptype)
+            rate = self.provider_rate(entry, name, ptype)
             result.append(ProviderSettings(name, kind, options, rate=rate))
         return tuple(result)
+
+    def provider_options(self, entry: Map, name: str, ptype: ProviderType) -> dict[str, str]:
+        """The options of provider `name`: the keys its type takes, each as text, those it
+        requires present, and those that need another with it."""
+        self.keys(entry, ptype.keys | PROVIDER_COMMON_KEYS, f"provider '{name}'")
+        for key in sorted(ptype.required - set(entry)):
+            self.problem(entry.where, f"provider '{name}': missing '{key}'")
+        options = {
+            k: self.provider_option(name, k, v, entry.at(k), ptype.flags)
+            for k, v in entry.items()
+            if k not in PROVIDER_COMMON_KEYS
+        }
+        for key, needed, why in ptype.key_needs:
+            if key in entry and needed not in entry:
+                self.problem(entry.at(key), f"provider '{name}': {key} needs {needed} ({why})")
+        return options

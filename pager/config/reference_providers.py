@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pager.config.model import DEFAULT_RATES, PROVIDER_KEYS
+from pager.config.provider_types import PROVIDER_TYPES
 from pager.config.reference_model import Key, Kind, Section
 from pager.domain.durations import format_duration
 from pager.domain.limits import Limit
@@ -59,8 +59,8 @@ def rate_text(limit: Limit | None) -> str:
 
 def _default_rates() -> str:
     by_rate: dict[str, list[str]] = {}
-    for kind, limit in DEFAULT_RATES.items():
-        by_rate.setdefault(rate_text(limit), []).append(kind)
+    for kind in PROVIDER_TYPES.values():
+        by_rate.setdefault(rate_text(kind.default_rate), []).append(kind.name)
     return "; ".join(f"`{rate}` for {', '.join(kinds)}" for rate, kinds in by_rate.items())
 
 
@@ -92,7 +92,7 @@ providers:
         Key(
             "type",
             Kind.TEXT,
-            f"One of {', '.join(f'`{kind}`' for kind in PROVIDER_KEYS)}; it decides which other "
+            f"One of {', '.join(f'`{kind}`' for kind in PROVIDER_TYPES)}; it decides which other "
             "keys the entry takes (below).",
             required=True,
         ),

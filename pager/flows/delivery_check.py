@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from pager.config import ProviderSettings, Settings
-from pager.config.model import CALLBACK_TYPES, SIGNING_KEYS
 from pager.domain.notify_rules import URGENCIES, rules_for
 from pager.domain.rotations import Schedule
 from pager.domain.routing import carrier_key, route, route_key
 from pager.domain.yamldoc import Problem, Where
-from pager.providers.lookups import LOOKUP_TYPES
+from pager.providers.lookups import lookup_types
 
 CHANNEL_WORDS = {"sms": "SMS", "voice": "calls"}
 # Names that resolve only inside a network (RFC 6762, RFC 8375, RFC 6761 and common practice).
@@ -148,7 +147,7 @@ def unsigned_warnings(settings: Settings, at: _At) -> list[Problem]:
     """A provider that signs its webhooks with a key we were not given: we refuse them all."""
     problems = []
     for provider in settings.providers:
-        key = SIGNING_KEYS.get(provider.type)
+        key = provider.kind.signing_key
         if key is None or provider.options.get(key):
             continue
         refused = "delivery reports, SMS replies and keypad acks"
@@ -166,7 +165,7 @@ def unsigned_warnings(settings: Settings, at: _At) -> list[Problem]:
 
 def public_url_findings(settings: Settings, where: Where) -> tuple[list[Problem], list[Problem]]:
     """(warnings, notices) about `public_url`, where providers post their webhooks."""
-    posting = [p.name for p in settings.providers if p.type in CALLBACK_TYPES]
+    posting = [p.name for p in settings.providers if p.kind.posts_callbacks]
     if not posting:
         return [], []
     url = settings.public_url
@@ -258,8 +257,8 @@ def carrier_route_warnings(settings: Settings, channels: Iterable[str], at: _At)
     route has no provider for a channel pages go by."""
     keys = [key for key in settings.routing if carrier_key(key) is not None]
     problems = []
-    if keys and not any(p.type in LOOKUP_TYPES for p in settings.providers):
-        types = " or ".join(sorted(LOOKUP_TYPES))
+    if keys and not any(p.kind.lookups for p in settings.providers):
+        types = " or ".join(lookup_types())
         problems.append(
             Problem(
                 at(f"routing:{keys[0]}"),

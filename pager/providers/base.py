@@ -7,15 +7,19 @@ decides about failover: it raises `ProviderError(permanent=...)` and the dispatc
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol, runtime_checkable
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import requests
 from urllib3.exceptions import ProtocolError
 
 from pager.domain.phones import mask, mask_numbers_in
+
+if TYPE_CHECKING:
+    from pager.providers.sandbox import PhoneMessage
 
 log = logging.getLogger(__name__)
 
@@ -223,8 +227,55 @@ def listed(failed: str, response: requests.Response, key: str) -> list[dict[str,
     return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
-def permanent_http_status(status: int) -> bool:
-    """Whether an HTTP error answer means retrying the same provider is pointless: a 4xx says
-    the request itself is wrong (bad number, bad credentials), except 429 (too many, for now);
-    a 5xx, or anything else, may pass."""
-    return 400 <= status < 500 and status != 429
+class Verdict(StrEnum):
+    """What an HTTP answer of a provider means for the message it was asked to take."""
+
+    ACCEPTED = "accepted"  # 2xx: the provider took it
+    TRANSIENT = "transient"  # not now: the same provider may take it later
+    PERMANENT = "permanent"  # the request itself is wrong: the same provider never will
+    UNKNOWN = "unknown"  # no answer: it may have taken it (look it up before sending again)
+
+    @property
+    def permanent(self) -> bool:
+        return self is Verdict.PERMANENT
+
+
+# 4xx answers that say "not now" rather than "never": timed out, too early, too many.
+TRANSIENT_STATUSES = frozenset({408, 425, 429})
+
+
+def classify(
+    status: int | None, code: object = None, *, transient_codes: Collection[str] = frozenset()
+) -> Verdict:
+    """How an HTTP answer of a provider is judged: 2xx accepted; 408, 425, 429 and 5xx (or any
+    other status) transient; another 4xx permanent (bad number, bad credentials); no status at
+    all unknown. A provider's own error `code` in `transient_codes` is transient whatever the
+    status: SNS answers "too many" with a 400."""
+    if code is not None and str(code) in transient_codes:
+        return Verdict.TRANSIENT
+    if not status:
+        return Verdict.UNKNOWN
+    if 200 <= status < 300:
+        return Verdict.ACCEPTED
+    if 400 <= status < 500 and status not in TRANSIENT_STATUSES:
+        return Verdict.PERMANENT
+    return Verdict.TRANSIENT
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What the daemon hands each provider it builds besides its entry: the sandbox's token and
+    how it records its messages (the other providers need neither)."""
+
+    sandbox_token: str
+    record: Callable[[PhoneMessage], None]
+
+
+def optional_option(options: Mapping[str, str], key: str) -> str | None:
+    """An option of a provider entry, None when left out or empty."""
+    return options.get(key) or None
+
+
+def timeout_option(options: Mapping[str, str]) -> float:
+    """The entry's `timeout` in seconds (10 when left out)."""
+    return float(options.get("timeout", 10))

@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from pager.config import ProviderSettings
-from pager.providers.base import ProviderError
+from pager.config import PROVIDER_TYPES, ProviderSettings
+from pager.providers import module_of
+from pager.providers.base import ProviderError, classify
 
 # Line types normalised across providers; anything else keeps the provider's own word.
 MOBILE, LANDLINE, VOIP, TOLL_FREE, UNKNOWN = "mobile", "landline", "voip", "toll-free", "unknown"
@@ -45,8 +46,6 @@ VONAGE_LINE_TYPES = {
 # Number Insight statuses: 0 success; 3 the number is not one (we always send one);
 # 43-45 the live mobile lookup did not answer, so some fields are missing.
 VONAGE_INVALID, VONAGE_PARTIAL = 3, frozenset({43, 44, 45})
-# Provider types that offer a lookup (`lookup_for`).
-LOOKUP_TYPES = frozenset({"twilio", "vonage"})
 
 
 @dataclass(frozen=True)
@@ -103,7 +102,7 @@ class TwilioLookup:
             raise ProviderError(
                 f"twilio {self.name}: lookup failed: HTTP {error.status}, code {error.code}: "
                 f"{error.msg}",
-                permanent=error.status in (400, 401, 403, 404),
+                permanent=classify(error.status).permanent,
                 code=str(error.code),
             ) from None
         except (TwilioException, OSError) as error:  # requests' connection errors are OSErrors
@@ -161,7 +160,7 @@ class VonageInsight:
             status = error.response.status_code
             raise ProviderError(
                 f"vonage {self.name}: lookup failed: HTTP {status}",
-                permanent=status in (401, 403),
+                permanent=classify(status).permanent,
                 code=str(status),
             ) from None
         except OSError as error:  # requests' connection errors are OSErrors
@@ -193,24 +192,15 @@ class VonageInsight:
         )
 
 
+def lookup_types() -> list[str]:
+    """The provider types that offer a lookup (`ProviderType.lookups`), by name."""
+    return sorted(kind.name for kind in PROVIDER_TYPES.values() if kind.lookups)
+
+
 def lookup_for(settings: ProviderSettings) -> NumberLookup | None:
-    """The lookup a configured provider offers, or None (only `LOOKUP_TYPES` have one)."""
-    options = settings.options
-    timeout = float(options.get("timeout", 10))
-    if settings.type == "twilio":
-        return TwilioLookup(
-            settings.name,
-            options["account_sid"],
-            options["auth_token"],
-            base_url=options.get("lookups_base_url") or None,
-            timeout=timeout,
-        )
-    if settings.type == "vonage":
-        return VonageInsight(
-            settings.name,
-            options["api_key"],
-            options["api_secret"],
-            api_host=options.get("api_host") or None,
-            timeout=timeout,
-        )
-    return None
+    """The lookup a configured provider offers (its module's `lookup`), or None when its type
+    offers none."""
+    if not settings.kind.lookups:
+        return None
+    found: NumberLookup = module_of(settings).lookup(settings)
+    return found

@@ -26,8 +26,10 @@ from typing import Any
 import jwt
 import requests
 
+from pager.config import ProviderSettings
 from pager.domain.phones import from_msisdn
 from pager.providers.base import (
+    BuildContext,
     DeliveryState,
     InboundSms,
     KeypadInput,
@@ -38,9 +40,12 @@ from pager.providers.base import (
     WebhookInvalid,
     WebRequest,
     WebResponse,
+    classify,
     get_for_lookup,
+    optional_option,
     outcome_unknown,
     reply_quietly,
+    timeout_option,
 )
 
 log = logging.getLogger(__name__)
@@ -228,7 +233,7 @@ class MessageBirdProvider:
         return _sent(str(message_id), answer)
 
     def _refused(self, action: str, to: str, status: int, answer: dict[str, Any]) -> ProviderError:
-        """The ProviderError for an error answer: 429 and 5xx may pass, other 4xx will not."""
+        """The ProviderError for an error answer, judged by `classify`."""
         errors = answer.get("errors") or [{}]
         first = errors[0] if isinstance(errors[0], dict) else {}
         code = first.get("code")
@@ -238,7 +243,7 @@ class MessageBirdProvider:
                 detail = detail.replace(written, "<to>")
         return ProviderError(
             f"messagebird {self.name}: {action} failed: HTTP {status}, code {code}: {detail}",
-            permanent=400 <= status < 500 and status != 429,
+            permanent=classify(status).permanent,
             code=None if code is None else str(code),
         )
 
@@ -273,3 +278,16 @@ def _json(response: requests.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return answer if isinstance(answer, dict) else {}
+
+
+def build(settings: ProviderSettings, context: BuildContext) -> MessageBirdProvider:
+    """The MessageBird provider of a `type: messagebird` entry."""
+    o = settings.options
+    return MessageBirdProvider(
+        settings.name,
+        o["access_key"],
+        o["originator"],
+        base_url=optional_option(o, "base_url"),
+        signing_key=optional_option(o, "signing_key"),
+        timeout=timeout_option(o),
+    )

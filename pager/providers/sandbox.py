@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pager.config import ProviderSettings
 from pager.providers.base import (
+    BuildContext,
     InboundSms,
     KeypadInput,
     Sent,
@@ -93,3 +95,9 @@ def _field(request: WebRequest, name: str) -> str:
     if not value:
         raise WebhookInvalid(f"missing form field '{name}'")
     return value
+
+
+def build(settings: ProviderSettings, context: BuildContext) -> SandboxProvider:
+    """The sandbox of a `type: sandbox` entry, recording through the daemon's `record`."""
+    sender = settings.options.get("from", "pager")
+    return SandboxProvider(settings.name, context.sandbox_token, context.record, sender)

@@ -31,9 +31,11 @@ from sinch.domains.sms.models.v1.response import RecipientDeliveryReport
 from sinch.domains.sms.models.v1.shared import MOTextMessage, TextRequest
 from sinch.domains.sms.sinch_events.v1.sms_sinch_event import SmsSinchEvent
 
+from pager.config import ProviderSettings
 from pager.domain.jsonbody import JsonRefused, read_json_object
 from pager.domain.phones import from_msisdn
 from pager.providers.base import (
+    BuildContext,
     DeliveryState,
     InboundSms,
     KeypadInput,
@@ -44,9 +46,11 @@ from pager.providers.base import (
     WebhookInvalid,
     WebRequest,
     WebResponse,
+    classify,
+    optional_option,
     outcome_unknown,
-    permanent_http_status,
     reply_quietly,
+    timeout_option,
 )
 
 log = logging.getLogger(__name__)
@@ -276,7 +280,7 @@ class SinchProvider:
             ) from exc
 
     def _refused(self, action: str, to: str, exc: SinchException) -> ProviderError:
-        """The ProviderError for an error answer: 429 and 5xx may pass, other 4xx will not."""
+        """The ProviderError for an error answer, judged by `classify`."""
         answer = exc.http_response
         # The SDK's own answer for JSON, requests' Response for a body that is not JSON (then
         # its response_status_code is None: a Response of an error status is falsy).
@@ -291,7 +295,7 @@ class SinchProvider:
             detail = detail.replace(to, "<to>")
         return ProviderError(
             f"sinch {self.name}: {action} failed: HTTP {status}, code {code}: {detail}",
-            permanent=permanent_http_status(status),
+            permanent=classify(status).permanent,
             code=None if code is None else str(code),
         )
 
@@ -330,3 +334,18 @@ def _filled(value: str, field: str) -> str:
     if not value:
         raise WebhookInvalid(f"sinch webhook: missing field {field!r}")
     return value
+
+
+def build(settings: ProviderSettings, context: BuildContext) -> SinchProvider:
+    """The Sinch provider of a `type: sinch` entry."""
+    o = settings.options
+    return SinchProvider(
+        settings.name,
+        o["service_plan_id"],
+        o["api_token"],
+        o["from"],
+        region=o.get("region") or "us",
+        base_url=optional_option(o, "base_url"),
+        webhook_secret=optional_option(o, "webhook_secret"),
+        timeout=timeout_option(o),
+    )

@@ -19,7 +19,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from pager.config import ProviderSettings
 from pager.providers.base import (
+    BuildContext,
     InboundSms,
     KeypadInput,
     ProviderError,
@@ -28,6 +30,9 @@ from pager.providers.base import (
     WebhookInvalid,
     WebRequest,
     WebResponse,
+    classify,
+    optional_option,
+    timeout_option,
 )
 
 # Error codes that say "not now" rather than "never": SNS answers a burst over the account's
@@ -160,10 +165,10 @@ class SnsProvider:
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         # SNS quotes the number: "Invalid parameter: PhoneNumber Reason: +4477 is not valid..."
         detail = _masked(error.get("Message") or "", to)
-        temporary = code in TEMPORARY_CODES or status >= 500 or status == 429
+        verdict = classify(status, code, transient_codes=TEMPORARY_CODES)
         return ProviderError(
             f"sns {self.name}: sending an SMS failed: HTTP {status}, code {code}: {detail}",
-            permanent=not temporary,
+            permanent=verdict.permanent,
             code=code,
         )
 
@@ -174,3 +179,18 @@ def _text(value: str) -> dict[str, str]:
 
 def _masked(text: str, to: str) -> str:
     return text.replace(to, "<to>") if to else text
+
+
+def build(settings: ProviderSettings, context: BuildContext) -> SnsProvider:
+    """The SNS provider of a `type: sns` entry."""
+    o = settings.options
+    return SnsProvider(
+        settings.name,
+        o["region"],
+        o["access_key_id"],
+        o["secret_access_key"],
+        sender_id=optional_option(o, "sender_id"),
+        origination_number=optional_option(o, "origination_number"),
+        endpoint_url=optional_option(o, "endpoint_url"),
+        timeout=timeout_option(o),
+    )

@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
@@ -17,7 +17,9 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
+from pager.config import ProviderSettings
 from pager.providers.base import (
+    BuildContext,
     DeliveryState,
     InboundSms,
     KeypadInput,
@@ -28,8 +30,14 @@ from pager.providers.base import (
     WebhookInvalid,
     WebRequest,
     WebResponse,
+    classify,
+    optional_option,
     outcome_unknown,
+    timeout_option,
 )
+
+if TYPE_CHECKING:
+    from pager.providers.lookups import TwilioLookup
 
 # Twilio's MessageStatus values. `receiving`/`received` only describe inbound messages, so a
 # status callback for one of our pages never carries them.
@@ -270,7 +278,7 @@ class TwilioProvider:
             code = None if exc.code is None else str(exc.code)
             raise ProviderError(
                 f"twilio {self.name}: {action} failed: HTTP {exc.status}, code {code}: {detail}",
-                permanent=400 <= exc.status < 500 and exc.status != 429,
+                permanent=classify(exc.status).permanent,
                 code=code,
             ) from exc
         except (requests.RequestException, TwilioException, json.JSONDecodeError) as exc:
@@ -312,3 +320,30 @@ def required(form: Mapping[str, str], field: str) -> str:
     if not value:
         raise WebhookInvalid(f"twilio webhook: missing form field {field!r}")
     return value
+
+
+def build(settings: ProviderSettings, context: BuildContext) -> TwilioProvider:
+    """The Twilio provider of a `type: twilio` entry."""
+    o = settings.options
+    return TwilioProvider(
+        name=settings.name,
+        account_sid=o["account_sid"],
+        auth_token=o["auth_token"],
+        from_number=o["from"],
+        api_base_url=optional_option(o, "api_base_url"),
+        timeout=timeout_option(o),
+    )
+
+
+def lookup(settings: ProviderSettings) -> TwilioLookup:
+    """Lookup v2 with the account of a `type: twilio` entry."""
+    from pager.providers.lookups import TwilioLookup
+
+    o = settings.options
+    return TwilioLookup(
+        settings.name,
+        o["account_sid"],
+        o["auth_token"],
+        base_url=optional_option(o, "lookups_base_url"),
+        timeout=timeout_option(o),
+    )

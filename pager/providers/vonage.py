@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pydantic
 import requests
@@ -25,9 +25,11 @@ from vonage_utils import VonageError
 from vonage_voice import CreateCallRequest, Input, Phone, Talk, ToPhone
 from vonage_voice.models.input_types import Dtmf
 
+from pager.config import ProviderSettings
 from pager.domain.messages import is_gsm7
 from pager.domain.phones import from_msisdn
 from pager.providers.base import (
+    BuildContext,
     DeliveryState,
     InboundSms,
     KeypadInput,
@@ -38,10 +40,13 @@ from pager.providers.base import (
     WebhookInvalid,
     WebRequest,
     WebResponse,
+    classify,
     get_for_lookup,
     listed,
+    optional_option,
     outcome_unknown,
     reply_quietly,
+    timeout_option,
 )
 from pager.providers.vonage_webhooks import (
     messages_inbound,
@@ -51,6 +56,9 @@ from pager.providers.vonage_webhooks import (
     signed_by_vonage,
     webhook_params,
 )
+
+if TYPE_CHECKING:
+    from pager.providers.lookups import VonageInsight
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -344,7 +352,7 @@ class VonageProvider:
             code = exc.response.status_code
             raise ProviderError(
                 f"{failed}: HTTP {code}: {hide_number(error_detail(exc.response), to)}",
-                permanent=400 <= code < 500 and code != 429,
+                permanent=classify(code).permanent,
                 code=str(code),
             ) from exc
         except (OSError, KeyError, TypeError, ValueError) as exc:
@@ -393,3 +401,35 @@ def hide_number(text: str, number: str) -> str:
     if not number:
         return text
     return text.replace(number, "<to>").replace(digits(number), "<to>")
+
+
+def build(settings: ProviderSettings, context: BuildContext) -> VonageProvider:
+    """The Vonage provider of a `type: vonage` entry (calls too when it names an application)."""
+    o = settings.options
+    return VonageProvider(
+        name=settings.name,
+        api_key=o["api_key"],
+        api_secret=o["api_secret"],
+        from_number=o["from"],
+        application_id=optional_option(o, "application_id"),
+        private_key=optional_option(o, "private_key"),
+        signature_secret=optional_option(o, "signature_secret"),
+        signature_method=o.get("signature_method") or "sha256",
+        api_host=optional_option(o, "api_host"),
+        rest_host=optional_option(o, "rest_host"),
+        timeout=timeout_option(o),
+    )
+
+
+def lookup(settings: ProviderSettings) -> VonageInsight:
+    """Number Insight with the account of a `type: vonage` entry."""
+    from pager.providers.lookups import VonageInsight
+
+    o = settings.options
+    return VonageInsight(
+        settings.name,
+        o["api_key"],
+        o["api_secret"],
+        api_host=optional_option(o, "api_host"),
+        timeout=timeout_option(o),
+    )
