@@ -22,12 +22,14 @@ Body = TypeVar("Body")
 
 
 class BodyRefused(ValueError):
-    """A body field that breaks its rule; `field` names it as the body does."""
+    """A body field that breaks its rule; `field` names it as the body does, `absent` says
+    whether the rule broken is that it must be there."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, absent: bool = False) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.absent = absent
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Field:
     unless: str | None = None
     default: Any = None
     check: Callable[[Any], str | None] | None = None  # a further rule: what is wrong, or None
+    attribute: str | None = None  # its name in the dataclass, when not `name` (`To`: `to`)
 
     def openapi(self) -> dict[str, Any]:
         """This field's schema as the OpenAPI document writes it."""
@@ -75,10 +78,11 @@ class BodySchema(Generic[Body]):
         """The body as `into`; BodyRefused for the first field that breaks its rule."""
         values: dict[str, Any] = {}
         for field in self.fields:
+            attribute = field.attribute or field.name
             if field.unless is not None and document.get(field.unless) is not None:
-                values[field.name] = field.default
+                values[attribute] = field.default
                 continue
-            values[field.name] = _value_of(field, document.get(field.name))
+            values[attribute] = _value_of(field, document.get(field.name))
         return self.into(**values)
 
     def openapi(self) -> dict[str, Any]:
@@ -96,9 +100,10 @@ def _value_of(field: Field, given: Any) -> Any:
     """`given` as `field` holds it: its default when absent, else checked (and a time read)."""
     if given is None:
         if field.unless is not None:
-            raise BodyRefused(field.name, f"'{field.name}' is required (or '{field.unless}')")
+            message = f"'{field.name}' is required (or '{field.unless}')"
+            raise BodyRefused(field.name, message, absent=True)
         if field.required:
-            raise BodyRefused(field.name, f"'{field.name}' is required")
+            raise BodyRefused(field.name, f"'{field.name}' is required", absent=True)
         return field.default
     value = _of_kind(field, given)
     problem = _broken_rule(field, value)
