@@ -1,6 +1,6 @@
-"""The rotation page's two-week grid (`two_weeks`), a pure function of the schedule and `now`:
-who covers each stretch of each local day, overrides marked, gaps left as nobody, and the day
-the clocks change one hour shorter."""
+"""The rotation page's two-week grid (`flows.on_call.two_weeks`), a pure function of the
+schedule and `now`: who covers each stretch of each local day, overrides marked, gaps left as
+nobody, and the day the clocks change one hour shorter."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from pager.domain.rotation_schema import parse_schedule
-from pager.web.schedule_page import two_weeks
+from pager.flows.on_call import two_weeks
 
 LONDON = ZoneInfo("Europe/London")
 TEAM = """\

@@ -343,3 +343,36 @@ def test_it_reports_verify_mistakes_with_their_line(tmp_path: Path, change, expe
         load_settings(path, {"ACME_VERIFY_TOKEN": "t0k3n"})
     found = [str(p) for p in raised.value.problems]
     assert found[0].startswith(f"{path}:{expected}"), found
+
+
+@pytest.mark.parametrize(
+    ("path", "form", "message"),
+    [
+        ("Verifications", {"Channel": "sms"}, "Missing required parameter To in the post body"),
+        (
+            "Verifications",
+            {"To": ALICE, "Channel": "  "},
+            "Missing required parameter Channel in the post body",
+        ),
+        (
+            "Verifications",
+            {"To": "+" + "4" * 100, "Channel": "sms"},
+            "Invalid parameter `To`: 'To' must be at most 100 characters",
+        ),
+        (
+            "VerificationCheck",
+            {"To": ALICE, "Code": "1" * 101},
+            "Invalid parameter `Code`: 'Code' must be at most 100 characters",
+        ),
+    ],
+)
+def test_it_answers_a_missing_or_overlong_form_field_with_twilios_400(
+    sqlite_url: str, path: str, form: dict[str, str], message: str
+) -> None:
+    pager = build_pager(make_settings(sqlite_url, verify_services={SID: ACME}))
+    client = create_app(pager).test_client()
+    answer = client.post(f"{BASE}/{path}", data=form, headers=BASIC)
+    assert (answer.status_code, answer.get_json()["code"]) == (400, 60200)
+    assert answer.get_json()["message"] == message
+    assert phone(pager, ALICE) == []
+    pager.db.dispose()

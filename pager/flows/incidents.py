@@ -349,6 +349,11 @@ def paged_to_person(pager: Pager, person: str, limit: int = 20) -> list[Incident
         return [_view(session, incident, with_timeline=False) for incident in found]
 
 
+def open_paged_to_person(pager: Pager, person: str) -> list[IncidentView]:
+    """Those of `person`'s incidents (paged_to_person) that are not resolved yet."""
+    return [view for view in paged_to_person(pager, person) if view.status != "resolved"]
+
+
 def document(session: Session, incident: Incident, *, timeline: int) -> dict[str, Any]:
     """The incident's JSON (`IncidentView.to_json`) with the newest `timeline` lines, read in
     `session` (the transaction that is changing it)."""

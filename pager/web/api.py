@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from pager.domain.jsonbody import JsonRefused, read_json_object
+from pager.domain.body_schema import BodyRefused, instant
 from pager.flows import access, audit, incidents
 from pager.flows import people as people_flows
 from pager.flows.changes import recent_changes
@@ -18,13 +18,12 @@ from pager.flows.context import utcnow
 from pager.flows.incidents import IncidentFilter, IncidentView
 from pager.flows.rotations import load_rotations
 from pager.web import paging
+from pager.web.api_bodies import ACTOR, MAX_SERVICE, NOTE, read_body
 from pager.web.auth import api_token_name, presented_token
 from pager.web.errors import ROW_ID, ApiError, pager
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 STATUSES = ("triggered", "acknowledged", "resolved")
-MAX_BY = 100
-MAX_SERVICE = 200  # the width of silences.service
 View = TypeVar("View", bound=Callable[..., Any])
 
 
@@ -95,7 +94,7 @@ def _time_arg(name: str) -> datetime | None:
         )
     try:
         return instant(given, name)
-    except ApiError as exc:
+    except BodyRefused as exc:
         raise ApiError(400, "invalid_parameter", exc.message, name) from exc
 
 
@@ -124,7 +123,7 @@ def get_incident(incident_id: int) -> ResponseReturnValue:
 @blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/escalate")
 def escalate(incident_id: int) -> ResponseReturnValue:
     """Run the incident's next escalation step now (while it is triggered)."""
-    by = who_acts(body_of(required=False))
+    by = who_acts(read_body(ACTOR, required=False).by)
     return jsonify(
         _json(_found(lambda: incidents.escalate_now(pager(), incident_id, by, "api", utcnow())))
     )
@@ -133,24 +132,18 @@ def escalate(incident_id: int) -> ResponseReturnValue:
 @blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/notes")
 def add_note(incident_id: int) -> ResponseReturnValue:
     """`{"text": "restarted the primary"}` on the incident's timeline."""
-    body = body_of(required=True)
-    text = body.get("text")
-    if not isinstance(text, str) or not text.strip() or len(text) > incidents.MAX_NOTE:
-        raise ApiError(
-            400,
-            "invalid_field",
-            f"'text' must be a note of 1 to {incidents.MAX_NOTE} characters",
-            "text",
-        )
-    by = who_acts(body)
+    body = read_body(NOTE, required=True)
+    by = who_acts(body.by)
     return jsonify(
-        _json(_found(lambda: incidents.add_note(pager(), incident_id, text, by, "api", utcnow())))
+        _json(
+            _found(lambda: incidents.add_note(pager(), incident_id, body.text, by, "api", utcnow()))
+        )
     ), 201
 
 
 @blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/ack")
 def acknowledge(incident_id: int) -> ResponseReturnValue:
-    by = who_acts(body_of(required=False))
+    by = who_acts(read_body(ACTOR, required=False).by)
     return jsonify(
         _json(_found(lambda: incidents.acknowledge(pager(), incident_id, by, "api", utcnow())))
     )
@@ -158,7 +151,7 @@ def acknowledge(incident_id: int) -> ResponseReturnValue:
 
 @blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/unack")
 def unacknowledge(incident_id: int) -> ResponseReturnValue:
-    by = who_acts(body_of(required=False))
+    by = who_acts(read_body(ACTOR, required=False).by)
     return jsonify(
         _json(_found(lambda: incidents.unacknowledge(pager(), incident_id, by, utcnow())))
     )
@@ -166,35 +159,15 @@ def unacknowledge(incident_id: int) -> ResponseReturnValue:
 
 @blueprint.post(f"/incidents/<{ROW_ID}:incident_id>/resolve")
 def resolve(incident_id: int) -> ResponseReturnValue:
-    by = who_acts(body_of(required=False))
+    by = who_acts(read_body(ACTOR, required=False).by)
     return jsonify(
         _json(_found(lambda: incidents.resolve(pager(), incident_id, by, "api", utcnow())))
     )
 
 
-def body_of(*, required: bool) -> dict[str, Any]:
-    """The request's JSON object; without a body, {} unless one is `required`.
-
-    Any body sent must be a JSON object we can store, whatever its Content-Type: an ack whose
-    body we can't read must not pass as an ack "by api".
-    """
-    raw = request.get_data(cache=False)
-    if not required and not raw.strip():
-        return {}
-    try:
-        return read_json_object(raw)
-    except JsonRefused as exc:
-        raise ApiError(400, "invalid_json", exc.message, exc.field or None) from exc
-
-
-def who_acts(body: dict[str, Any]) -> str:
+def who_acts(by: str | None) -> str:
     """Who acts: the API token's name. A `by` in the body is only a note beside it (anyone
     holding a token could write any name there)."""
-    by = body.get("by")
-    if by is not None and (not isinstance(by, str) or not 0 < len(by) <= MAX_BY):
-        raise ApiError(
-            400, "invalid_field", f"'by' must be a name of 1 to {MAX_BY} characters", "by"
-        )
     actor: str = g.api_actor
     return f"{actor} (for {by})" if by and by != actor else actor
 
@@ -205,22 +178,6 @@ def _found(call: Any) -> IncidentView:
     except incidents.NotFound as exc:
         raise ApiError(404, "not_found", str(exc)) from exc
     return view
-
-
-def instant(value: object, key: str) -> datetime:
-    """An ISO 8601 time with an offset (or Z), in UTC; a 400 naming `key` otherwise."""
-    if not isinstance(value, str):
-        raise ApiError(400, "invalid_field", f"'{key}' must be an ISO 8601 time", key)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ApiError(400, "invalid_field", f"'{key}' is not an ISO 8601 time", key) from exc
-    if parsed.tzinfo is None:
-        raise ApiError(400, "invalid_field", f"'{key}' needs a UTC offset (or Z)", key)
-    try:
-        return parsed.astimezone(UTC)
-    except OverflowError as exc:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
-        raise ApiError(400, "invalid_field", f"'{key}' is out of range in UTC", key) from exc
 
 
 def _rotations_json() -> dict[str, Any]:

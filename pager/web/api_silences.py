@@ -10,13 +10,18 @@ from flask.typing import ResponseReturnValue
 from pager.flows import silences as silence_flows
 from pager.flows.context import utcnow
 from pager.web import paging
-from pager.web.api import MAX_SERVICE, blueprint, body_of, instant, who_acts
+from pager.web.api import blueprint, who_acts
+from pager.web.api_bodies import SILENCE, SilenceBody, read_body
 from pager.web.errors import ROW_ID, ApiError, pager
 
 
-def _ends_after(starts_at: datetime, minutes: int) -> datetime:
+def _ends_at(body: SilenceBody, starts_at: datetime) -> datetime:
+    """When the window ends: `ends_at`, or `duration_minutes` after `starts_at`."""
+    if body.duration_minutes is None:
+        assert body.ends_at is not None  # SILENCE requires one of the two
+        return body.ends_at
     try:
-        return starts_at + timedelta(minutes=minutes)
+        return starts_at + timedelta(minutes=body.duration_minutes)
     except OverflowError as exc:  # past year 9999
         raise ApiError(
             400, "invalid_field", "'duration_minutes' ends past the year 9999", "duration_minutes"
@@ -37,34 +42,13 @@ def list_silences() -> ResponseReturnValue:
 def add_silence() -> ResponseReturnValue:
     """Start a maintenance window: `{"service", "ends_at" | "duration_minutes", "starts_at"?,
     "reason"?, "by"?}`."""
-    body = body_of(required=True)
+    body = read_body(SILENCE, required=True)
     now = utcnow()
-    service = body.get("service")
-    if not isinstance(service, str) or not service:
-        raise ApiError(400, "invalid_field", "'service' is required", "service")
-    if len(service) > MAX_SERVICE:
-        raise ApiError(
-            400, "invalid_field", f"'service' is over {MAX_SERVICE} characters", "service"
-        )
-    starts_at = now if body.get("starts_at") is None else instant(body["starts_at"], "starts_at")
-    minutes = body.get("duration_minutes")
-    if minutes is not None:
-        if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0:
-            raise ApiError(
-                400,
-                "invalid_field",
-                "'duration_minutes' must be a positive whole number",
-                "duration_minutes",
-            )
-        ends_at = _ends_after(starts_at, minutes)
-    else:
-        ends_at = instant(body.get("ends_at"), "ends_at")
-    reason = body.get("reason", "")
-    if not isinstance(reason, str):
-        raise ApiError(400, "invalid_field", "'reason' must be text", "reason")
+    starts_at = body.starts_at or now
+    ends_at = _ends_at(body, starts_at)
     try:
         view = silence_flows.add_silence(
-            pager(), service, starts_at, ends_at, reason, who_acts(body), now
+            pager(), body.service, starts_at, ends_at, body.reason, who_acts(body.by), now
         )
     except silence_flows.SilenceRefused as exc:
         raise ApiError(400, "invalid_field", str(exc), exc.field) from exc

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -31,17 +29,13 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from pager.domain.durations import format_duration
 from pager.domain.phones import mask
-from pager.domain.rotations import END_OF_TIME, Schedule
-from pager.flows import canaries, incidents, people, sign_in, totp
+from pager.flows import canaries, incident_alerts, incidents, on_call, people, sign_in, totp
 from pager.flows.changes import recent_changes
 from pager.flows.context import Pager, utcnow
+from pager.flows.delivery_summary import how_pages_leave
 from pager.flows.incidents import IncidentView
 from pager.flows.silences import list_silences
-from pager.providers.sandbox import SandboxProvider
-from pager.store import incidents as incident_store
-from pager.store.models import Alert
 from pager.web.errors import ROW_ID, pager
 from pager.web.sign_in import (
     COOKIE,
@@ -60,7 +54,6 @@ VIA = "dashboard"  # on the timeline: "acknowledged by Alice (dashboard)"
 OPEN_TO_ALL = {"dashboard.login", "dashboard.login_code", "dashboard.static"}
 MAX_NAME = 100
 RECENTLY_RESOLVED = 10
-ALERTS_SHOWN = 50
 REFRESH_SECONDS = 30
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -74,37 +67,6 @@ ACTIONS: dict[str, tuple[Action, str]] = {
     "resolve": (lambda p, i, by, now: incidents.resolve(p, i, by, VIA, now), "resolved"),
     "escalate": (lambda p, i, by, now: incidents.escalate_now(p, i, by, VIA, now), "triggered"),
 }
-
-
-@dataclass(frozen=True)
-class OnCall:
-    """Who holds one rotation now, and until when in the rotation's own time zone."""
-
-    rotation: str
-    person: str | None  # display name; None: nobody is on call
-    override: bool
-    until: datetime | None  # None: no end in sight
-    until_local: str
-    next_person: str | None
-
-
-@dataclass(frozen=True)
-class AlertView:
-    name: str
-    status: str
-    summary: str | None
-    labels: tuple[tuple[str, str], ...]
-    annotations: tuple[tuple[str, str, bool], ...]  # key, value, value is a web link
-    starts_at: datetime | None
-    last_seen_at: datetime
-    generator_url: str | None  # only an http(s) link
-
-
-@dataclass(frozen=True)
-class Delivery:
-    providers: tuple[tuple[str, str], ...]  # name, channels
-    limits: tuple[tuple[str, str], ...]  # channel, "5/15m, 11/1h"
-    sandbox_only: bool
 
 
 SESSION_LIFETIME = timedelta(hours=12)  # a shift, not Flask's default of 31 days
@@ -236,20 +198,16 @@ def home() -> ResponseReturnValue:
         triggered=triggered,
         open_incidents=triggered + acknowledged,
         resolved=incidents.listing(p, "resolved", RECENTLY_RESOLVED),
-        oncall=_oncall(p.rotations.schedule, now),
+        oncall=on_call.on_call_now(p.rotations.schedule, now),
         silences=list_silences(p, now),
         now=now,
-        delivery=_delivery(p),
+        delivery=how_pages_leave(p),
         people=people.people(p),
         me=signed.person if signed else None,
-        mine=_open_paged_to(p, signed.person) if signed else None,
+        mine=incidents.open_paged_to_person(p, signed.person) if signed else None,
         canaries=canaries.latest_results(p),
         refresh=REFRESH_SECONDS,
     )
-
-
-def _open_paged_to(p: Pager, person: str) -> list[IncidentView]:
-    return [i for i in incidents.paged_to_person(p, person) if i.status != "resolved"]
 
 
 @blueprint.get(f"/incidents/<{ROW_ID}:incident_id>")
@@ -259,7 +217,7 @@ def incident(incident_id: int) -> ResponseReturnValue:
         view = incidents.view(p, incident_id)
     except incidents.NotFound:
         abort(404, f"There is no incident #{incident_id}.")
-    alerts, alert_total = _alerts(p, incident_id)
+    alerts, alert_total = incident_alerts.first_alerts(p, incident_id)
     return render_template(
         "incident.html",
         incident=view,
@@ -312,72 +270,6 @@ def _outcome(view: IncidentView, action: str, wanted: str, by: str) -> tuple[str
         return f"Incident #{view.id} {done.get(action, wanted)}.", "ok"
     by_whom = f" by {who}" if view.status == wanted and who else ""
     return f"Incident #{view.id} was not changed: it is {view.status}{by_whom}.", "warn"
-
-
-def _oncall(schedule: Schedule | None, now: datetime) -> list[OnCall]:
-    if schedule is None:
-        return []
-    rows = []
-    for rotation_id in sorted(schedule.rotations):
-        shift = schedule.shift_at(rotation_id, now)
-        ends = shift.end != END_OF_TIME
-        after = schedule.shift_at(rotation_id, shift.end) if ends else None
-        zone = ZoneInfo(schedule.rotations[rotation_id].timezone)
-        until_local = shift.end.astimezone(zone).strftime("%a %d %b %H:%M %Z") if ends else ""
-        rows.append(
-            OnCall(
-                rotation=rotation_id,
-                person=schedule.name_of(shift.person),
-                override=shift.override,
-                until=shift.end if ends else None,
-                until_local=until_local,
-                next_person=schedule.name_of(after.person) if after else None,
-            )
-        )
-    return rows
-
-
-def _delivery(p: Pager) -> Delivery:
-    limits = p.settings.limits
-    return Delivery(
-        providers=tuple((x.name, ", ".join(sorted(x.channels))) for x in p.providers),
-        limits=tuple(
-            (channel, ", ".join(f"{x.count}/{format_duration(x.per)}" for x in limits[channel]))
-            for channel in sorted(limits)
-        ),
-        sandbox_only=bool(p.providers) and all(isinstance(x, SandboxProvider) for x in p.providers),
-    )
-
-
-def _alerts(p: Pager, incident_id: int) -> tuple[list[AlertView], int]:
-    """The incident's first alerts for the page, and how many it has."""
-    with p.db.transaction() as db_session:
-        found = incident_store.get(db_session, incident_id)
-        alerts = found.alerts if found else []
-        return [_alert_view(alert) for alert in alerts[:ALERTS_SHOWN]], len(alerts)
-
-
-def _web_link(value: object) -> str | None:
-    """`value` when it is an http(s) URL: anything else (javascript:...) stays plain text."""
-    text = str(value) if value is not None else ""
-    return text if text.lower().startswith(("https://", "http://")) else None
-
-
-def _alert_view(alert: Alert) -> AlertView:
-    return AlertView(
-        name=alert.name,
-        status=alert.status,
-        summary=alert.summary,
-        labels=tuple((str(k), str(v)) for k, v in sorted((alert.labels or {}).items())),
-        annotations=tuple(
-            (str(k), str(v), _web_link(v) is not None)
-            for k, v in sorted((alert.annotations or {}).items())
-            if str(v) != alert.summary  # shown once, as the alert's summary
-        ),
-        starts_at=alert.starts_at,
-        last_seen_at=alert.last_seen_at,
-        generator_url=_web_link(alert.generator_url),
-    )
 
 
 def utc_text(at: datetime, now: datetime) -> str:

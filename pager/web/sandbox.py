@@ -5,15 +5,11 @@ Replies typed here go to `/providers/<name>/inbound` like any provider's webhook
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from pager.flows.feedback import calls_taking_keys
+from pager.flows import sandbox_phones
 from pager.providers.sandbox import SandboxProvider
-from pager.store import sandbox as sandbox_store
-from pager.store.models import SandboxMessage
 from pager.web.auth import token_matches
 from pager.web.errors import ApiError, pager
 
@@ -32,32 +28,20 @@ def _sandbox() -> SandboxProvider:
 @blueprint.get("/sandbox")
 def phones() -> ResponseReturnValue:
     provider = _sandbox()
-    with pager().db.transaction() as session:
-        messages = sandbox_store.recent(session)
-    by_number: dict[str, list[SandboxMessage]] = defaultdict(list)
-    schedule = pager().rotations.schedule
-    people = {p.phone: p.name for p in schedule.people.values()} if schedule else {}
-    for phone in people:
-        by_number[phone]
-    for message in messages:
-        by_number[message.number].append(message)
-    calls = [
-        m.provider_message_id for m in messages if m.channel == "voice" and m.direction == "out"
-    ]
+    shown = sandbox_phones.phones(pager(), provider)
     return render_template(
         "sandbox.html",
         provider=provider,
-        phones=sorted(by_number.items()),
-        people=people,
-        live_calls=calls_taking_keys(pager(), provider.name, calls),
+        phones=shown.by_number,
+        people=shown.people,
+        live_calls=shown.live_calls,
     )
 
 
 @blueprint.get("/sandbox/messages.json")
 def messages_json() -> ResponseReturnValue:
     _sandbox()
-    with pager().db.transaction() as session:
-        messages = sandbox_store.recent(session)
+    messages = sandbox_phones.recent_messages(pager())
     return {
         "messages": [
             {

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import hmac
 import re
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from pager.config import VerifyService
+from pager.domain.body_schema import BodyRefused, BodySchema, Field
 from pager.flows import verify_api as verify
 from pager.flows.context import utcnow
 from pager.flows.verify_api import VerificationView, VerifyRefused
@@ -23,6 +25,49 @@ from pager.web.sign_in import remote_address
 blueprint = Blueprint("verify", __name__, url_prefix="/verify/v2")
 _ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}")
 MAX_FIELD = 100  # characters of a form field worth reading
+Form = TypeVar("Form")
+
+
+@dataclass(frozen=True)
+class StartForm:
+    to: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class CheckForm:
+    to: str
+    verification_sid: str
+    code: str
+
+
+@dataclass(frozen=True)
+class UpdateForm:
+    status: str
+
+
+def _form_field(name: str, attribute: str, *, required: bool = False) -> Field:
+    """A form field as Twilio's API takes it: text of at most MAX_FIELD characters; which
+    values it may hold is the flow's to say (a service's channels, a status)."""
+    says = f"at most {MAX_FIELD} characters"
+    return Field(
+        name, "text", says, required=required, max_length=MAX_FIELD, default="", attribute=attribute
+    )
+
+
+START = BodySchema(
+    StartForm,
+    (_form_field("To", "to", required=True), _form_field("Channel", "channel", required=True)),
+)
+CHECK = BodySchema(
+    CheckForm,
+    (
+        _form_field("To", "to"),
+        _form_field("VerificationSid", "verification_sid"),
+        _form_field("Code", "code"),
+    ),
+)
+UPDATE = BodySchema(UpdateForm, (_form_field("Status", "status"),))
 
 
 def _error(status: int, code: int, message: str) -> ResponseReturnValue:
@@ -65,11 +110,18 @@ def _account_sid() -> str:
     return username if _ACCOUNT_SID.fullmatch(username) else "AC" + "0" * 32
 
 
-def _field(name: str) -> str:
-    value = request.form.get(name, "")
-    if len(value) > MAX_FIELD:
-        raise VerifyRefused(400, 60200, f"Invalid parameter `{name}`: too long")
-    return value.strip()
+def _form(schema: BodySchema[Form]) -> Form:
+    """The request's form as `schema` declares it, each value without its surrounding blanks
+    (a blank one is absent); else Twilio's 400 with code 60200."""
+    given = {name: value.strip() for name, value in request.form.items() if value.strip()}
+    try:
+        return schema.read(given)
+    except BodyRefused as exc:
+        if exc.absent:
+            message = f"Missing required parameter {exc.field} in the post body"
+        else:
+            message = f"Invalid parameter `{exc.field}`: {exc.message}"
+        raise VerifyRefused(400, 60200, message) from exc
 
 
 def _when(at: datetime) -> str:
@@ -130,20 +182,20 @@ def _check_json(view: VerificationView) -> dict[str, Any]:
 @blueprint.post("/Services/<service_sid>/Verifications")
 def create_verification(service_sid: str) -> ResponseReturnValue:
     service = _service(service_sid)
-    to, channel = _field("To"), _field("Channel")
-    if not to:
-        raise VerifyRefused(400, 60200, "Missing required parameter To in the post body")
-    if not channel:
-        raise VerifyRefused(400, 60200, "Missing required parameter Channel in the post body")
-    view = verify.start_verification(pager(), service, to, channel, remote_address(), utcnow())
+    form = _form(START)
+    view = verify.start_verification(
+        pager(), service, form.to, form.channel, remote_address(), utcnow()
+    )
     return jsonify(_verification_json(view)), 201
 
 
 @blueprint.post("/Services/<service_sid>/VerificationCheck")
 def check_verification(service_sid: str) -> ResponseReturnValue:
     service = _service(service_sid)
-    to, sid, code = _field("To"), _field("VerificationSid"), _field("Code")
-    view = verify.check_verification(pager(), service, to, sid, code, remote_address(), utcnow())
+    form = _form(CHECK)
+    view = verify.check_verification(
+        pager(), service, form.to, form.verification_sid, form.code, remote_address(), utcnow()
+    )
     return jsonify(_check_json(view)), 200
 
 
@@ -157,6 +209,6 @@ def fetch_verification(service_sid: str, sid: str) -> ResponseReturnValue:
 @blueprint.post("/Services/<service_sid>/Verifications/<sid>")
 def update_verification(service_sid: str, sid: str) -> ResponseReturnValue:
     service = _service(service_sid)
-    status = _field("Status")
+    status = _form(UPDATE).status
     view = verify.update_verification(pager(), service, sid, status, remote_address(), utcnow())
     return jsonify(_verification_json(view)), 200
