@@ -365,7 +365,7 @@ def main() -> None:
     print(
         f"\npager benchmarks, {mode.name} mode: `pager web` ({args.web_workers} gunicorn sync "
         f"workers) + `pager worker`"
-        + (f"; figure 8 also on {', '.join(choice.layouts)}" if choice.wants(*SLOW_PHASES) else "")
+        + (f"; figure 8 on {', '.join(choice.layouts)}" if choice.wants(*SLOW_PHASES) else "")
         + f", {time.monotonic() - bench.started:.0f} s"
     )
     for name, results in tables:
