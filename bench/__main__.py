@@ -1,7 +1,7 @@
 """pager's benchmarks: every figure beside its target, throughput beside the ceiling measured
 in the same run.
 
-    python -m bench                 # full: about 9 minutes on SQLite here
+    python -m bench                 # full: about 12 minutes on SQLite here
     python -m bench --quick         # smoke mode for CI: tiny counts, same table
     python -m bench --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
     python -m bench --profile DIR   # also record py-spy profiles of the ingest and storm runs
