@@ -1,5 +1,6 @@
-"""The daemon under test as a user runs it: `pager web` (gunicorn) + `pager worker`, a fake
-Twilio on 127.0.0.1 that notes when each request arrived, and rotations for many people.
+"""The daemon under test as a user runs it: `pager web` (gunicorn) + `pager worker`, or
+`pager serve` alone (the `layout`), a fake Twilio on 127.0.0.1 that notes when each request
+arrived (and can answer as slowly as the real one), and rotations for many people.
 
 Every person has a service, a rotation, a policy and an integration of their own (`am-0007`
 pages `p0007`), so a benchmark can page many different numbers without meeting the
@@ -16,7 +17,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,9 @@ MAX_PEOPLE = 1000
 _SMS_INCIDENT = re.compile(r"#(\d+) ")
 _CALL_INCIDENT = re.compile(r"Incident (\d+) for")
 QUIET = "quiet"  # an integration whose incidents stay open and page nobody (see rotations)
+WEB_AND_WORKER = "web+worker"  # layouts: `pager web` + `pager worker`, or `pager serve` alone
+SERVE = "serve"
+LAYOUTS = (WEB_AND_WORKER, SERVE)
 
 
 def phone(person: int) -> str:
@@ -44,7 +48,20 @@ def integration(person: int) -> str:
 
 
 class TimedTwilio(FakeTwilio):
-    """FakeTwilio that stamps each message and call with the wall-clock time it arrived."""
+    """FakeTwilio that stamps each message and call with the wall-clock time it arrived.
+
+    With a `delay` (seconds) it answers every API call that late, as the real Twilio takes
+    150-300 ms; its server runs a thread per request, so calls wait side by side, not in turn.
+    The wait comes first, so a message's stamp is when Twilio would answer 201 for it."""
+
+    def __init__(self, *, delay: float = 0.0, **options: Any) -> None:
+        super().__init__(**options)
+        self.delay = delay
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if self.delay:
+            self._released.wait(self.delay)  # set at stop: a late answer never holds it up
+        return super()._wsgi(environ, start_response)
 
     def _append(self, items: list[Any], item: Any) -> None:
         if items is self.messages or items is self.calls:
@@ -145,7 +162,8 @@ def write_config(path: Path, rotations: Path, url: str, twilio_url: str, people:
 
 @dataclass
 class Fleet:
-    """`pager web` and `pager worker` on one fresh database, with their fake Twilio."""
+    """`pager web` and `pager worker` (or `pager serve`) on one fresh database, with their
+    fake Twilio."""
 
     workdir: Path
     url: str
@@ -154,6 +172,9 @@ class Fleet:
     config: Path
     twilio: TimedTwilio
     web_workers: int
+    layout: str = WEB_AND_WORKER
+    web_threads: int = 1  # `pager web --threads`: above 1, gunicorn's gthread workers
+    serve_threads: int = 16  # `pager serve --threads`
     ready_after: float = 0.0  # seconds from launch until web answered /readyz and worker ran
     web: subprocess.Popen[bytes] | None = None
     worker: subprocess.Popen[bytes] | None = None
@@ -163,19 +184,29 @@ class Fleet:
     def token(self) -> str:
         return INTEGRATION_TOKEN
 
+    @property
+    def web_log(self) -> str:
+        return "serve.log" if self.layout == SERVE else "web.log"
+
     def start(self, *, worker: bool = True) -> None:
-        """Start `pager web` (and `pager worker`) together; return once both run."""
+        """Start `pager web` (and `pager worker`) together, or `pager serve`; return once the
+        web answers and the runner runs."""
         args = ["--config", str(self.config), "--bind", f"127.0.0.1:{self.port}"]
-        args += ["--workers", str(self.web_workers)]
         launched = time.monotonic()
-        self.web = start_process("web", args, self.workdir, self.env, self.workdir / "web.log")
-        started = time.time() if worker else None
-        if worker:
+        if self.layout == SERVE:
+            args += ["--threads", str(self.serve_threads)]
+        else:
+            args += ["--workers", str(self.web_workers), "--threads", str(self.web_threads)]
+        command = "serve" if self.layout == SERVE else "web"
+        log = self.workdir / self.web_log
+        self.web = start_process(command, args, self.workdir, self.env, log)
+        started = time.time() if worker or self.layout == SERVE else None
+        if worker and self.layout != SERVE:
             self._launch_worker()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.web.poll() is not None:
-                raise RuntimeError(f"pager web exited:\n{self.tail('web.log')}")
+                raise RuntimeError(f"pager {command} exited:\n{self.tail(self.web_log)}")
             try:
                 if requests.get(f"{self.url}/readyz", timeout=5).status_code == 200:
                     break
@@ -183,9 +214,10 @@ class Fleet:
                 pass
             time.sleep(0.05)
         else:
-            raise RuntimeError(f"pager web did not become ready:\n{self.tail('web.log')}")
+            log_tail = self.tail(self.web_log)
+            raise RuntimeError(f"pager {command} did not become ready:\n{log_tail}")
         if started is not None:
-            self._wait_worker()
+            self._wait_runner(self.web if self.layout == SERVE else self.worker, self._log_name())
         self.ready_after = time.monotonic() - launched
 
     def start_worker(self) -> float:
@@ -202,16 +234,22 @@ class Fleet:
         self.worker = start_process("worker", args, self.workdir, self.env, log)
 
     def _wait_worker(self) -> None:
-        assert self.worker is not None
-        name = f"worker-{self.worker_logs}.log"
+        self._wait_runner(self.worker, self._log_name())
+
+    def _log_name(self) -> str:
+        """The log of the process the runner lives in."""
+        return self.web_log if self.layout == SERVE else f"worker-{self.worker_logs}.log"
+
+    def _wait_runner(self, process: subprocess.Popen[bytes] | None, name: str) -> None:
+        assert process is not None
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if self.worker.poll() is not None:
-                raise RuntimeError(f"pager worker exited:\n{self.tail(name)}")
+            if process.poll() is not None:
+                raise RuntimeError(f"pager exited:\n{self.tail(name)}")
             if "event=runner_started" in (self.workdir / name).read_text(errors="replace"):
                 return
             time.sleep(0.02)
-        raise RuntimeError(f"pager worker did not start:\n{self.tail(name)}")
+        raise RuntimeError(f"pager's runner did not start:\n{self.tail(name)}")
 
     def kill_worker(self) -> None:
         """kill -9: no clean shutdown, leases and runner rows stay behind."""
@@ -284,11 +322,15 @@ def fleet(
     people: int = MAX_PEOPLE,
     first_wait: str = "1h",
     worker: bool = True,
+    layout: str = WEB_AND_WORKER,
+    web_threads: int = 1,
+    twilio_delay: float = 0.0,
 ) -> Iterator[Fleet]:
-    """A fresh daemon pair on a fresh database; everything is stopped and removed on exit."""
+    """A fresh daemon pair (or `pager serve`) on a fresh database, its fake Twilio answering
+    after `twilio_delay` seconds; everything is stopped and removed on exit."""
     with (
         tempfile.TemporaryDirectory(prefix="pager-bench-") as tmp,
-        TimedTwilio(auto_status=None) as twilio,
+        TimedTwilio(auto_status=None, delay=twilio_delay) as twilio,
     ):
         workdir = Path(tmp)
         sock = bind_local_port()
@@ -301,7 +343,9 @@ def fleet(
         with backend.database(workdir) as database_url:
             env = daemon_env(workdir, twilio, database_url)
             env["PAGER_LOG_LEVEL"] = os.environ.get("PAGER_LOG_LEVEL", "INFO")
-            running = Fleet(workdir, url, port, env, config, twilio, web_workers)
+            running = Fleet(
+                workdir, url, port, env, config, twilio, web_workers, layout, web_threads
+            )
             try:
                 running.start(worker=worker)
                 wait_settled(running.pids())  # every gunicorn worker has loaded the rotations

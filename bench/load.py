@@ -4,6 +4,7 @@ timing matters."""
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from bench.payloads import KEY, template
 
@@ -39,15 +41,26 @@ function request()
   local key = prefix .. "-" .. id .. "-" .. count
   return wrk.format(nil, nil, nil, (body:gsub("%(placeholder)s", key)))
 end
+"""
 
+# Every script's last part: one RESULT line of JSON that `_run_wrk` reads.
+_DONE = """
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    '\\nRESULT {"requests":%%d,"duration_us":%%d,"status":%%d,"connect":%%d,"read":%%d,' ..
-    '"write":%%d,"timeout":%%d,"p50_us":%%d,"p99_us":%%d}\\n',
+    '\\nRESULT {"requests":%d,"duration_us":%d,"status":%d,"connect":%d,"read":%d,' ..
+    '"write":%d,"timeout":%d,"p50_us":%d,"p99_us":%d}\\n',
     summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
     latency:percentile(50), latency:percentile(99)))
 end
+"""
+
+# POST one form to a fake Twilio's Messages.json, as the SDK does (its own ceiling).
+_TWILIO_LUA = """\
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "Basic %(credentials)s"
+wrk.body = "%(form)s"
 """
 
 
@@ -77,13 +90,29 @@ def wrk(url: str, token: str, alerts: int, seconds: float, prefix: str) -> Throu
         "prefix": prefix,
         "placeholder": KEY,
     }
+    return _run_wrk(url, script, seconds, WRK_CONNECTIONS)
+
+
+def wrk_twilio_messages(
+    base_url: str, account_sid: str, auth_token: str, seconds: float, connections: int
+) -> Throughput:
+    """POST SMS to a fake Twilio's Messages.json for `seconds`, `connections` at once."""
+    credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+    form = urlencode({"To": "+447700900999", "From": "+15005550006", "Body": "bench ceiling"})
+    script = _TWILIO_LUA % {"credentials": credentials, "form": form}
+    url = f"{base_url}/2010-04-01/Accounts/{account_sid}/Messages.json"
+    return _run_wrk(url, script, seconds, connections)
+
+
+def _run_wrk(url: str, script: str, seconds: float, connections: int) -> Throughput:
+    """wrk's figures for `script` (its `done` added) against `url`, 2 threads."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-        lua.write(script)
+        lua.write(script + _DONE)
     try:
         command = [
             "wrk",
             f"-t{WRK_THREADS}",
-            f"-c{WRK_CONNECTIONS}",
+            f"-c{connections}",
             f"-d{max(1, round(seconds))}s",
             "--timeout",
             "10s",

@@ -3,8 +3,10 @@ its ratio to the ceiling measured in the same run."""
 
 from __future__ import annotations
 
+from bench.burst import Slow
 from bench.escalation import Escalation
 from bench.ingest import Ingest
+from bench.load import Throughput
 from bench.paging import Paging
 from bench.report import Latencies, Row, ms
 from bench.sustained import LIMIT, Step, best
@@ -84,16 +86,7 @@ def paging_rows(result: Paging, *, ack: bool = False, backend: str = "sqlite") -
         if result.ack_failed:
             note += f"; {result.ack_failed} not acknowledged"
         return _latency_rows("ack: signed reply -> acknowledged", result.ack, 0.100, note)
-    storm_note = (
-        f"{result.storm_alerts:,} alerts in {result.storm_incidents:,} webhooks "
-        f"(16 in flight, {result.storm_webhooks_per_s:,.0f} webhooks/s accepted), "
-        f"one new incident and person each"
-    )
-    if result.storm.missing or result.storm_rejected:
-        storm_note += (
-            f"; {result.storm.missing} not paged {result.storm_wait:g} s after the last "
-            f"webhook, {result.storm_rejected} webhooks refused"
-        )
+    storm_note = _storm_note(result)
     return [
         *_latency_rows(
             "webhook -> SMS at provider, idle",
@@ -115,6 +108,20 @@ def paging_rows(result: Paging, *, ack: bool = False, backend: str = "sqlite") -
             note="no crash before this point, so every repeat is a step sent twice",
         ),
     ]
+
+
+def _storm_note(result: Paging) -> str:
+    note = (
+        f"{result.storm_alerts:,} alerts in {result.storm_incidents:,} webhooks "
+        f"(16 in flight, {result.storm_webhooks_per_s:,.0f} webhooks/s accepted), "
+        f"one new incident and person each"
+    )
+    if result.storm.missing or result.storm_rejected:
+        note += (
+            f"; {result.storm.missing} not paged {result.storm_wait:g} s after the last "
+            f"webhook, {result.storm_rejected} webhooks refused"
+        )
+    return note
 
 
 def sustained_rows(steps: list[Step]) -> list[Row]:
@@ -189,5 +196,57 @@ def memory_rows(result: Paging, workers: int) -> list[Row]:
                 note=f"PSS {pss:,.0f} MB; {processes}"
                 + (f"; start-up to ready {result.startup:.1f} s" if when == "at rest" else ""),
             )
+        )
+    return rows
+
+
+def provider_ceiling_rows(ceiling: Throughput | None, delay: float) -> list[Row]:
+    """The slow fake Twilio alone: SMS/s it takes, 256 calls at once, each answered late."""
+    if ceiling is None:
+        return []
+    return [
+        Row(
+            f"ceiling: fake Twilio answering each call in {ms(delay)}, 256 calls at once",
+            _rate(ceiling.ok_per_second, "SMS/s"),
+            note=f"p50 {ceiling.p50_ms:,.0f} ms, p99 {ceiling.p99_ms:,.0f} ms; measured alone"
+            + (f"; {ceiling.failed} failed" if ceiling.failed else ""),
+        )
+    ]
+
+
+def slow_rows(result: Slow) -> list[Row]:
+    """Figure 8 for one layout: the burst and the storm against the slow provider, beside the
+    slow provider's own ceiling."""
+    delay = ms(result.delay)
+    ceiling = result.ceiling.ok_per_second if result.ceiling else 0.0
+    rows = []
+    if result.burst:
+        b = result.burst
+        note = (
+            f"{b.incidents:,} new incidents, one person each, 64 webhooks in flight "
+            f"({b.webhooks_per_s:,.0f} webhooks/s accepted)"
+        )
+        if b.latencies.missing or b.refused:
+            note += (
+                f"; {b.latencies.missing} not paged {b.wait:g} s after the last webhook, "
+                f"{b.refused} webhooks refused"
+            )
+        rows.append(
+            Row(
+                f"{result.layout}: burst, pages/s, first webhook -> last SMS ({delay} provider)",
+                _rate(b.pages_per_s, "pages/s"),
+                ">= 200 pages/s",
+                _ratio(b.pages_per_s, ceiling, "provider"),
+                b.pages_per_s >= 200 and not b.latencies.missing,
+                note,
+            )
+        )
+        rows += _latency_rows(f"{result.layout}: burst, webhook -> SMS", b.latencies, None, "")
+    if len(result.storm.storm):
+        rows += _latency_rows(
+            f"{result.layout}: webhook -> SMS, storm, {delay} provider",
+            result.storm.storm,
+            2.0,
+            _storm_note(result.storm),
         )
     return rows

@@ -126,8 +126,17 @@ def http_server(host: str, port: int, app: Any, threads: int) -> Any:
 @config_option
 @bind_option
 @click.option("--workers", type=int, default=4, show_default=True, help="gunicorn workers.")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 512),
+    default=1,
+    show_default=True,
+    help="Requests each worker serves at once; above 1, gunicorn's gthread workers.",
+)
 @log_format_option
-def web(config_path: Path | None, bind: str | None, workers: int, log_format: str) -> None:
+def web(
+    config_path: Path | None, bind: str | None, workers: int, threads: int, log_format: str
+) -> None:
     """Run only the web server (gunicorn); pair it with `pager worker`."""
     from gunicorn.app.base import BaseApplication
 
@@ -165,6 +174,9 @@ def web(config_path: Path | None, bind: str | None, workers: int, log_format: st
         def load_config(self) -> None:
             self.cfg.set("bind", settings.bind)
             self.cfg.set("workers", workers)
+            # One thread: sync workers, as before; more: gthread, a pool of them per worker.
+            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
+            self.cfg.set("threads", threads)
             self.cfg.set("accesslog", None)
             self.cfg.set("logconfig_dict", logs.gunicorn_config(log_format))
             self.cfg.set("preload_app", True)

@@ -1,5 +1,6 @@
 """`pager serve` answers HTTP with a production server (cheroot), not werkzeug's development
-one: many slow clients at once are all served, and a port already taken is refused plainly."""
+one: many slow clients at once are all served, and a port already taken is refused plainly.
+`pager web --threads N` runs gunicorn's gthread workers, which idle clients do not hold up."""
 
 from __future__ import annotations
 
@@ -24,20 +25,36 @@ def test_it_serves_many_clients_at_once_with_a_production_server(tmp_path: Path)
         assert answer.status_code == 200
         assert "Werkzeug" not in answer.headers.get("Server", "")
         # A client that connects and says nothing holds one thread, not the server.
-        host, port = daemon.url.removeprefix("http://").split(":")
-        idle = [socket.create_connection((host, int(port))) for _ in range(8)]
-        try:
-            with ThreadPoolExecutor(max_workers=32) as pool:
-                codes = list(
-                    pool.map(
-                        lambda _: requests.get(f"{daemon.url}/healthz", timeout=10).status_code,
-                        range(64),
-                    )
-                )
-        finally:
-            for sock in idle:
-                sock.close()
+        codes = _healthz_beside_idle_clients(daemon.url, idle_clients=8, requests_sent=64)
     assert codes == [200] * 64
+
+
+def test_it_runs_gthread_workers_that_idle_clients_do_not_hold_up(tmp_path: Path) -> None:
+    # Two workers of 8 threads: 4 clients that connect and say nothing would hold both sync
+    # workers; gthread keeps them waiting in its poller while the others are answered.
+    with running_daemon(tmp_path, command="web", args=("--threads", "8")) as daemon:
+        codes = _healthz_beside_idle_clients(daemon.url, idle_clients=4, requests_sent=32)
+        log = daemon.log.read_text()
+    assert codes == [200] * 32
+    assert "Using worker: gthread" in log
+
+
+def _healthz_beside_idle_clients(url: str, *, idle_clients: int, requests_sent: int) -> list[int]:
+    """The status of each of `requests_sent` GET /healthz (32 at once) while `idle_clients`
+    connections are open and silent."""
+    host, port = url.removeprefix("http://").split(":")
+    idle = [socket.create_connection((host, int(port))) for _ in range(idle_clients)]
+    try:
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            return list(
+                pool.map(
+                    lambda _: requests.get(f"{url}/healthz", timeout=10).status_code,
+                    range(requests_sent),
+                )
+            )
+    finally:
+        for sock in idle:
+            sock.close()
 
 
 def test_it_says_plainly_when_its_port_is_taken(tmp_path: Path) -> None:
