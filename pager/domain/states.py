@@ -129,7 +129,7 @@ class ForbiddenMove(ValueError):
     """A status change the tables do not allow (or from a status that is no state at all)."""
 
     def __init__(self, kind: type[StrEnum], old: str, new: str) -> None:
-        super().__init__(f"{kind.__name__}: no move from {old!r} to {new!r}")
+        super().__init__(f"{kind.__name__}: no move from {str(old)!r} to {str(new)!r}")
         self.kind, self.old, self.new = kind, old, new
 
 

@@ -20,7 +20,6 @@ from pager.store.models import Attempt, Incident, Notification
 log = logging.getLogger(__name__)
 
 
-
 def _find_attempt(
     session: Session, provider: str, token: str | None, message_id: str
 ) -> Attempt | None:
