@@ -9,8 +9,9 @@ from typing import Any
 import click
 
 from pager.cli.api_client import Api, json_option, token_option, url_option
+from pager.domain.states import IncidentState
 
-STATUSES = ("triggered", "acknowledged", "resolved")
+STATUSES = tuple(state.value for state in IncidentState)
 
 
 def _when(value: str | None) -> str:

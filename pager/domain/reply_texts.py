@@ -22,6 +22,7 @@ from pager.domain.messages import (
     sms_line,
 )
 from pager.domain.replies import LONGEST_SNOOZE
+from pager.domain.states import IncidentState
 
 # `{title}`, `{by}`, `{step}` and `{problem}` arrive as sentences: with their own '.', '!' or '?'.
 _REPLIES = {
@@ -190,7 +191,7 @@ def status_text(lines: Sequence[StatusLine], timezone: str, now: datetime) -> st
     items = []
     for line in lines:
         state = line.status
-        if line.status == "acknowledged":
+        if line.status == IncidentState.ACKNOWLEDGED:
             state = "acked" + (f" by {sms_line(line.by)}" if line.by else "")
             state += f" until {_when(line.until, zone, now)}" if line.until else ""
         items.append(f"#{line.number} {sms_line(line.service)} {state}, code {sms_line(line.code)}")

@@ -20,6 +20,7 @@ from pager.config import IntegrationSettings
 from pager.config.model import CanarySettings
 from pager.domain.alerts import AlertEvent, AlertStatus
 from pager.domain.phones import mask
+from pager.domain.states import AttemptState, PageState, check
 from pager.flows.code_carriers import code_carrier
 from pager.flows.context import Pager
 from pager.flows.intake import receive_alerts
@@ -113,9 +114,10 @@ def time_out(pager: Pager, now: datetime) -> list[str]:
         for run in canaries.overdue(session, now):
             sms = outbox.get(session, run.notification_id) if run.notification_id else None
             attempt = outbox.latest_attempt(session, sms.id) if sms else None
-            if sms is not None and sms.status in ("pending", "sending"):
-                sms.status = "cancelled"  # too late to prove anything now
-            refused = attempt is not None and attempt.status == "failed"
+            if sms is not None and sms.status in (PageState.PENDING, PageState.SENDING):
+                # too late to prove anything now
+                sms.status = check(sms.status, PageState.CANCELLED)
+            refused = attempt is not None and attempt.status == AttemptState.FAILED
             run.status, run.finished_at = "failed", now
             run.error = (
                 f"{run.route} refused it: {attempt.error_code or ''} {attempt.error_message or ''}"

@@ -7,11 +7,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from pager.domain.states import PageState, check
 from pager.store import outbox
 from pager.store.models import Notification
 
 # Statuses a provider already took the row in (or it ended): it is not cancelled, only masked.
-_TAKEN = ("sent", "delivered", "answered", "no_answer", "failed", "skipped", "cancelled")
+_TAKEN = frozenset(PageState) - {PageState.PENDING, PageState.SENDING, PageState.DIGESTED}
 
 
 def code_carrier(
@@ -33,7 +34,7 @@ def code_carrier(
         phone=phone,
         channel="voice" if channel == "voice" else "sms",
         body=text,
-        status="pending",
+        status=PageState.PENDING,
         provider_index=0,
         round=0,
         next_attempt_at=now,
@@ -48,6 +49,6 @@ def forget_code(session: Session, notification_id: int, masked_text: str) -> Not
     n = outbox.get(session, notification_id)
     if n is not None:
         if n.status not in _TAKEN:
-            n.status = "cancelled"
+            n.status = check(n.status, PageState.CANCELLED)
         n.body = masked_text
     return n

@@ -31,6 +31,7 @@ from pager.domain.messages import channel_word
 from pager.domain.phones import mask
 from pager.domain.rates import describe
 from pager.domain.routing import carrier_route
+from pager.domain.states import AttemptState, IncidentState, PageState
 from pager.flows.carriers import known_carrier
 from pager.flows.context import Pager, utcnow
 from pager.flows.failover import give_up_or_retry
@@ -45,6 +46,7 @@ from pager.store.models import Attempt, Notification
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)  # longer than any provider call can take (timeouts are 10 s)
+UNHEARD = (AttemptState.SENDING, AttemptState.UNKNOWN)  # attempts whose outcome we never heard
 OVERREAD = 4  # due pages read for each one a claim may take
 
 
@@ -128,9 +130,9 @@ def lookup_due(n: Notification, provider: Provider, last: Attempt | None) -> Att
     its runner died mid-send) and it went through `provider`, which can be asked for it."""
     if not _can_ask(n, provider):
         return None
-    if last is None or last.provider != provider.name or last.status not in ("sending", "unknown"):
+    if last is None or last.provider != provider.name:
         return None
-    return last
+    return last if last.status in UNHEARD else None
 
 
 def _can_ask(n: Notification, provider: Provider) -> bool:
@@ -183,13 +185,13 @@ def _start_attempt(
     session: Session, pager: Pager, notification_id: int, now: datetime
 ) -> SendJob | None:
     n = outbox.get(session, notification_id)
-    if n is None or n.status != "sending":
+    if n is None or n.status != PageState.SENDING:
         return None
     if not still_wanted(session, n):
-        n.status = "cancelled"
+        n.status = PageState.CANCELLED
         return None
     if n.channel == "sms" and contacts.opted_out(session, n.phone):
-        n.status = "skipped"
+        n.status = PageState.SKIPPED
         outbox.add_to_timeline(
             session,
             n,
@@ -227,7 +229,7 @@ def _start_attempt(
         provider=provider.name,
         token=secrets.token_urlsafe(16),
         reference=f"pager-{secrets.token_hex(8)}",
-        status="sending",
+        status=AttemptState.SENDING,
         created_at=now,
         updated_at=now,
     )
@@ -272,4 +274,4 @@ def still_wanted(session: Session, n: Notification) -> bool:
     if n.incident_id is None:
         return True
     incident = incidents.get(session, n.incident_id)
-    return incident is not None and incident.status == "triggered"
+    return incident is not None and incident.status == IncidentState.TRIGGERED

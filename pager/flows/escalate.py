@@ -18,6 +18,7 @@ from pager.domain.escalation import (
 from pager.domain.notify_rules import PlannedPage, describe, plan_pages
 from pager.domain.phones import mask_numbers_in
 from pager.domain.rotations import Person, Policy, Target
+from pager.domain.states import IncidentState, PageState
 from pager.flows.context import Pager
 from pager.flows.incidents import expire_acknowledgements
 from pager.flows.page_texts import page_text
@@ -56,7 +57,7 @@ def escalate(pager: Pager, incident_id: int, now: datetime) -> bool:
         incident = incidents.get(session, incident_id, skip_locked=True)
         if (
             incident is None
-            or incident.status != "triggered"
+            or incident.status != IncidentState.TRIGGERED
             or incident.escalation_due_at is None
             or incident.escalation_due_at > now
         ):
@@ -208,7 +209,7 @@ def page_row(
         phone=phone,
         channel=channel,
         body=body,
-        status="pending",
+        status=PageState.PENDING,
         provider_index=0,
         round=0,
         next_attempt_at=at,

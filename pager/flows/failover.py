@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from pager import metrics
 from pager.domain.messages import channel_word
+from pager.domain.states import AttemptState, PageState
 from pager.flows import verify_api as verify
 from pager.flows.carriers import known_carrier
 from pager.flows.context import Pager
@@ -68,7 +69,7 @@ def give_up_or_retry(
         n.round += 1
         n.provider_index = 0
         n.route = None  # a new round decides its route afresh (a provider may be back)
-        n.status = "pending"
+        n.status = PageState.PENDING
         n.next_attempt_at = now + delay
         outbox.add_to_timeline(
             session,
@@ -78,7 +79,7 @@ def give_up_or_retry(
             f"{verb} to {n.person_name}: {why}; trying again in {int(delay.total_seconds())}s",
         )
         return
-    n.status = "failed"
+    n.status = PageState.FAILED
     n.lease_until = None
     outbox.add_to_timeline(
         session,
@@ -90,13 +91,13 @@ def give_up_or_retry(
 
 
 _ORDER = {
-    "sending": 0,
-    "queued": 1,
-    "sent": 2,
-    "delivered": 3,
-    "answered": 3,
-    "no_answer": 3,
-    "failed": 3,
+    AttemptState.SENDING: 0,
+    AttemptState.QUEUED: 1,
+    AttemptState.SENT: 2,
+    AttemptState.DELIVERED: 3,
+    AttemptState.ANSWERED: 3,
+    AttemptState.NO_ANSWER: 3,
+    AttemptState.FAILED: 3,
 }
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from pager.domain.phones import mask
+from pager.domain.states import ATTEMPT_FINAL, AttemptState, IncidentState, PageState, check
 from pager.flows.context import Pager
 from pager.flows.dispatch import still_wanted
 from pager.flows.failover import fail_over, later_status
@@ -17,8 +18,6 @@ from pager.store import contacts, incidents, outbox
 from pager.store.models import Attempt, Incident, Notification
 
 log = logging.getLogger(__name__)
-
-_FINAL = ("delivered", "answered", "no_answer", "failed")
 
 
 def _find_attempt(
@@ -41,30 +40,32 @@ def record_status(
         if attempt is None:
             log.info("event=status_unknown provider=%s", provider)
             return False
-        if attempt.status in _FINAL:
+        if attempt.status in ATTEMPT_FINAL:
             return True  # a late or repeated callback changes nothing
-        unanswered = attempt.status == "unknown"  # its send timed out: we meant to ask
-        attempt.status = later_status(attempt.status, update.state)
+        unanswered = attempt.status == AttemptState.UNKNOWN  # its send timed out: we meant to ask
+        attempt.status = check(
+            attempt.status, AttemptState(later_status(attempt.status, update.state))
+        )
         attempt.provider_message_id = attempt.provider_message_id or update.provider_message_id
         attempt.error_code = update.error_code or attempt.error_code
         attempt.error_message = update.error_message or attempt.error_message
         attempt.updated_at = now
         n = outbox.get(session, attempt.notification_id)
         assert n is not None
-        if unanswered and n.status == "pending":
+        if unanswered and n.status == PageState.PENDING:
             _heard_after_timeout(session, pager, n, attempt, update, now)
             return True
         latest = outbox.latest_attempt(session, n.id)
-        if latest is None or latest.id != attempt.id or update.state not in _FINAL:
+        if latest is None or latest.id != attempt.id or update.state not in ATTEMPT_FINAL:
             return True
         who = f"{n.person_name} ({mask(n.phone)})"
         if update.state == "failed":
             attempt.error_message = attempt.error_message or f"status {update.raw_status}"
-            if n.status in ("sent", "sending") and still_wanted(session, n):
+            if n.status in (PageState.SENT, PageState.SENDING) and still_wanted(session, n):
                 fail_over(session, pager, n, attempt, now)
                 pager.wake()
             return True
-        n.status = update.state
+        n.status = check(n.status, PageState(update.state))
         n.updated_at = now
         text = {
             "delivered": f"sms to {who} delivered ({provider})",
@@ -90,7 +91,9 @@ def _heard_after_timeout(
         fail_over(session, pager, n, attempt, now)
         pager.wake()
         return
-    n.status = "delivered" if update.state == "delivered" else "sent"
+    n.status = check(
+        n.status, PageState.DELIVERED if update.state == "delivered" else PageState.SENT
+    )
     n.sent_at = n.sent_at or attempt.created_at
     n.updated_at = now
     outbox.add_to_timeline(
@@ -154,7 +157,9 @@ def calls_taking_keys(pager: Pager, provider: str, call_ids: list[str]) -> set[s
                 or contacts.keypad_pressed(session, provider, attempt.id)
             ):
                 continue
-            if any(i.status == "triggered" for i in _current_incidents(session, n, attempt)):
+            if any(
+                i.status == IncidentState.TRIGGERED for i in _current_incidents(session, n, attempt)
+            ):
                 live.add(call_id)
     return live
 
@@ -164,7 +169,7 @@ def _current_incidents(session: Session, n: Notification, attempt: Attempt) -> l
     page's latest try or the page was cancelled, and none un-acknowledged since it was placed
     (a new round of paging has its own calls)."""
     latest = outbox.latest_attempt(session, n.id)
-    if n.status == "cancelled" or latest is None or latest.id != attempt.id:
+    if n.status == PageState.CANCELLED or latest is None or latest.id != attempt.id:
         return []
     carried = [n, *outbox.digested_into(session, n.id)]
     found = [

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pager.domain import messages
 from pager.domain.phones import mask
 from pager.domain.rotations import Handoff, Person
+from pager.domain.states import PageState
 from pager.flows.context import Pager
 from pager.store import outbox, verified
 from pager.store.models import Notification
@@ -63,7 +64,7 @@ def _notice(handoff: Handoff, person: Person, unproven: bool, now: datetime) -> 
         phone=person.phone,
         channel="sms",
         body=messages.handoff_text(handoff.rotation, handoff.until, person.timezone, unproven),
-        status="pending",
+        status=PageState.PENDING,
         provider_index=0,
         round=0,
         next_attempt_at=now,

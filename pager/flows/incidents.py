@@ -13,6 +13,7 @@ from pager import metrics
 from pager.domain.durations import format_duration
 from pager.domain.escalation import step_to_run, total_steps
 from pager.domain.rotations import Policy, Schedule, Target
+from pager.domain.states import IncidentState, check
 from pager.flows.context import Pager
 from pager.store import audit, incidents, outbox
 from pager.store.incidents import IncidentFilter
@@ -68,9 +69,9 @@ class IncidentView:
 
 def acknowledge_in(session: Session, incident: Incident, by: str, via: str, now: datetime) -> bool:
     """Acknowledge inside the caller's transaction; False when it was not triggered."""
-    if incident.status != "triggered":
+    if incident.status != IncidentState.TRIGGERED:
         return False
-    incident.status = "acknowledged"
+    incident.status = check(incident.status, IncidentState.ACKNOWLEDGED)
     incident.acknowledged_at = now
     incident.acknowledged_by = by
     # With an ack timeout, an acknowledgement that never turns into a resolve escalates again.
@@ -99,9 +100,9 @@ def unacknowledge_in(
     way: str = "pager",
 ) -> bool:
     """Back to triggered, escalating again from the first step; False unless acknowledged."""
-    if incident.status != "acknowledged":
+    if incident.status != IncidentState.ACKNOWLEDGED:
         return False
-    incident.status = "triggered"
+    incident.status = check(incident.status, IncidentState.TRIGGERED)
     incident.acknowledged_at = None
     incident.acknowledged_by = None
     incident.escalation_step = 0
@@ -115,9 +116,9 @@ def unacknowledge_in(
 
 def resolve_in(session: Session, incident: Incident, by: str, via: str, now: datetime) -> bool:
     """Resolve inside the caller's transaction; False when it was already resolved."""
-    if incident.status == "resolved":
+    if incident.status == IncidentState.RESOLVED:
         return False
-    incident.status = "resolved"
+    incident.status = check(incident.status, IncidentState.RESOLVED)
     incident.resolved_at = now
     incident.resolved_by = by
     incident.escalation_due_at = None
@@ -192,7 +193,7 @@ MAX_NOTE = 2000
 def escalate_now_in(session: Session, incident: Incident, by: str, via: str, now: datetime) -> bool:
     """Run the next escalation step at once (a person who can't take it passes it on); False
     when the incident is not escalating (acknowledged, resolved, or its policy ran out)."""
-    if incident.status != "triggered" or incident.escalation_due_at is None:
+    if incident.status != IncidentState.TRIGGERED or incident.escalation_due_at is None:
         return False
     incident.escalation_due_at = now
     incidents.add_timeline(
@@ -239,9 +240,9 @@ def snooze_in(
     column (DESIGN invariant 1) that `expire_acknowledgements` watches. A second snooze moves
     it; an ack timeout of the policy no longer applies to this acknowledgement.
     """
-    if incident.status == "triggered":
+    if incident.status == IncidentState.TRIGGERED:
         acknowledge_in(session, incident, by, via, now)
-    if incident.status != "acknowledged":
+    if incident.status != IncidentState.ACKNOWLEDGED:
         return False
     until = now + length
     incident.escalation_due_at = until
@@ -278,7 +279,7 @@ def upcoming_step(pager: Pager, incident: Incident) -> UpcomingStep | None:
     """What the incident runs next while it escalates; None when it does not (acknowledged,
     resolved, ended, or without a policy)."""
     due, snapshot = incident.escalation_due_at, incident.policy
-    if incident.status != "triggered" or due is None or not snapshot:
+    if incident.status != IncidentState.TRIGGERED or due is None or not snapshot:
         return None
     policy = Policy.from_snapshot(snapshot)
     run = step_to_run(policy, incident.escalation_step, due)

@@ -12,6 +12,7 @@ from pager import metrics
 from pager.config import IntegrationSettings
 from pager.domain.alerts import AlertEvent
 from pager.domain.codes import ack_code_digits, draw_ack_code, random_ack_code
+from pager.domain.states import IncidentState, check
 from pager.flows.context import Pager
 from pager.flows.incidents import resolve_in
 from pager.flows.silences import covering
@@ -186,7 +187,7 @@ def _open(
         group_key=event.group_key,
         title=event.name[:500],
         summary=event.summary,
-        status="triggered",
+        status=IncidentState.TRIGGERED,
         urgency=integration.urgency.get(event.labels.get("severity", ""), "high"),
         ack_code=_fresh_code(session, delivery),
         created_at=now,
@@ -250,7 +251,7 @@ def _reopen_flapping(
     if incident is None:
         return None
     minutes = int((now - (incident.resolved_at or now)).total_seconds() // 60)
-    incident.status = "triggered"
+    incident.status = check(incident.status, IncidentState.TRIGGERED)
     incident.resolved_at = incident.resolved_by = None
     incident.acknowledged_at = incident.acknowledged_by = None
     incident.escalation_step = 0

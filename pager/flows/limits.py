@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from pager.domain import messages
 from pager.domain.limits import Limit, next_free
 from pager.domain.phones import mask
+from pager.domain.states import IncidentState, PageState, check
 from pager.flows.escalate import page_row
 from pager.flows.page_texts import page_text
 from pager.store import contacts, incidents, outbox
@@ -93,7 +94,7 @@ def _call_instead(
     """A call to the person of a held high-urgency SMS, due now, unless one for the incident
     already waits or the call limits are reached too (then the SMS waits alone)."""
     incident = incidents.get(session, n.incident_id) if n.incident_id is not None else None
-    if incident is None or incident.status != "triggered" or incident.urgency != "high":
+    if incident is None or incident.status != IncidentState.TRIGGERED or incident.urgency != "high":
         return False
     if any(
         o.incident_id == incident.id for o in outbox.waiting_for(session, n.phone, "voice", n.id)
@@ -128,7 +129,7 @@ def _collect_into_digest(
             "Press 1 to acknowledge all of them, 2 to resolve all of them."
         )
     for other in waiting:
-        other.status = "digested"
+        other.status = check(other.status, PageState.DIGESTED)
         other.digest_of = n.id
         other.updated_at = now
     for incident_id in dict.fromkeys(number for number, _, _, _ in pages):
@@ -144,4 +145,4 @@ def _collect_into_digest(
 def _still_open(session: Session, n: Notification) -> bool:
     """Whether `n` pages for an incident that is still triggered (a notice pages for none)."""
     incident = incidents.get(session, n.incident_id) if n.incident_id is not None else None
-    return incident is not None and incident.status == "triggered"
+    return incident is not None and incident.status == IncidentState.TRIGGERED

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from pager.domain.codes import ack_code_digits, draw_ack_code, random_ack_code
 from pager.domain.phones import mask
 from pager.domain.rotations import Person
+from pager.domain.states import IncidentState
 from pager.flows import sign_in
 from pager.flows.context import Pager
 from pager.flows.verify import NoSuchPerson
@@ -128,7 +129,7 @@ def send_test_page(pager: Pager, who: str, by: str, way: str, now: datetime) -> 
             integration="test",
             title=f"Test page for {person.name}"[:500],
             summary="A test of your route: acknowledge it as you would a real page.",
-            status="triggered",
+            status=IncidentState.TRIGGERED,
             urgency="high",
             ack_code=_free_code(session),
             created_at=now,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from pager import metrics
 from pager.domain.messages import channel_word
 from pager.domain.phones import mask
+from pager.domain.states import AttemptState, PageState
 from pager.flows.context import Pager, utcnow
 from pager.flows.failover import fail_over, later_status
 from pager.providers.base import FindsSms, Provider, ProviderError, Sent, SmsLookup
@@ -104,7 +105,7 @@ def _ask(job: SendJob, lookup: SmsLookup) -> Answer:
         return _crashed(job, error)
     if found is None:
         return Answer(job, "not_found", utcnow())
-    if found.state == "failed":
+    if found.state == AttemptState.FAILED:
         failure = ProviderError(
             f"{job.provider.name} took the SMS but could not deliver it", permanent=False
         )
@@ -164,8 +165,9 @@ def _sent(
     attempt.status = later_status(attempt.status, answer.sent.state)
     attempt.updated_at = now
     n.sent_at = n.sent_at or now
-    if n.status == "sending":
-        n.status = "delivered" if attempt.status == "delivered" else "sent"
+    if n.status == PageState.SENDING:
+        delivered = attempt.status == AttemptState.DELIVERED
+        n.status = PageState.DELIVERED if delivered else PageState.SENT
         n.lease_until = None
         n.lease_owner = None
         n.updated_at = now
@@ -199,7 +201,7 @@ def _failed(
 ) -> Callable[[], None]:
     job, error = answer.job, answer.error
     assert error is not None
-    attempt.status = "failed"
+    attempt.status = AttemptState.FAILED
     attempt.error_code = error.code
     attempt.error_message = str(error)[:1000]
     attempt.updated_at = answer.at
@@ -227,7 +229,7 @@ def _unknown(
     heard = attempt.provider_message_id  # its delivery status came before our answer did
     if heard is not None:
         return _sent(session, pager, Answer(job, "sent", now, sent=Sent(heard, "sent")), attempt, n)
-    attempt.status = "unknown"
+    attempt.status = AttemptState.UNKNOWN
     attempt.error_code = error.code
     attempt.error_message = str(error)[:1000]
     attempt.updated_at = now
@@ -260,7 +262,7 @@ def _not_found(
     """The provider never took it: send it again through the same provider, once; after that,
     the next provider's turn."""
     job, now = answer.job, answer.at
-    attempt.status = "failed"
+    attempt.status = AttemptState.FAILED
     attempt.error_code = NOT_FOUND
     attempt.error_message = f"no answer in time, and {attempt.provider} has no record of it"
     attempt.updated_at = now

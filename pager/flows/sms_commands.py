@@ -28,6 +28,7 @@ from pager.domain.reply_texts import (
     which_one,
 )
 from pager.domain.rotations import Person
+from pager.domain.states import IncidentState
 from pager.flows import sms_console
 from pager.flows.context import Pager
 from pager.flows.incidents import (
@@ -215,10 +216,10 @@ def _resolve(c: _Command) -> tuple[str, bool]:
 def _escalate(c: _Command) -> tuple[str, bool]:
     """ESC: the next step now (the runner is woken after the commit), told in words."""
     incident = c.incident
-    if incident.status == "acknowledged":
+    if incident.status == IncidentState.ACKNOWLEDGED:
         by = incident.acknowledged_by or "someone"
         return reply_text("not_escalating", number=incident.id, by=by), False
-    if incident.status != "triggered":
+    if incident.status != IncidentState.TRIGGERED:
         return _already(incident)
     if not escalate_now_in(c.session, incident, c.by, VIA, c.now):
         return reply_text("escalation_over", number=incident.id), False
@@ -237,7 +238,7 @@ def _snooze(c: _Command) -> tuple[str, bool]:
         return reply_text("snooze_too_long", longest=format_duration(longest)), False
     was = incident.status
     if not snooze_in(c.session, incident, c.by, VIA, length, c.now):
-        if was == "triggered":  # a test page: resolved once acknowledged (flows.people)
+        if was == IncidentState.TRIGGERED:  # a test page: resolved once acknowledged (flows.people)
             return reply_text("test_acknowledged", number=incident.id), True
         return reply_text("already_resolved", number=incident.id), False
     until = local_time(c.now + length, c.timezone, c.now)
@@ -279,7 +280,7 @@ def _in_words(step: UpcomingStep) -> str:
 
 
 def _already(incident: Incident) -> tuple[str, bool]:
-    if incident.status == "resolved":
+    if incident.status == IncidentState.RESOLVED:
         return reply_text("already_resolved", number=incident.id), False
     by = incident.acknowledged_by or "someone"
     return reply_text("already_acknowledged", number=incident.id, by=by), False

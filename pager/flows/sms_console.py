@@ -15,6 +15,7 @@ from pager.domain.reply_texts import (
     unknown_rotation,
 )
 from pager.domain.rotations import END_OF_TIME, Person, Schedule
+from pager.domain.states import IncidentState
 from pager.flows.context import Pager
 from pager.store.models import Incident
 
@@ -47,7 +48,9 @@ def status(pages: Sequence[Incident], timezone: str, now: datetime) -> str:
             status=incident.status,
             code=incident.ack_code,
             by=incident.acknowledged_by,
-            until=incident.escalation_due_at if incident.status == "acknowledged" else None,
+            until=incident.escalation_due_at
+            if incident.status == IncidentState.ACKNOWLEDGED
+            else None,
         )
         for incident in pages
     ]

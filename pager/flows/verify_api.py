@@ -33,6 +33,7 @@ from pager.domain.codes import (
     one_time_code,
 )
 from pager.domain.phones import mask, normalise
+from pager.domain.states import PageState, check
 from pager.flows.code_carriers import code_carrier, forget_code
 from pager.flows.context import Pager
 from pager.store import audit, codes, outbox, verifications
@@ -376,7 +377,7 @@ def call_instead(session: Session, pager: Pager, n: Notification, now: datetime)
     ):
         return False
     _send_code(session, service, verification, "call", now, None)
-    n.status = "failed"
+    n.status = check(n.status, PageState.FAILED)
     n.lease_until = None
     log.info("event=verify_code_called service=%s to=%s", service.sid, mask(n.phone))
     return True

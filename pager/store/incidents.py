@@ -23,9 +23,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from pager.domain.states import IncidentState
 from pager.store.models import Alert, Attempt, Base, Incident, Notification, TimelineEntry
 
-OPEN = ("triggered", "acknowledged")
+OPEN = (IncidentState.TRIGGERED, IncidentState.ACKNOWLEDGED)
 TIMELINE_NOTES = "pager.timeline_notes"  # the session.info key of add_timeline's notes
 _IN_CHUNK = 500  # values per IN (...): well under every driver's parameter limit
 
@@ -220,7 +221,7 @@ _INSERT_TIMELINE = insert(TimelineEntry)
 def due_for_escalation(session: Session, now: datetime, limit: int = 100) -> list[int]:
     query = (
         select(Incident.id)
-        .where(Incident.status == "triggered", Incident.escalation_due_at <= now)
+        .where(Incident.status == IncidentState.TRIGGERED, Incident.escalation_due_at <= now)
         .order_by(Incident.escalation_due_at)
         .limit(limit)
     )
@@ -246,7 +247,7 @@ def _at_step(session: Session, incident_id: int, step: int, **values: object) ->
         update(Incident)
         .where(
             Incident.id == incident_id,
-            Incident.status == "triggered",
+            Incident.status == IncidentState.TRIGGERED,
             Incident.escalation_step == step,
         )
         .values(**values)
@@ -271,7 +272,7 @@ def _in_window(session: Session, incident_id: int, was: datetime, **values: obje
         update(Incident)
         .where(
             Incident.id == incident_id,
-            Incident.status == "triggered",
+            Incident.status == IncidentState.TRIGGERED,
             Incident.silenced_until == was,
         )
         .values(**values)
@@ -285,7 +286,7 @@ def wake_silenced(session: Session, service: str | None, now: datetime) -> int:
     of theirs ended early or the planned ones changed: the runner decides whether a window
     still holds them. Returns how many."""
     query = update(Incident).where(
-        Incident.status == "triggered",
+        Incident.status == IncidentState.TRIGGERED,
         Incident.silenced_until.is_not(None),
         Incident.escalation_due_at > now,
     )
@@ -300,13 +301,15 @@ def wake_silenced(session: Session, service: str | None, now: datetime) -> int:
 def most_overdue_escalation(session: Session, now: datetime) -> datetime | None:
     """When the escalation step longest overdue at `now` was due (None: nothing overdue)."""
     query = select(func.min(Incident.escalation_due_at)).where(
-        Incident.status == "triggered", Incident.escalation_due_at <= now
+        Incident.status == IncidentState.TRIGGERED, Incident.escalation_due_at <= now
     )
     return session.scalar(query)
 
 
 def next_escalation_due(session: Session) -> datetime | None:
-    query = select(func.min(Incident.escalation_due_at)).where(Incident.status == "triggered")
+    query = select(func.min(Incident.escalation_due_at)).where(
+        Incident.status == IncidentState.TRIGGERED
+    )
     return session.scalar(query)
 
 
@@ -393,7 +396,7 @@ def recently_resolved(
         select(Incident)
         .where(
             Incident.integration == integration,
-            Incident.status == "resolved",
+            Incident.status == IncidentState.RESOLVED,
             Incident.resolved_at >= since,
             same,
         )
@@ -411,7 +414,7 @@ def acks_expired(session: Session, now: datetime) -> Sequence[Incident]:
     """Acknowledged incidents whose ack timeout (held in `escalation_due_at`) has passed."""
     query = (
         select(Incident)
-        .where(Incident.status == "acknowledged", Incident.escalation_due_at <= now)
+        .where(Incident.status == IncidentState.ACKNOWLEDGED, Incident.escalation_due_at <= now)
         .with_for_update(skip_locked=True)
     )
     return session.scalars(query).all()

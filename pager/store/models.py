@@ -9,6 +9,8 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from pager.domain.states import IncidentState, PageState
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in and out, on SQLite (stored naive UTC) and PostgreSQL (timestamptz)."""
@@ -43,7 +45,7 @@ class Incident(Base):
     group_key: Mapped[str | None] = mapped_column(String(1000))
     title: Mapped[str] = mapped_column(String(500))
     summary: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="triggered")
+    status: Mapped[str] = mapped_column(String(20), default=IncidentState.TRIGGERED)
     urgency: Mapped[str] = mapped_column(String(10), default="high", server_default="high")
     ack_code: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime]
@@ -113,9 +115,9 @@ class Notification(Base):
     phone: Mapped[str] = mapped_column(String(32), index=True)
     channel: Mapped[str] = mapped_column(String(10))  # sms | voice
     body: Mapped[str] = mapped_column(Text)
-    # pending -> sending -> sent -> delivered | answered | no_answer;
-    # or failed / cancelled / skipped
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    # a PageState: pending -> sending -> sent -> delivered | answered | no_answer; or failed,
+    # cancelled, skipped, digested (domain/states.PAGE_MOVES)
+    status: Mapped[str] = mapped_column(String(20), default=PageState.PENDING)
     provider_index: Mapped[int] = mapped_column(Integer, default=0)
     round: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
@@ -157,7 +159,8 @@ class Attempt(Base):
     # Our own id of this try, sent along where the provider keeps one (Vonage client-ref, Sinch
     # client_reference, MessageBird reference): after a timeout we ask the provider for it.
     reference: Mapped[str | None] = mapped_column(String(40), unique=True)
-    # sending|queued|sent|delivered|failed|...; unknown: no answer in time, to be looked up
+    # an AttemptState: sending|queued|sent|delivered|failed|...; unknown: no answer in time, to
+    # be looked up (domain/states.ATTEMPT_MOVES)
     status: Mapped[str] = mapped_column(String(20))
     error_code: Mapped[str | None] = mapped_column(String(50))
     error_message: Mapped[str | None] = mapped_column(Text)

@@ -10,18 +10,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pager.domain.messages import channel_word
+from pager.domain.states import PageState, check
 from pager.store import incidents, runners
 from pager.store.models import Attempt, Notification
 
-ACTIVE = ("pending", "sending")
+ACTIVE = (PageState.PENDING, PageState.SENDING)
 
 
 def _claimable(now: datetime, clock: datetime) -> ColumnElement[bool]:
     """Pending and due at `now`, or being sent by a runner that died (lease over, or no
     heartbeat) by the database's `clock`."""
     return or_(
-        and_(Notification.status == "pending", Notification.next_attempt_at <= now),
-        and_(Notification.status == "sending", runners.lease_is_dead(clock)),
+        and_(Notification.status == PageState.PENDING, Notification.next_attempt_at <= now),
+        and_(Notification.status == PageState.SENDING, runners.lease_is_dead(clock)),
     )
 
 
@@ -54,7 +55,9 @@ def claim(
     result = session.execute(
         update(Notification)
         .where(Notification.id == notification_id, _claimable(now, clock))
-        .values(status="sending", lease_until=clock + lease, lease_owner=owner, updated_at=now)
+        .values(
+            status=PageState.SENDING, lease_until=clock + lease, lease_owner=owner, updated_at=now
+        )
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
@@ -115,9 +118,11 @@ def active_for_incident(session: Session, incident_id: int) -> Sequence[Notifica
 def cancel_pending(session: Session, incident_id: int, now: datetime) -> list[Notification]:
     """Cancel the incident's pages still waiting to go out (it was acknowledged or resolved),
     such as a call a person's rules put minutes after their text; the timeline names them."""
-    cancelled = [n for n in active_for_incident(session, incident_id) if n.status == "pending"]
+    cancelled = [
+        n for n in active_for_incident(session, incident_id) if n.status == PageState.PENDING
+    ]
     for n in cancelled:
-        n.status = "cancelled"
+        n.status = check(n.status, PageState.CANCELLED)
         n.updated_at = now
     if cancelled:
         listed = ", ".join(
@@ -131,7 +136,7 @@ def cancel_pending(session: Session, incident_id: int, now: datetime) -> list[No
 
 def requeue(n: Notification, due: datetime, now: datetime) -> None:
     """Make `n` pending again, due at `due`, its claim (if any) released."""
-    n.status = "pending"
+    n.status = check(n.status, PageState.PENDING)
     n.next_attempt_at = due
     n.lease_until = None
     n.lease_owner = None
@@ -145,8 +150,12 @@ def oldest_due(session: Session, now: datetime, clock: datetime) -> datetime | N
 
 
 def next_due(session: Session) -> datetime | None:
-    pending = select(func.min(Notification.next_attempt_at)).where(Notification.status == "pending")
-    leased = select(func.min(Notification.lease_until)).where(Notification.status == "sending")
+    pending = select(func.min(Notification.next_attempt_at)).where(
+        Notification.status == PageState.PENDING
+    )
+    leased = select(func.min(Notification.lease_until)).where(
+        Notification.status == PageState.SENDING
+    )
     times = [t for t in (session.scalar(pending), session.scalar(leased)) if t is not None]
     return min(times) if times else None
 
@@ -171,7 +180,7 @@ def waiting_for(session: Session, phone: str, channel: str, but: int) -> Sequenc
         .where(
             Notification.phone == phone,
             Notification.channel == channel,
-            Notification.status == "pending",
+            Notification.status == PageState.PENDING,
             Notification.id != but,
         )
         .order_by(Notification.id)

@@ -8,10 +8,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pager.domain.states import PageState
 from pager.store.models import Incident, Notification
 from pager.store.people_models import VerifiedNumber
 
-DELIVERED = ("delivered", "answered")
+DELIVERED = (PageState.DELIVERED, PageState.ANSWERED)
 
 
 def proven(session: Session) -> set[tuple[str, str]]:

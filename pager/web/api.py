@@ -11,6 +11,7 @@ from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from pager.domain.body_schema import BodyRefused, instant
+from pager.domain.states import IncidentState
 from pager.flows import access, audit, incidents
 from pager.flows import people as people_flows
 from pager.flows.changes import recent_changes
@@ -23,7 +24,7 @@ from pager.web.auth import api_token_name, presented_token
 from pager.web.errors import ROW_ID, ApiError, pager
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
-STATUSES = ("triggered", "acknowledged", "resolved")
+STATUSES = tuple(IncidentState)
 View = TypeVar("View", bound=Callable[..., Any])
 
 

@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from pager.domain.phones import mask
+from pager.domain.states import IncidentState
 from pager.flows import canaries, incident_alerts, incidents, on_call, people, sign_in, totp
 from pager.flows.changes import recent_changes
 from pager.flows.context import Pager, utcnow
@@ -61,11 +62,23 @@ CSP = (
 )
 
 Action = Callable[[Pager, int, str, datetime], IncidentView]
-ACTIONS: dict[str, tuple[Action, str]] = {
-    "ack": (lambda p, i, by, now: incidents.acknowledge(p, i, by, VIA, now), "acknowledged"),
-    "unack": (lambda p, i, by, now: incidents.unacknowledge(p, i, by, now, VIA), "triggered"),
-    "resolve": (lambda p, i, by, now: incidents.resolve(p, i, by, VIA, now), "resolved"),
-    "escalate": (lambda p, i, by, now: incidents.escalate_now(p, i, by, VIA, now), "triggered"),
+ACTIONS: dict[str, tuple[Action, IncidentState]] = {
+    "ack": (
+        lambda p, i, by, now: incidents.acknowledge(p, i, by, VIA, now),
+        IncidentState.ACKNOWLEDGED,
+    ),
+    "unack": (
+        lambda p, i, by, now: incidents.unacknowledge(p, i, by, now, VIA),
+        IncidentState.TRIGGERED,
+    ),
+    "resolve": (
+        lambda p, i, by, now: incidents.resolve(p, i, by, VIA, now),
+        IncidentState.RESOLVED,
+    ),
+    "escalate": (
+        lambda p, i, by, now: incidents.escalate_now(p, i, by, VIA, now),
+        IncidentState.TRIGGERED,
+    ),
 }
 
 
@@ -191,13 +204,13 @@ def logout() -> ResponseReturnValue:
 @blueprint.get("/")
 def home() -> ResponseReturnValue:
     p, now, signed = pager(), utcnow(), signed_in()
-    triggered = incidents.listing(p, "triggered")
-    acknowledged = incidents.listing(p, "acknowledged")
+    triggered = incidents.listing(p, IncidentState.TRIGGERED)
+    acknowledged = incidents.listing(p, IncidentState.ACKNOWLEDGED)
     return render_template(
         "dashboard.html",
         triggered=triggered,
         open_incidents=triggered + acknowledged,
-        resolved=incidents.listing(p, "resolved", RECENTLY_RESOLVED),
+        resolved=incidents.listing(p, IncidentState.RESOLVED, RECENTLY_RESOLVED),
         oncall=on_call.on_call_now(p.rotations.schedule, now),
         silences=list_silences(p, now),
         now=now,
@@ -258,14 +271,14 @@ def act(incident_id: int, action: str) -> ResponseReturnValue:
     return redirect(url_for(".incident", incident_id=incident_id), 303)
 
 
-def _outcome(view: IncidentView, action: str, wanted: str, by: str) -> tuple[str, str]:
+def _outcome(view: IncidentView, action: str, wanted: IncidentState, by: str) -> tuple[str, str]:
     """What to tell the engineer, with a flash category: someone may have got there first."""
     done = {
         "ack": "acknowledged",
         "unack": "un-acknowledged: escalating again",
         "escalate": "escalating: the next step pages now",
     }
-    who = view.acknowledged_by if wanted == "acknowledged" else view.resolved_by
+    who = view.acknowledged_by if wanted == IncidentState.ACKNOWLEDGED else view.resolved_by
     if view.status == wanted and (action in ("unack", "escalate") or who == by):
         return f"Incident #{view.id} {done.get(action, wanted)}.", "ok"
     by_whom = f" by {who}" if view.status == wanted and who else ""
