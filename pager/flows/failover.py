@@ -90,7 +90,7 @@ def give_up_or_retry(
     )
 
 
-_ORDER = {
+_ORDER: dict[str, int] = {
     AttemptState.SENDING: 0,
     AttemptState.QUEUED: 1,
     AttemptState.SENT: 2,
