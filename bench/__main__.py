@@ -246,7 +246,9 @@ class Bench:
         self.provider_ceiling = burst.provider_ceiling(self.choice.delay, self.mode.seconds)
 
     def burst(self, running: Fleet, slow: burst.Slow) -> None:
-        slow.burst = burst.burst(running, 0, self.mode.burst_incidents, self.mode.wait_box)
+        name = f"burst-{slow.layout.replace('+', '-')}"
+        with self.profiler.attached(name, running) if self.profiler else nullcontext():
+            slow.burst = burst.burst(running, 0, self.mode.burst_incidents, self.mode.wait_box)
 
     def paging(self, running: Fleet, r: Results, first: int) -> None:
         """Memory at rest, idle latency, acks, the storm, memory after it."""

@@ -79,6 +79,7 @@ def claim_due(
         # others that wait into a digest.
         wanted = {(phone, channel) for _, phone, channel in due}
         recipients = outbox.in_flight(session, wanted, clock)
+        outbox.load(session, (notification_id for notification_id, _, _ in due))
         for notification_id, phone, channel in due:
             if len(claimed) >= limit:
                 break
@@ -157,6 +158,7 @@ def start(pager: Pager, notification_ids: Sequence[int], now: datetime) -> list[
     jobs: list[SendJob] = []
     try:
         with pager.db.transaction() as session:
+            outbox.load(session, notification_ids)
             for notification_id in notification_ids:
                 try:
                     with session.begin_nested():

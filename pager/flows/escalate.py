@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -42,7 +43,7 @@ def escalate_due(pager: Pager, now: datetime, limit: int = 100, rounds: int = 10
     for _ in range(rounds):
         with pager.db.read() as session:
             due = incidents.due_for_escalation(session, now, limit)
-        ran_now = sum(1 for incident_id in due if escalate(pager, incident_id, now))
+        ran_now = escalate_batch(pager, due, now)
         ran += ran_now
         if ran_now < len(due) or not ran_now:
             break
@@ -54,61 +55,110 @@ def escalate_due(pager: Pager, now: datetime, limit: int = 100, rounds: int = 10
 def escalate(pager: Pager, incident_id: int, now: datetime) -> bool:
     """Run the incident's due step in one transaction; False when it was not due or was taken."""
     with pager.db.transaction() as session:
-        incident = incidents.get(session, incident_id, skip_locked=True)
-        if (
-            incident is None
-            or incident.status != IncidentState.TRIGGERED
-            or incident.escalation_due_at is None
-            or incident.escalation_due_at > now
-        ):
-            return False
-        if incident.silenced_until is not None and not _leave_window(pager, session, incident, now):
-            return False
-        if incident.policy is None:
-            return _stop(session, incident, now, "no escalation policy: nobody paged")
-        policy = Policy.from_snapshot(incident.policy)
-        run = step_to_run(policy, incident.escalation_step, now)
-        if run is None:
-            return _stop(
-                session,
-                incident,
-                now,
-                f"escalation ended after {total_steps(policy)} steps with no acknowledgement",
-            )
-        targets = run.step.targets
-        if run.step.round_robin:
-            targets = _in_turn(pager, targets, incident.id, now)
-        people = _targets(pager, session, incident.id, targets, now)
-        if incident.urgency == "low" and _wait_for_morning(session, incident, people, now):
-            return True
-        # A step with nobody to page must not hold up the next one.
-        next_due = run.next_due if people else now
-        if not incidents.claim_step(session, incident.id, run.index, run.index + 1, next_due):
-            return False
-        label = f"step {run.number}" + (
-            f" (repeat {run.pass_number - 1})" if run.pass_number > 1 else ""
-        )
-        if not people:
-            named = ", ".join(str(t) for t in run.step.targets)
-            incidents.add_timeline(
-                session, incident.id, now, "escalation", f"{label}: no one on call for {named}"
-            )
-            return True
-        paging = _page_people(session, incident, run, people, now)
-        incidents.add_timeline(session, incident.id, now, "escalation", f"{label}: {paging}")
-        audit.record(
+        ran, after = _run_step(session, pager, incident_id, now)
+    if after is not None:
+        after()
+    return ran
+
+
+def escalate_batch(pager: Pager, incident_ids: Sequence[int], now: datetime) -> int:
+    """Run the due steps of `incident_ids` in one transaction, a savepoint each: a storm's
+    hundreds of new incidents cost a few commits, not one each. If the transaction fails as a
+    whole, each incident gets one of its own. Returns how many steps ran."""
+    if len(incident_ids) <= 1:
+        return sum(1 for incident_id in incident_ids if escalate(pager, incident_id, now))
+    ran, afterwards = 0, []
+    try:
+        with pager.db.transaction() as session:
+            for incident_id in incident_ids:
+                try:
+                    with session.begin_nested():
+                        step_ran, after = _run_step(session, pager, incident_id, now)
+                except Exception:
+                    log.exception("event=escalation_error incident=%d", incident_id)
+                    continue
+                ran += step_ran
+                if after is not None:
+                    afterwards.append(after)
+    except Exception:
+        log.exception("event=escalation_batch_error incidents=%d", len(incident_ids))
+        return sum(1 for incident_id in incident_ids if _escalate_alone(pager, incident_id, now))
+    for after in afterwards:
+        after()
+    return ran
+
+
+def _escalate_alone(pager: Pager, incident_id: int, now: datetime) -> bool:
+    try:
+        return escalate(pager, incident_id, now)
+    except Exception:
+        log.exception("event=escalation_error incident=%d", incident_id)
+        return False
+
+
+def _run_step(
+    session: Session, pager: Pager, incident_id: int, now: datetime
+) -> tuple[bool, Callable[[], None] | None]:
+    """The incident's due step, in the caller's transaction: whether it ran, and what to do
+    once that transaction is committed."""
+    incident = incidents.get(session, incident_id, skip_locked=True)
+    if (
+        incident is None
+        or incident.status != IncidentState.TRIGGERED
+        or incident.escalation_due_at is None
+        or incident.escalation_due_at > now
+    ):
+        return False, None
+    if incident.silenced_until is not None and not _leave_window(pager, session, incident, now):
+        return False, None
+    if incident.policy is None:
+        return _stop(session, incident, now, "no escalation policy: nobody paged"), None
+    policy = Policy.from_snapshot(incident.policy)
+    run = step_to_run(policy, incident.escalation_step, now)
+    if run is None:
+        stopped = _stop(
             session,
+            incident,
             now,
-            "pager",
-            "pager",
-            "incident_escalated",
-            f"incident #{incident.id}",
-            mask_numbers_in(f"{label}: {paging}"),
+            f"escalation ended after {total_steps(policy)} steps with no acknowledgement",
         )
-    log.info(
-        "event=escalation_step incident=%d step=%d people=%d", incident_id, run.index, len(people)
+        return stopped, None
+    targets = run.step.targets
+    if run.step.round_robin:
+        targets = _in_turn(pager, targets, incident.id, now)
+    people = _targets(pager, session, incident.id, targets, now)
+    if incident.urgency == "low" and _wait_for_morning(session, incident, people, now):
+        return True, None
+    # A step with nobody to page must not hold up the next one.
+    next_due = run.next_due if people else now
+    if not incidents.claim_step(session, incident.id, run.index, run.index + 1, next_due):
+        return False, None
+    label = f"step {run.number}" + (
+        f" (repeat {run.pass_number - 1})" if run.pass_number > 1 else ""
     )
-    return True
+    if not people:
+        named = ", ".join(str(t) for t in run.step.targets)
+        incidents.add_timeline(
+            session, incident.id, now, "escalation", f"{label}: no one on call for {named}"
+        )
+        return True, None
+    paging = _page_people(session, incident, run, people, now)
+    incidents.add_timeline(session, incident.id, now, "escalation", f"{label}: {paging}")
+    audit.record(
+        session,
+        now,
+        "pager",
+        "pager",
+        "incident_escalated",
+        f"incident #{incident.id}",
+        mask_numbers_in(f"{label}: {paging}"),
+    )
+    step, paged = run.index, len(people)
+
+    def after() -> None:
+        log.info("event=escalation_step incident=%d step=%d people=%d", incident_id, step, paged)
+
+    return True, after
 
 
 def _leave_window(pager: Pager, session: Session, incident: Incident, now: datetime) -> bool:

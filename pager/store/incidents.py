@@ -32,10 +32,11 @@ _IN_CHUNK = 500  # values per IN (...): well under every driver's parameter limi
 
 
 def get(session: Session, incident_id: int, *, skip_locked: bool = False) -> Incident | None:
-    """The incident; with `skip_locked`, None while another runner holds it (PostgreSQL)."""
-    query = select(Incident).where(Incident.id == incident_id)
-    if skip_locked:
-        query = query.with_for_update(skip_locked=True)
+    """The incident; with `skip_locked`, None while another runner holds it (PostgreSQL).
+    Without, one already loaded in this session costs no query."""
+    if not skip_locked:
+        return session.get(Incident, incident_id)
+    query = select(Incident).where(Incident.id == incident_id).with_for_update(skip_locked=True)
     return session.scalars(query).first()
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from pager.domain.messages import channel_word
 from pager.domain.states import PageState, check
 from pager.store import incidents, runners
-from pager.store.models import Attempt, Notification
+from pager.store.models import Attempt, Incident, Notification
 
 ACTIVE = (PageState.PENDING, PageState.SENDING)
 
@@ -77,6 +77,18 @@ def in_flight(
         not_(runners.lease_is_dead(clock)),
     )
     return {(row.phone, row.channel) for row in session.execute(query)} & wanted
+
+
+def load(session: Session, notification_ids: Iterable[int]) -> None:
+    """Read these notifications and their incidents into the session in two queries, so that
+    a batch's `get`s (and `incidents.get`s) of them cost none."""
+    ids = list(notification_ids)
+    if not ids:
+        return
+    loaded = session.scalars(select(Notification).where(Notification.id.in_(ids))).all()
+    incident_ids = {n.incident_id for n in loaded if n.incident_id is not None}
+    if incident_ids:
+        session.scalars(select(Incident).where(Incident.id.in_(incident_ids))).all()
 
 
 def get(session: Session, notification_id: int) -> Notification | None:
