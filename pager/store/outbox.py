@@ -81,14 +81,17 @@ def in_flight(
 
 def load(session: Session, notification_ids: Iterable[int]) -> None:
     """Read these notifications and their incidents into the session in two queries, so that
-    a batch's `get`s (and `incidents.get`s) of them cost none."""
+    a batch's `get`s (and `incidents.get`s) of them cost none. The session's identity map
+    holds objects only weakly: the session's `info` keeps them for its lifetime."""
     ids = list(notification_ids)
     if not ids:
         return
     loaded = session.scalars(select(Notification).where(Notification.id.in_(ids))).all()
     incident_ids = {n.incident_id for n in loaded if n.incident_id is not None}
+    held = session.info.setdefault("loaded", [])
+    held += loaded
     if incident_ids:
-        session.scalars(select(Incident).where(Incident.id.in_(incident_ids))).all()
+        held += session.scalars(select(Incident).where(Incident.id.in_(incident_ids))).all()
 
 
 def get(session: Session, notification_id: int) -> Notification | None:
