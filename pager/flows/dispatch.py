@@ -68,7 +68,6 @@ def claim_due(
     """Claim up to `limit` notifications that are due for runner `owner`, oldest first, each
     with a slot of its provider's rate; each goes to `send`. Leases are judged and given by the
     database's clock (`clock` in tests)."""
-    claimed: list[int] = []
     with pager.db.transaction() as session:
         clock = clock or runners.database_now(session)
         rate = SendRate(session, pager.settings.providers, now)
@@ -80,17 +79,19 @@ def claim_due(
         wanted = {(phone, channel) for _, phone, channel in due}
         recipients = outbox.in_flight(session, wanted, clock)
         outbox.load(session, (notification_id for notification_id, _, _ in due))
+        admitted: list[int] = []
         for notification_id, phone, channel in due:
-            if len(claimed) >= limit:
+            if len(admitted) >= limit:
                 break
             if (phone, channel) in recipients:
                 continue
             n = outbox.get(session, notification_id)
             if n is None or not _admit(session, pager, rate, n, now):
                 continue
-            if outbox.claim(session, notification_id, now, clock, LEASE, owner):
-                claimed.append(notification_id)
-                recipients.add((phone, channel))
+            admitted.append(notification_id)
+            recipients.add((phone, channel))
+        rate.save()
+        claimed = outbox.claim_all(session, admitted, now, clock, LEASE, owner)
     return claimed
 
 

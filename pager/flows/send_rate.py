@@ -25,6 +25,7 @@ class SendRate:
         self._now = now
         self._rates: dict[str, Limit] = {p.name: p.rate for p in providers if p.rate is not None}
         self._next_free = provider_slots.lock(session, self._rates, now) if self._rates else {}
+        self._taken: set[str] = set()
 
     def rate(self, provider: str) -> Limit | None:
         return self._rates.get(provider)
@@ -42,4 +43,11 @@ class SendRate:
         if rate is None:
             return
         self._next_free[provider] = rates.take(self._next_free.get(provider), rate, self._now)
-        provider_slots.set_next_free(self._session, provider, self._next_free[provider])
+        self._taken.add(provider)
+
+    def save(self) -> None:
+        """Write the slots taken to the database (once each, whatever the count), before the
+        claim commits."""
+        for provider in sorted(self._taken):
+            provider_slots.set_next_free(self._session, provider, self._next_free[provider])
+        self._taken.clear()

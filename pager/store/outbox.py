@@ -94,6 +94,30 @@ def load(session: Session, notification_ids: Iterable[int]) -> None:
         held += session.scalars(select(Incident).where(Incident.id.in_(incident_ids))).all()
 
 
+def claim_all(
+    session: Session,
+    notification_ids: Sequence[int],
+    now: datetime,
+    clock: datetime,
+    lease: timedelta,
+    owner: str | None,
+) -> list[int]:
+    """`claim` for many at once, in one statement: those taken, in the order given."""
+    if not notification_ids:
+        return []
+    result = session.execute(
+        update(Notification)
+        .where(Notification.id.in_(notification_ids), _claimable(now, clock))
+        .values(
+            status=PageState.SENDING, lease_until=clock + lease, lease_owner=owner, updated_at=now
+        )
+        .returning(Notification.id)
+        .execution_options(synchronize_session=False)
+    )
+    taken = set(result.scalars())
+    return [notification_id for notification_id in notification_ids if notification_id in taken]
+
+
 def get(session: Session, notification_id: int) -> Notification | None:
     return session.get(Notification, notification_id)
 
