@@ -32,6 +32,7 @@ from pager.domain.phones import mask
 from pager.domain.rates import describe
 from pager.domain.routing import carrier_route
 from pager.domain.states import AttemptState, IncidentState, PageState
+from pager.flows.batches import each_in_one_transaction
 from pager.flows.carriers import known_carrier
 from pager.flows.context import Pager, utcnow
 from pager.flows.failover import give_up_or_retry
@@ -151,37 +152,19 @@ def send(pager: Pager, notification_id: int) -> None:
 
 
 def start(pager: Pager, notification_ids: Sequence[int], now: datetime) -> list[SendJob]:
-    """Start the attempts of claimed notifications, in one transaction and a savepoint each:
-    each attempt is committed before its provider is called (DESIGN invariant 2). Those that
-    turn out not to need a send (acknowledged meanwhile, opted out, held by a limit, no
-    provider left) are settled here and give no job. One that fails to start keeps its lease,
-    and is claimed again when the lease runs out."""
-    jobs: list[SendJob] = []
-    try:
-        with pager.db.transaction() as session:
-            outbox.load(session, notification_ids)
-            for notification_id in notification_ids:
-                try:
-                    with session.begin_nested():
-                        job = _start_attempt(session, pager, notification_id, now)
-                except Exception:
-                    if len(notification_ids) == 1:
-                        raise
-                    log.exception("event=start_error notification=%d", notification_id)
-                    continue
-                if job is not None:
-                    jobs.append(job)
-    except Exception:
-        if len(notification_ids) == 1:
-            raise
-        log.exception("event=start_batch_error notifications=%d", len(notification_ids))
-        jobs = []
-        for notification_id in notification_ids:
-            try:
-                jobs.extend(start(pager, [notification_id], now))
-            except Exception:
-                log.exception("event=start_error notification=%d", notification_id)
-    return jobs
+    """Start the attempts of claimed notifications, in one transaction (each alone if that
+    fails: `flows.batches`): each attempt is committed before its provider is called (DESIGN
+    invariant 2). Those that turn out not to need a send (acknowledged meanwhile, opted out,
+    held by a limit, no provider left) are settled here and give no job. One that fails to
+    start keeps its lease, and is claimed again when the lease runs out."""
+
+    def start_one(session: Session, notification_id: int) -> SendJob | None:
+        return _start_attempt(session, pager, notification_id, now)
+
+    started = each_in_one_transaction(
+        pager, notification_ids, start_one, "start", prepare=outbox.load
+    )
+    return [job for job in started if job is not None]
 
 
 def _start_attempt(

@@ -20,6 +20,7 @@ from pager.domain.notify_rules import PlannedPage, describe, plan_pages
 from pager.domain.phones import mask_numbers_in
 from pager.domain.rotations import Person, Policy, Target
 from pager.domain.states import IncidentState, PageState
+from pager.flows.batches import each_in_one_transaction
 from pager.flows.context import Pager
 from pager.flows.incidents import expire_acknowledgements
 from pager.flows.page_texts import page_text
@@ -62,38 +63,22 @@ def escalate(pager: Pager, incident_id: int, now: datetime) -> bool:
 
 
 def escalate_batch(pager: Pager, incident_ids: Sequence[int], now: datetime) -> int:
-    """Run the due steps of `incident_ids` in one transaction, a savepoint each: a storm's
-    hundreds of new incidents cost a few commits, not one each. If the transaction fails as a
-    whole, each incident gets one of its own. Returns how many steps ran."""
-    if len(incident_ids) <= 1:
-        return sum(1 for incident_id in incident_ids if escalate(pager, incident_id, now))
-    ran, afterwards = 0, []
-    try:
-        with pager.db.transaction() as session:
-            for incident_id in incident_ids:
-                try:
-                    with session.begin_nested():
-                        step_ran, after = _run_step(session, pager, incident_id, now)
-                except Exception:
-                    log.exception("event=escalation_error incident=%d", incident_id)
-                    continue
-                ran += step_ran
-                if after is not None:
-                    afterwards.append(after)
-    except Exception:
-        log.exception("event=escalation_batch_error incidents=%d", len(incident_ids))
-        return sum(1 for incident_id in incident_ids if _escalate_alone(pager, incident_id, now))
-    for after in afterwards:
-        after()
+    """Run the due steps of `incident_ids` in one transaction (each alone if that fails:
+    `flows.batches`): a storm's hundreds of new incidents cost a few commits, not one each.
+    Returns how many steps ran."""
+
+    def run(session: Session, incident_id: int) -> tuple[bool, Callable[[], None] | None]:
+        return _run_step(session, pager, incident_id, now)
+
+    ran = 0
+    for outcome in each_in_one_transaction(pager, incident_ids, run, "escalate"):
+        if outcome is None:
+            continue
+        step_ran, after = outcome
+        ran += step_ran
+        if after is not None:
+            after()
     return ran
-
-
-def _escalate_alone(pager: Pager, incident_id: int, now: datetime) -> bool:
-    try:
-        return escalate(pager, incident_id, now)
-    except Exception:
-        log.exception("event=escalation_error incident=%d", incident_id)
-        return False
 
 
 def _run_step(

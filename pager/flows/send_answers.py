@@ -20,6 +20,7 @@ from pager import metrics
 from pager.domain.messages import channel_word
 from pager.domain.phones import mask
 from pager.domain.states import AttemptState, PageState
+from pager.flows.batches import each_in_one_transaction
 from pager.flows.context import Pager, utcnow
 from pager.flows.failover import fail_over, later_status
 from pager.providers.base import FindsSms, Provider, ProviderError, Sent, SmsLookup
@@ -120,33 +121,17 @@ def _crashed(job: SendJob, error: Exception) -> Answer:
 
 
 def record(pager: Pager, answers: Sequence[Answer]) -> None:
-    """Record `answers` in one transaction, each in a savepoint. If the transaction itself
-    fails (the database refused the commit), each answer is recorded in one of its own. An
-    answer that still cannot be recorded leaves its page leased: when the lease runs out, a
-    runner asks the provider about it or sends it again (at least once, DESIGN invariant 3)."""
-    afterwards: list[Callable[[], None]] = []
-    try:
-        with pager.db.transaction() as session:
-            for answer in answers:
-                try:
-                    with session.begin_nested():
-                        afterwards.append(_record_one(session, pager, answer))
-                except Exception:
-                    if len(answers) == 1:
-                        raise
-                    log.exception("event=record_error notification=%d", answer.job.notification_id)
-    except Exception:
-        if len(answers) == 1:
-            raise
-        log.exception("event=record_batch_error answers=%d", len(answers))
-        for answer in answers:
-            try:
-                record(pager, [answer])
-            except Exception:
-                log.exception("event=record_error notification=%d", answer.job.notification_id)
-        return
-    for after in afterwards:
-        after()
+    """Record `answers` in one transaction (each alone if that fails: `flows.batches`), then
+    what follows each commit. An answer that cannot be recorded even alone leaves its page
+    leased: when the lease runs out, a runner asks the provider about it or sends it again (at
+    least once, DESIGN invariant 3)."""
+
+    def record_one(session: Session, answer: Answer) -> Callable[[], None]:
+        return _record_one(session, pager, answer)
+
+    for after in each_in_one_transaction(pager, answers, record_one, "record"):
+        if after is not None:
+            after()
 
 
 def _record_one(session: Session, pager: Pager, answer: Answer) -> Callable[[], None]:
