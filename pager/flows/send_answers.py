@@ -129,7 +129,10 @@ def record(pager: Pager, answers: Sequence[Answer]) -> None:
     def record_one(session: Session, answer: Answer) -> Callable[[], None]:
         return _record_one(session, pager, answer)
 
-    for after in each_in_one_transaction(pager, answers, record_one, "record"):
+    def load(session: Session, batch: Sequence[Answer]) -> None:
+        outbox.load_attempts(session, (answer.job.attempt_id for answer in batch))
+
+    for after in each_in_one_transaction(pager, answers, record_one, "record", prepare=load):
         if after is not None:
             after()
 

@@ -118,6 +118,19 @@ def claim_all(
     return [notification_id for notification_id in notification_ids if notification_id in taken]
 
 
+def load_attempts(session: Session, attempt_ids: Iterable[int]) -> None:
+    """Read these attempts and their notifications into the session in two queries (kept, as
+    `load` keeps them, for the session's lifetime)."""
+    ids = list(attempt_ids)
+    if not ids:
+        return
+    attempts = session.scalars(select(Attempt).where(Attempt.id.in_(ids))).all()
+    held = session.info.setdefault("loaded", [])
+    held += attempts
+    notification_ids = {a.notification_id for a in attempts}
+    held += session.scalars(select(Notification).where(Notification.id.in_(notification_ids)))
+
+
 def get(session: Session, notification_id: int) -> Notification | None:
     return session.get(Notification, notification_id)
 
