@@ -42,6 +42,7 @@ from pager.providers.base import (
     WebResponse,
     classify,
     get_for_lookup,
+    keep_alive_session,
     optional_option,
     outcome_unknown,
     reply_quietly,
@@ -92,6 +93,7 @@ class MessageBirdProvider:
         self._signing_key = signing_key or None
         self._timeout = timeout
         self._base = (base_url or API_URL).rstrip("/")
+        self._http = keep_alive_session()
         self._auth = {"Authorization": f"AccessKey {access_key}"}
 
     def send_sms(self, to: str, body: str, status_url: str, reference: str | None = None) -> Sent:
@@ -212,7 +214,7 @@ class MessageBirdProvider:
         # MessageBird writes MSISDNs without the +, as do the integrations that use it.
         message = {"originator": self._originator, "recipients": [to.lstrip("+")], **fields}
         try:
-            response = requests.post(
+            response = self._http.post(
                 f"{self._base}/{resource}", json=message, headers=self._auth, timeout=self._timeout
             )
         except requests.RequestException as exc:

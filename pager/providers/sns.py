@@ -21,6 +21,7 @@ from botocore.exceptions import (
 
 from pager.config import ProviderSettings
 from pager.providers.base import (
+    KEEP_CONNECTIONS,
     BuildContext,
     InboundSms,
     KeypadInput,
@@ -86,6 +87,7 @@ class SnsProvider:
             retries={"total_max_attempts": 1, "mode": "standard"},
             # Settings come from pager.yaml only, never from AWS_ENDPOINT_URL* or ~/.aws/config.
             ignore_configured_endpoint_urls=True,
+            max_pool_connections=KEEP_CONNECTIONS,  # a runner's calls in flight (default 10)
         )
         # A session of its own: the default boto3 session is shared and not thread-safe.
         self._client = boto3.session.Session().client(

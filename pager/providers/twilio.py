@@ -31,6 +31,7 @@ from pager.providers.base import (
     WebRequest,
     WebResponse,
     classify,
+    keep_alive_session,
     optional_option,
     outcome_unknown,
     timeout_option,
@@ -86,7 +87,9 @@ MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
 
 def twilio_client(account_sid: str, auth_token: str, timeout: float) -> Client:
     """A Twilio SDK client whose hosts come from pager.yaml only."""
-    client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
+    http = TwilioHttpClient(timeout=timeout)
+    http.session = keep_alive_session()  # its own pool keeps only a few connections
+    client = Client(account_sid, auth_token, http_client=http)
     # The SDK falls back to TWILIO_EDGE / TWILIO_REGION from the environment and would then
     # rewrite every host, including a configured base URL.
     client.edge = None
