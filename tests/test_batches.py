@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pager.flows import escalate
+from pager.flows import dispatch, escalate
 from pager.flows.batches import each_in_one_transaction
 from pager.flows.context import Pager
-from pager.store import runners
+from pager.store import outbox, runners
 from pager.store.models import Incident, Runner
 from tests.helpers import payload, receive, run_due
 
@@ -81,3 +81,28 @@ def test_it_pages_the_other_incidents_when_one_step_cannot_run(pager: Pager) -> 
     with pager.db.read() as session:
         stepped = {i.id: i.escalation_step for i in session.scalars(select(Incident))}
     assert stepped.pop(broken_id) == 0 and set(stepped.values()) == {1}
+
+
+def test_it_releases_a_page_that_cannot_be_started_so_its_number_is_not_held(
+    pager: Pager,
+) -> None:
+    """A page that fails to start (here: a route that no longer reads; any error) is made
+    pending again a few seconds on, not left leased for a minute, where it would hold back
+    every other page to its number (a claim skips a number with a page on its way)."""
+    for i in range(2):
+        body = payload("alertmanager_firing.json")
+        body["groupKey"] = f"g{i}"
+        body["alerts"] = [dict(body["alerts"][0], fingerprint=f"fp{i}")]
+        receive(pager, "payments-am", body, T0)
+    escalate.escalate_due(pager, T0)
+    [first] = dispatch.claim_due(pager, T0, 5)
+    with pager.db.transaction() as session:
+        n = outbox.get(session, first)
+        assert n is not None
+        n.route = 5  # type: ignore[assignment]  # a route that does not read: starting raises
+    assert dispatch.start(pager, [first, first], T0) == []
+    with pager.db.read() as session:
+        n = outbox.get(session, first)
+        assert n is not None
+        assert (n.status, n.lease_owner) == ("pending", None)
+        assert n.next_attempt_at == T0 + dispatch.RETRY_START

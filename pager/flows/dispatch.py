@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)  # longer than any provider call can take (timeouts are 10 s)
 UNHEARD = (AttemptState.SENDING, AttemptState.UNKNOWN)  # attempts whose outcome we never heard
 OVERREAD = 4  # due pages read for each one a claim may take
+RETRY_START = timedelta(seconds=5)  # after a page could not be started
 
 
 def _call_limits(pager: Pager, n: Notification, carrier: str | None) -> tuple[Limit, ...] | None:
@@ -155,16 +156,32 @@ def start(pager: Pager, notification_ids: Sequence[int], now: datetime) -> list[
     """Start the attempts of claimed notifications, in one transaction (each alone if that
     fails: `flows.batches`): each attempt is committed before its provider is called (DESIGN
     invariant 2). Those that turn out not to need a send (acknowledged meanwhile, opted out,
-    held by a limit, no provider left) are settled here and give no job. One that fails to
-    start keeps its lease, and is claimed again when the lease runs out."""
+    held by a limit, no provider left) are settled here and give no job. One that cannot be
+    started even alone is released to be tried again shortly (`RETRY_START`), so it does not
+    hold its number's other pages back for a lease's length."""
 
-    def start_one(session: Session, notification_id: int) -> SendJob | None:
-        return _start_attempt(session, pager, notification_id, now)
+    def start_one(session: Session, notification_id: int) -> list[SendJob]:
+        job = _start_attempt(session, pager, notification_id, now)
+        return [job] if job is not None else []
 
     started = each_in_one_transaction(
         pager, notification_ids, start_one, "start", prepare=outbox.load
     )
-    return [job for job in started if job is not None]
+    failed = [i for i, jobs in zip(notification_ids, started, strict=True) if jobs is None]
+    if failed:
+        _release(pager, failed, now + RETRY_START, now)
+    return [job for jobs in started if jobs for job in jobs]
+
+
+def _release(pager: Pager, notification_ids: Sequence[int], due: datetime, now: datetime) -> None:
+    try:
+        with pager.db.transaction() as session:
+            for notification_id in notification_ids:
+                n = outbox.get(session, notification_id)
+                if n is not None and n.status == PageState.SENDING:
+                    outbox.requeue(n, due, now)
+    except Exception:  # its lease runs out in time, and it is claimed again then
+        log.exception("event=release_error notifications=%s", notification_ids)
 
 
 def _start_attempt(
