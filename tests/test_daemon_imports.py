@@ -86,3 +86,22 @@ def test_it_still_lists_and_runs_the_commands_it_imports_late(tmp_path: Path) ->
         1,
         "Error: no database at pager.db (the daemon makes it when it starts)\n",
     )
+
+
+def test_it_starts_the_worker_without_the_web(tmp_path: Path) -> None:
+    (tmp_path / "rotations").symlink_to(ROTATIONS)
+    script = (
+        "import sys\n"
+        "from pager.cli import main\n"
+        "from pager.cli.serve import migrate, settings_from\n"
+        "from pager.app import build_pager\n"
+        "from pager.scheduler import Runner\n"
+        "settings = settings_from(None, None)\n"
+        "migrate(settings)\n"
+        "Runner(build_pager(settings, migrate=False, durable=False))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'werkzeug')))\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert (ran.returncode, ran.stdout.splitlines()[-1:]) == (0, ["[]"]), ran.stderr

@@ -27,7 +27,6 @@ from pager.flows.context import Pager, utcnow
 from pager.scheduler import RotationWatcher, Runner
 from pager.store import wakeups
 from pager.store.db import Database, MigrationFailed
-from pager.web import create_app
 
 config_option = click.option(
     "--config",
@@ -88,6 +87,8 @@ def _host_port(bind: str) -> tuple[str, int]:
 @log_format_option
 def serve(config_path: Path | None, bind: str | None, threads: int, log_format: str) -> None:
     """Run the web server and the escalation runner in one process."""
+    from pager.web import create_app  # here: `pager worker` has no use for the web
+
     logs.configure(log_format)
     settings = settings_from(config_path, bind)
     host, port = _host_port(settings.bind)
@@ -152,6 +153,8 @@ def web(
 ) -> None:
     """Run only the web server (gunicorn); pair it with `pager worker`."""
     from gunicorn.app.base import BaseApplication
+
+    from pager.web import create_app
 
     metrics_dir = _shared_metrics_dir()
     logs.configure(log_format)
