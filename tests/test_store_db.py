@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -10,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select, text
 
-from pager.store.db import Database
+from pager.store.db import Database, MigrationFailed
 from pager.store.models import Runner
 
 T0 = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -99,3 +101,37 @@ def test_a_commit_by_another_process_wakes_the_sqlite_listener(sqlite_url: str) 
         listener.stop()
         db.dispose()
         other.dispose()
+
+
+def test_it_migrates_in_a_child_without_loading_alembic_here(database_url: str) -> None:
+    script = (
+        "import sys\n"
+        "from pager.store.db import Database\n"
+        "Database(sys.argv[1]).upgrade_apart()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", script, database_url], capture_output=True, text=True, timeout=120
+    )
+    assert (ran.returncode, ran.stdout) == (0, "[]\n"), ran.stderr
+    db = Database(database_url)
+    try:
+        assert db.current() == Database.head()
+    finally:
+        db.dispose()
+
+
+def test_it_says_a_migration_in_the_child_failed_and_why(
+    database_url: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    db = Database(database_url)
+    db.upgrade()
+    with db.transaction() as session:
+        session.execute(text("UPDATE alembic_version SET version_num = 'from-a-newer-pager'"))
+    try:
+        with pytest.raises(MigrationFailed, match=r"migrating the database failed \(exit code 1\)"):
+            db.upgrade_apart()
+        assert "Can't locate revision identified by 'from-a-newer-pager'" in capfd.readouterr().err
+        assert count(db) == 0  # the parent's own connections still work after the child's exit
+    finally:
+        db.dispose()

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import click
-import requests
+
+if TYPE_CHECKING:
+    import requests
 
 TIMEOUT = 30  # seconds for one answer: a busy daemon during a storm is still quick
 F = TypeVar("F", bound=Callable[..., Any])
@@ -71,6 +73,8 @@ class Api:
     def call(
         self, method: str, path: str, body: dict[str, Any] | None = None, **query: Any
     ) -> dict[str, Any]:
+        import requests  # here: the daemons import this module but never call out with it
+
         where = f"{self.url}/api/v1{path}"
         try:
             response = requests.request(

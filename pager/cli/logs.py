@@ -16,8 +16,6 @@ from typing import Any
 
 import click
 
-from pager.web import request_ids
-
 FORMATS = ("text", "json", "logfmt")
 _PAIR = re.compile(r"""(\w+)=('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\S*)""")
 _BARE = re.compile(r"[^\s\"=\\]+")
@@ -102,7 +100,10 @@ class TextFormatter(logging.Formatter):
 
 class _RequestId(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_ids.current()
+        # Only a process that serves the web has request ids; `pager worker` never imports the
+        # web (Flask and the views: 12 MB) just to learn that it has none.
+        request_ids = sys.modules.get("pager.web.request_ids")
+        record.request_id = request_ids.current() if request_ids else None
         return True
 
 

@@ -26,8 +26,7 @@ from pager.flows.backlog import measure_backlog
 from pager.flows.context import Pager, utcnow
 from pager.scheduler import RotationWatcher, Runner
 from pager.store import wakeups
-from pager.store.db import Database
-from pager.web import create_app
+from pager.store.db import Database, MigrationFailed
 
 config_option = click.option(
     "--config",
@@ -55,6 +54,18 @@ def settings_from(config_path: Path | None, bind: str | None) -> Settings:
     return settings
 
 
+def migrate(settings: Settings) -> None:
+    """Bring the schema up to date before the daemon starts any thread: in a child process,
+    so that the migration tool is not loaded into the daemon for its whole life."""
+    database = Database(settings.database_url)
+    try:
+        database.upgrade_apart()
+    except MigrationFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        database.dispose()
+
+
 def _host_port(bind: str) -> tuple[str, int]:
     """The address to listen on; a bad pager.yaml `bind` was refused with its line already."""
     try:
@@ -76,10 +87,13 @@ def _host_port(bind: str) -> tuple[str, int]:
 @log_format_option
 def serve(config_path: Path | None, bind: str | None, threads: int, log_format: str) -> None:
     """Run the web server and the escalation runner in one process."""
+    from pager.web import create_app  # here: `pager worker` has no use for the web
+
     logs.configure(log_format)
     settings = settings_from(config_path, bind)
     host, port = _host_port(settings.bind)
-    pager = build_pager(settings)
+    migrate(settings)
+    pager = build_pager(settings, migrate=False)
     try:
         server = http_server(host, port, create_app(pager), threads)
     except OSError as exc:
@@ -140,10 +154,12 @@ def web(
     """Run only the web server (gunicorn); pair it with `pager worker`."""
     from gunicorn.app.base import BaseApplication
 
+    from pager.web import create_app
+
     metrics_dir = _shared_metrics_dir()
     logs.configure(log_format)
     settings = settings_from(config_path, bind)
-    Database(settings.database_url).upgrade()  # once, before the workers fork
+    migrate(settings)  # once, before the workers fork
 
     pager = build_pager(settings, migrate=False)
     # The runner lives in `pager worker`: tell it about new work at once (PostgreSQL; on
@@ -238,7 +254,9 @@ def worker(
 ) -> None:
     """Run only the escalation runner and senders; pair it with `pager web`."""
     logs.configure(log_format)
-    pager = build_pager(settings_from(config_path, None), durable=False)
+    settings = settings_from(config_path, None)
+    migrate(settings)
+    pager = build_pager(settings, migrate=False, durable=False)
     if metrics_bind:
         # The worker's counters (sends, failures) live in this process, not in `pager web`'s.
         from prometheus_client import start_http_server

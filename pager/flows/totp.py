@@ -14,8 +14,6 @@ import logging
 from datetime import datetime
 
 import pyotp
-import qrcode
-import qrcode.image.svg
 from sqlalchemy.orm import Session
 
 from pager.domain.codes import CODES_WINDOW, MAX_WRONG_TRIES
@@ -49,6 +47,10 @@ def start_enrolment(pager: Pager, person: str, now: datetime) -> tuple[str, str]
             TotpSecret(person=person, secret=secret, created_at=now, last_step=0, wrong_tries=0),
         )
     uri = pyotp.TOTP(secret).provisioning_uri(name=person, issuer_name=ISSUER)
+    # Imported here: it is only ever used to enrol someone, and it costs every daemon 1 MB.
+    import qrcode
+    import qrcode.image.svg
+
     buffer = io.BytesIO()
     qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage).save(buffer)
     return secret, buffer.getvalue().decode()

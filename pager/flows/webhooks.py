@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
 from sqlalchemy.orm import Session
 
 from pager.config.model import WebhookSettings
@@ -224,6 +223,8 @@ def _post(
     hook: WebhookSettings, message_id: str, body: str, now: datetime
 ) -> tuple[int | None, str | None]:
     """(the receiver's HTTP status, None) for a 2xx, else (status or None, what went wrong)."""
+    import requests  # here: 5 MB a daemon without webhooks would keep for nothing
+
     headers = {"Content-Type": "application/json", "User-Agent": "pager-webhooks/1"}
     if hook.format == "standard":
         headers.update(standard_headers(hook.secret, message_id, body, now))

@@ -13,12 +13,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-import requests
-from urllib3.exceptions import ProtocolError
-
 from pager.domain.phones import mask, mask_numbers_in
 
 if TYPE_CHECKING:
+    import requests
+
     from pager.providers.sandbox import PhoneMessage
 
 log = logging.getLogger(__name__)
@@ -200,6 +199,10 @@ def outcome_unknown(exc: BaseException) -> bool:
     """Whether `exc` means the request reached the provider but its answer did not reach us:
     a read timeout or a connection dropped mid-answer (a refused or timed-out connection
     never sent anything)."""
+    # Imported here: with the sandbox provider alone, requests (5 MB) stays out of the daemon.
+    import requests
+    from urllib3.exceptions import ProtocolError
+
     if isinstance(exc, requests.ReadTimeout | requests.exceptions.ChunkedEncodingError):
         return True
     if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ConnectTimeout):
@@ -226,6 +229,8 @@ def keep_alive_session() -> requests.Session:
 
 def get_for_lookup(failed: str, url: str, *, timeout: float, **options: Any) -> requests.Response:
     """GET `url` to look an SMS up; no answer raises a temporary ProviderError, `failed` first."""
+    import requests
+
     try:
         return requests.get(url, timeout=timeout, **options)
     except requests.RequestException as exc:

@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -115,9 +116,17 @@ class TwilioProvider:
         self._from = from_number
         self._account_sid = account_sid
         self._validator = RequestValidator(auth_token)
-        self._client = twilio_client(account_sid, auth_token, timeout)
+        self._client_settings = (account_sid, auth_token, timeout, api_base_url)
+
+    @cached_property
+    def _client(self) -> Client:
+        """The SDK client, made at the first call to Twilio: the SDK's API classes (7 MB) stay
+        out of processes that only check Twilio's webhooks, such as `pager web`'s."""
+        account_sid, auth_token, timeout, api_base_url = self._client_settings
+        client = twilio_client(account_sid, auth_token, timeout)
         if api_base_url:
-            self._client.api.base_url = api_base_url
+            client.api.base_url = api_base_url
+        return client
 
     def send_sms(self, to: str, body: str, status_url: str, reference: str | None = None) -> Sent:
         """Send one SMS; Twilio posts its delivery status to `status_url`.

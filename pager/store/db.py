@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +33,18 @@ MIN_FREE_BYTES = 16 * 1024 * 1024
 # read-only transaction (a standby after failover), 58030 an I/O error.
 _SQLITE_REFUSALS = ("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN")
 _POSTGRES_REFUSALS = ("53", "25006", "58030")
+
+
+def insert_on_conflict(session: Session, model: type[Any]) -> Any:
+    """An INSERT into `model`'s table in the SQL of the session's database, with its
+    `on_conflict_do_update` / `on_conflict_do_nothing`. Only that database's dialect is
+    imported: PostgreSQL's costs a SQLite daemon 2 MB for nothing."""
+    dialect = import_module(f"sqlalchemy.dialects.{session.get_bind().dialect.name}")
+    return dialect.insert(model)
+
+
+class MigrationFailed(Exception):
+    """The migration run in a child process (`Database.upgrade_apart`) did not finish."""
 
 
 def refusal_reason(error: BaseException) -> str | None:
@@ -130,6 +146,43 @@ class Database:
         """Bring the schema to the newest migration (or `revision`); safe when several
         instances start at once."""
         self._migrate("upgrade", revision)
+
+    def upgrade_apart(self) -> None:
+        """`upgrade()` in a forked child process, so that Alembic (and Mako, which it imports)
+        never take memory in this long-running process: about 10 MB a daemon would keep for
+        nothing. Call it before any thread starts. Raises `MigrationFailed` when the child
+        failed; it wrote its error to stderr."""
+        if not hasattr(os, "fork") or self._in_memory():
+            self.upgrade()  # an in-memory schema exists only in this process
+            return
+        sys.stdout.flush()
+        sys.stderr.flush()
+        child = os.fork()
+        if child == 0:
+            os._exit(self._upgrade_in_child())
+        _, status = os.waitpid(child, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            raise MigrationFailed(f"migrating the database failed (exit code {code}), see above")
+
+    def _upgrade_in_child(self) -> int:
+        """The forked child's part of `upgrade_apart`: its exit code."""
+        try:
+            self.engine.dispose(close=False)  # the parent's connections stay the parent's
+            self.upgrade()
+            return 0
+        except BaseException:  # noqa: BLE001 - whatever it is, the parent must hear of it
+            traceback.print_exc()
+            return 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+
+    def _in_memory(self) -> bool:
+        url = self.engine.url
+        return self.dialect == "sqlite" and (
+            url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+        )
 
     def downgrade(self, revision: str) -> None:
         """Take the schema back to `revision` (an id like 0016, or -1 for one step back)."""

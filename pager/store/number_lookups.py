@@ -6,10 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from pager.store.db import insert_on_conflict
 from pager.store.models import NumberLookup
 
 
@@ -48,11 +47,8 @@ def record(
         "source": source,
         "looked_up_at": at,
     }
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    insert = (postgresql_insert if postgresql else sqlite_insert)(NumberLookup)
-    statement = insert.values(phone=phone, **values).on_conflict_do_update(
-        index_elements=["phone"], set_=values
-    )
+    insert = insert_on_conflict(session, NumberLookup).values(phone=phone, **values)
+    statement = insert.on_conflict_do_update(index_elements=["phone"], set_=values)
     session.execute(statement)
 
 

@@ -7,10 +7,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from pager.store.db import insert_on_conflict
 from pager.store.models import ProviderSlot
 
 
@@ -32,8 +31,7 @@ def lock(session: Session, providers: Iterable[str], now: datetime) -> dict[str,
     found = {row.provider: row.next_free_at for row in session.execute(query)}
     missing = [name for name in names if name not in found]
     if missing:
-        postgresql = session.get_bind().dialect.name == "postgresql"
-        statement = (postgresql_insert if postgresql else sqlite_insert)(ProviderSlot).values(
+        statement = insert_on_conflict(session, ProviderSlot).values(
             [{"provider": name, "next_free_at": now} for name in missing]
         )
         session.execute(statement.on_conflict_do_nothing(index_elements=["provider"]))
