@@ -220,6 +220,9 @@ KEEP_CONNECTIONS = 64
 
 def keep_alive_session() -> requests.Session:
     """A requests session keeping up to `KEEP_CONNECTIONS` connections open per host."""
+    import requests  # here, as in `outcome_unknown`: only a provider that calls out loads it
+    import requests.adapters
+
     session = requests.Session()
     adapter = requests.adapters.HTTPAdapter(pool_maxsize=KEEP_CONNECTIONS)
     session.mount("https://", adapter)
