@@ -55,7 +55,10 @@ def record_delivery(
     """Store what one webhook delivery says: its alerts, then the acknowledgements it asks
     for (PagerDuty's `acknowledge`). Committed before this returns: the caller answers 2xx
     only after it."""
-    result = receive_alerts(pager, integration, list(received.events), now)
+    events = [_grouped(integration, event) for event in received.events]
+    # Committed with the webhooks arriving at the same moment: one commit, not one each.
+    result = pager.db.grouped(lambda session: _store(pager, session, integration, events, now))
+    _after_commit(pager, integration, events, result)
     if received.acknowledge:
         result.acknowledged = acknowledge_alerts(pager, integration, received.acknowledge, now)
     return result

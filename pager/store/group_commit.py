@@ -1,0 +1,119 @@
+"""Group commit: the writers of one process that arrive together share one transaction.
+
+A webhook's own work is a few statements; what costs is its commit (on SQLite with
+`synchronous=FULL`, an fsync; on PostgreSQL, a WAL flush and a round trip). The first writer
+to arrive becomes the leader: it takes every writer waiting at that moment, runs each one's
+work in a SAVEPOINT of its own (a writer that fails rolls back only its own work and gets its
+own exception), commits once, then releases them all. Writers that arrive meanwhile wait for
+the next commit, led by the first of them. Nobody returns before the commit that holds its
+work: what a writer answers after `run` returns is durable (DESIGN invariant 2).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+
+@dataclass(eq=False)
+class _Writer:
+    work: Callable[[Session], Any]
+    done: threading.Event = field(default_factory=threading.Event)
+    leads: bool = False  # woken to lead the next commit, not because its work is done
+    result: Any = None
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    """Runs writers' work in shared transactions, one commit for those waiting together.
+
+    `transaction` opens a connection in a transaction that commits when the block ends (and
+    rolls back when it raises); `session_on` makes a session on that connection whose own
+    transaction is a SAVEPOINT; `committed` hears how many writers each commit held.
+    """
+
+    def __init__(
+        self,
+        transaction: Callable[[], AbstractContextManager[Connection]],
+        session_on: Callable[[Connection], Session],
+        committed: Callable[[int], None] = lambda writers: None,
+    ) -> None:
+        self._transaction = transaction
+        self._session_on = session_on
+        self._committed = committed
+        self._lock = threading.Lock()
+        self._waiting: list[_Writer] = []
+        self._leading = False  # a leader is committing; the waiting wait for it
+
+    @property
+    def waiting(self) -> int:
+        """Writers waiting for the next commit (not those of the commit under way)."""
+        with self._lock:
+            return len(self._waiting)
+
+    def run(self, work: Callable[[Session], T]) -> T:
+        """`work(session)`'s result once it is committed; its exception if it raised, or the
+        commit's if the commit failed (then nothing of it is stored).
+
+        Never call it inside another transaction of the same database: on SQLite the leader
+        would wait for the write lock that transaction holds.
+        """
+        me = _Writer(work)
+        with self._lock:
+            self._waiting.append(me)
+            leads = not self._leading
+            self._leading = True
+        if not leads:
+            me.done.wait()
+            leads = me.leads
+        if leads:
+            self._lead()
+        if me.error is not None:
+            raise me.error
+        result: T = me.result
+        return result
+
+    def _lead(self) -> None:
+        with self._lock:
+            batch, self._waiting = self._waiting, []
+        try:
+            self._commit(batch)
+        finally:
+            with self._lock:
+                if self._waiting:  # arrived during this commit: the first of them leads next
+                    self._waiting[0].leads = True
+                    self._waiting[0].done.set()
+                else:
+                    self._leading = False
+            for writer in batch:
+                writer.done.set()
+
+    def _commit(self, batch: list[_Writer]) -> None:
+        try:
+            with self._transaction() as connection:
+                for writer in batch:
+                    self._run_in_savepoint(connection, writer)
+        except BaseException as exc:  # the commit failed (or never came): nobody is stored
+            for writer in batch:
+                if writer.error is None:
+                    writer.result, writer.error = None, exc
+            return
+        self._committed(len(batch))
+
+    def _run_in_savepoint(self, connection: Connection, writer: _Writer) -> None:
+        session = self._session_on(connection)
+        try:
+            with session.begin():  # SAVEPOINT; RELEASE on success, ROLLBACK TO on error
+                writer.result = writer.work(session)
+        except Exception as exc:
+            writer.result, writer.error = None, exc
+        finally:
+            session.close()
