@@ -167,6 +167,29 @@ def test_it_rolls_back_only_the_writer_that_failed(
         assert session.get(Runner, "ghost") is None
 
 
+@pytest.mark.parametrize(("failure", "error"), [(bad_statement, DBAPIError), (own_bug, ValueError)])
+def test_it_rolls_back_a_lone_writer_that_failed(
+    pager: Pager, failure: Callable[[Session], None], error: type[Exception]
+) -> None:
+    commits = count_commits(pager)
+
+    def failing(session: Session) -> None:
+        at = datetime(2026, 1, 1, tzinfo=UTC)
+        session.add(Runner(id="ghost", host="here", pid=1, started_at=at, seen_at=at))
+        session.flush()
+        failure(session)
+
+    with pytest.raises(error):
+        pager.db.grouped(failing)
+    assert commits == []
+    with pager.db.read() as session:
+        assert session.get(Runner, "ghost") is None
+    # The connection went back clean: the next writer is stored.
+    response = post_alerts(create_app(pager).test_client(), alertmanager_group("next"))
+    assert response.status_code == 200
+    assert stored_alerts(pager) == {"next"}
+
+
 def test_it_answers_no_2xx_when_the_shared_commit_fails(pager: Pager) -> None:
     app = create_app(pager)
     keys = [f"lost-{i}" for i in range(3)]

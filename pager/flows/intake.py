@@ -19,6 +19,7 @@ from pager.flows.incidents import resolve_in
 from pager.flows.silences import Covering, covering
 from pager.sources.delivery import Received, bounded_group_key
 from pager.store import incidents
+from pager.store.incidents import NewAlert
 from pager.store.models import Alert, Incident
 
 log = logging.getLogger(__name__)
@@ -39,14 +40,14 @@ class _Delivery:
     whole delivery (a storm of thousands of alerts in one group is a few queries and a flush,
     not three round trips per alert)."""
 
-    alerts: dict[str, Alert]  # fingerprint -> its alert on an open incident
+    alerts: dict[str, Alert | NewAlert]  # fingerprint -> its alert on an open incident
     groups: dict[str, Incident | None] = field(default_factory=dict)
     open_incidents: int | None = None  # for the length of new ack codes
     joined: dict[int, list[str]] = field(default_factory=dict)  # incident id -> alert names
     resolving: dict[int, int] = field(default_factory=dict)  # incident id -> alerts resolved
     # Alerts first seen in this delivery: inserted together once every event is applied (a
     # later event of the delivery may still change one).
-    new_alerts: list[Alert] = field(default_factory=list)
+    new_alerts: list[NewAlert] = field(default_factory=list)
 
 
 def record_delivery(
@@ -85,7 +86,9 @@ def _store(
     """Apply `events` in `session`: dedup, open, join, resolve. Nothing here is committed."""
     result = IntakeResult()
     fingerprints = {event.fingerprint for event in events}
-    delivery = _Delivery(incidents.open_alerts(session, integration.name, fingerprints))
+    known: dict[str, Alert | NewAlert] = {}
+    known.update(incidents.open_alerts(session, integration.name, fingerprints))
+    delivery = _Delivery(known)
     for event in events:
         _apply(pager, session, integration, event, now, result, delivery)
     incidents.add_alerts(session, delivery.new_alerts)
@@ -187,8 +190,8 @@ def _incident_for_new_alert(
 
 def _new_alert(
     incident: Incident, integration: IntegrationSettings, event: AlertEvent, now: datetime
-) -> Alert:
-    return Alert(
+) -> NewAlert:
+    return NewAlert(
         incident_id=incident.id,
         integration=integration.name,
         fingerprint=event.fingerprint,
@@ -344,7 +347,7 @@ def _reopen_flapping(
     return incident
 
 
-def _update(alert: Alert, event: AlertEvent, now: datetime) -> None:
+def _update(alert: Alert | NewAlert, event: AlertEvent, now: datetime) -> None:
     alert.status = event.status
     alert.labels = dict(event.labels)
     alert.annotations = dict(event.annotations)

@@ -107,8 +107,9 @@ class Database:
         )
         self.group_commit = GroupCommit(
             self._shared_transaction,
-            lambda connection: self._sessions(
-                bind=connection, join_transaction_mode="create_savepoint"
+            lambda connection, alone: self._sessions(
+                bind=connection,
+                join_transaction_mode="rollback_only" if alone else "create_savepoint",
             ),
             metrics.WRITERS_PER_COMMIT.observe,
         )

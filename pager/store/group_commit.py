@@ -36,14 +36,16 @@ class GroupCommit:
     """Runs writers' work in shared transactions, one commit for those waiting together.
 
     `transaction` opens a connection in a transaction that commits when the block ends (and
-    rolls back when it raises); `session_on` makes a session on that connection whose own
-    transaction is a SAVEPOINT; `committed` hears how many writers each commit held.
+    rolls back when it raises); `session_on(connection, alone)` makes a session on that
+    connection whose own transaction is a SAVEPOINT, or, `alone`, the connection's transaction
+    itself, rolled back (never committed) by the session; `committed` hears how many writers
+    each commit held.
     """
 
     def __init__(
         self,
         transaction: Callable[[], AbstractContextManager[Connection]],
-        session_on: Callable[[Connection], Session],
+        session_on: Callable[[Connection, bool], Session],
         committed: Callable[[int], None] = lambda writers: None,
     ) -> None:
         self._transaction = transaction
@@ -100,16 +102,18 @@ class GroupCommit:
         try:
             with self._transaction() as connection:
                 for writer in batch:
-                    self._run_in_savepoint(connection, writer)
+                    # Alone, a writer needs no savepoint: its error rolls back only its work.
+                    self._run(self._session_on(connection, len(batch) == 1), writer)
         except BaseException as exc:  # the commit failed (or never came): nobody is stored
             for writer in batch:
                 if writer.error is None:
                     writer.result, writer.error = None, exc
             return
-        self._committed(len(batch))
+        if any(writer.error is None for writer in batch):
+            self._committed(len(batch))
 
-    def _run_in_savepoint(self, connection: Connection, writer: _Writer) -> None:
-        session = self._session_on(connection)
+    @staticmethod
+    def _run(session: Session, writer: _Writer) -> None:
         try:
             with session.begin():  # SAVEPOINT; RELEASE on success, ROLLBACK TO on error
                 writer.result = writer.work(session)
