@@ -1,8 +1,9 @@
 """Group commit (store.group_commit, used by the webhook intake): webhooks arriving together
 share one commit, each is committed before its 2xx, and a failing one takes only itself down.
 
-The first grouped writer of each test holds its commit open (its work waits on a gate) until
-the others are all waiting: then they arrive together for certain, on SQLite and PostgreSQL.
+The first grouped writers of each test hold their commits open (their work waits on a gate)
+until the others are all waiting: then they arrive together for certain, on SQLite and
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -47,22 +48,24 @@ def count_commits(pager: Pager) -> list[int]:
 
 @contextmanager
 def commit_held_open(pager: Pager) -> Iterator[Callable[..., None]]:
-    """A grouped commit under way that waits; yields `until(n)`, which waits for `n` writers
-    to be waiting for the next commit, then lets the one under way finish (unless
-    `release=False`)."""
-    started, gate = threading.Event(), threading.Event()
+    """Grouped commits under way that wait, as many as may be under way at once (one on
+    SQLite, several on PostgreSQL); yields `until(n)`, which waits for `n` writers to be
+    waiting for the next commit, then lets those under way finish (unless `release=False`)."""
+    held = pager.db.group_commit.in_flight
+    started, gate = threading.Semaphore(0), threading.Event()
 
-    def held(_session: Session) -> None:
-        started.set()
+    def hold(_session: Session) -> None:
+        started.release()
         gate.wait(30)
 
     def lead() -> None:
         with suppress(Exception):  # a test that makes commits fail sees it in the others
-            pager.db.grouped(held)
+            pager.db.grouped(hold)
 
-    leader = threading.Thread(target=lead)
-    leader.start()
-    assert started.wait(10), "the first writer never started its commit"
+    leaders = [threading.Thread(target=lead) for _ in range(held)]
+    for leader in leaders:
+        leader.start()
+        assert started.acquire(timeout=10), "a first writer never started its commit"
 
     def until(writers: int, release: bool = True) -> None:
         deadline = time.monotonic() + 20
@@ -76,7 +79,8 @@ def commit_held_open(pager: Pager) -> Iterator[Callable[..., None]]:
         yield until
     finally:
         gate.set()
-        leader.join(30)
+        for leader in leaders:
+            leader.join(30)
 
 
 def post_in_threads(app: Flask, keys: list[str]) -> tuple[list[threading.Thread], dict[str, int]]:
@@ -107,7 +111,8 @@ def test_it_stores_every_webhook_of_a_crowd_in_fewer_commits_than_webhooks(pager
         thread.join(30)
     assert statuses == {key: 200 for key in keys}
     assert stored_alerts(pager) == set(keys)
-    assert len(commits) == 2  # the held one, then every webhook together
+    # Those held, then every webhook together.
+    assert len(commits) == pager.db.group_commit.in_flight + 1
     with pager.db.read() as session:  # each opened its own incident, with its timeline line
         assert session.scalar(select(func.count()).select_from(Incident)) == CROWD
         opened = select(func.count()).where(TimelineEntry.kind == "opened")

@@ -22,6 +22,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK_ID = 7_401_202_611  # any constant; serialises migrations across instances
 
 
+# Grouped transactions under way at once on PostgreSQL (see store.group_commit): below the
+# pool's 10 connections, so that the other flows of the process still find one.
+POSTGRES_COMMITS_IN_FLIGHT = 6
+
 _READ = "pager_read"  # execution option: a transaction that only reads
 
 # How long readiness remembers that the store refused a write (disk full, read-only after a
@@ -112,6 +116,7 @@ class Database:
                 join_transaction_mode="rollback_only" if alone else "create_savepoint",
             ),
             metrics.WRITERS_PER_COMMIT.observe,
+            in_flight=1 if self._writer is not None else POSTGRES_COMMITS_IN_FLIGHT,
         )
 
     def before_commit(self, hook: Callable[[Session], None]) -> None:

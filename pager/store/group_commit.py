@@ -5,7 +5,10 @@ A webhook's own work is a few statements; what costs is its commit (on SQLite wi
 to arrive becomes the leader: it takes every writer waiting at that moment, runs each one's
 work in a SAVEPOINT of its own (a writer that fails rolls back only its own work and gets its
 own exception), commits once, then releases them all. Writers that arrive meanwhile wait for
-the next commit, led by the first of them. Nobody returns before the commit that holds its
+the next commit, led by the first of them. `in_flight` commits may be under way at once: one
+on SQLite (one writer at a time anyway); several on PostgreSQL, which runs transactions side
+by side and flushes concurrent commits' WAL together itself: there a writer waits to share a
+commit only when that many are already under way. Nobody returns before the commit that holds its
 work: what a writer answers after `run` returns is durable (DESIGN invariant 2).
 """
 
@@ -27,7 +30,7 @@ T = TypeVar("T")
 class _Writer:
     work: Callable[[Session], Any]
     done: threading.Event = field(default_factory=threading.Event)
-    leads: bool = False  # woken to lead the next commit, not because its work is done
+    batch: list[_Writer] | None = None  # set when woken to lead this batch's commit
     result: Any = None
     error: BaseException | None = None
 
@@ -47,17 +50,19 @@ class GroupCommit:
         transaction: Callable[[], AbstractContextManager[Connection]],
         session_on: Callable[[Connection, bool], Session],
         committed: Callable[[int], None] = lambda writers: None,
+        in_flight: int = 1,
     ) -> None:
         self._transaction = transaction
         self._session_on = session_on
         self._committed = committed
+        self.in_flight = in_flight  # commits under way at once; a writer beyond them waits
         self._lock = threading.Lock()
         self._waiting: list[_Writer] = []
-        self._leading = False  # a leader is committing; the waiting wait for it
+        self._leaders = 0  # commits under way
 
     @property
     def waiting(self) -> int:
-        """Writers waiting for the next commit (not those of the commit under way)."""
+        """Writers waiting for the next commit (not those of the commits under way)."""
         with self._lock:
             return len(self._waiting)
 
@@ -71,30 +76,33 @@ class GroupCommit:
         me = _Writer(work)
         with self._lock:
             self._waiting.append(me)
-            leads = not self._leading
-            self._leading = True
-        if not leads:
+            batch = self._take() if self._leaders < self.in_flight else None
+        if batch is None:
             me.done.wait()
-            leads = me.leads
-        if leads:
-            self._lead()
+            batch = me.batch  # woken to lead the next commit, or because it is done
+        if batch is not None:
+            self._lead(batch)
         if me.error is not None:
             raise me.error
         result: T = me.result
         return result
 
-    def _lead(self) -> None:
-        with self._lock:
-            batch, self._waiting = self._waiting, []
+    def _take(self) -> list[_Writer]:
+        """Every writer waiting, for one more commit under way (with the lock held)."""
+        self._leaders += 1
+        batch, self._waiting = self._waiting, []
+        return batch
+
+    def _lead(self, batch: list[_Writer]) -> None:
         try:
             self._commit(batch)
         finally:
             with self._lock:
+                self._leaders -= 1
                 if self._waiting:  # arrived during this commit: the first of them leads next
-                    self._waiting[0].leads = True
-                    self._waiting[0].done.set()
-                else:
-                    self._leading = False
+                    following = self._take()
+                    following[0].batch = following
+                    following[0].done.set()
             for writer in batch:
                 writer.done.set()
 
