@@ -60,6 +60,12 @@ NOTIFICATIONS_FAILED = Counter(
     ["provider", "channel"],
     registry=REGISTRY,
 )
+WRITERS_PER_COMMIT = Histogram(
+    "pager_intake_writers_per_commit",
+    "Webhook deliveries stored by one commit (group commit: those arriving together share it)",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+    registry=REGISTRY,
+)
 ACK_LATENCY = Histogram(
     "pager_ack_latency_seconds",
     "Time from incident opened to acknowledged",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -14,10 +15,12 @@ from pager.domain.alerts import AlertEvent
 from pager.domain.codes import ack_code_digits, draw_ack_code, random_ack_code
 from pager.domain.states import IncidentState, check
 from pager.flows.context import Pager
+from pager.flows.external import acknowledge_alerts
 from pager.flows.incidents import resolve_in
-from pager.flows.silences import covering
-from pager.sources.delivery import bounded_group_key
+from pager.flows.silences import Covering, covering
+from pager.sources.delivery import Received, bounded_group_key
 from pager.store import incidents
+from pager.store.incidents import NewAlert
 from pager.store.models import Alert, Incident
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,7 @@ class IntakeResult:
     opened: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
     resolved: list[int] = field(default_factory=list)
+    acknowledged: list[int] | None = None  # when the delivery asked for acknowledgements
 
 
 @dataclass
@@ -37,30 +41,67 @@ class _Delivery:
     whole delivery (a storm of thousands of alerts in one group is a few queries and a flush,
     not three round trips per alert)."""
 
-    alerts: dict[str, Alert]  # fingerprint -> its alert on an open incident
+    alerts: dict[str, Alert | NewAlert]  # fingerprint -> its alert on an open incident
     groups: dict[str, Incident | None] = field(default_factory=dict)
     open_incidents: int | None = None  # for the length of new ack codes
     joined: dict[int, list[str]] = field(default_factory=dict)  # incident id -> alert names
     resolving: dict[int, int] = field(default_factory=dict)  # incident id -> alerts resolved
     # Alerts first seen in this delivery: inserted together once every event is applied (a
     # later event of the delivery may still change one).
-    new_alerts: list[Alert] = field(default_factory=list)
+    new_alerts: list[NewAlert] = field(default_factory=list)
+
+
+def record_delivery(
+    pager: Pager, integration: IntegrationSettings, received: Received, now: datetime
+) -> IntakeResult:
+    """Store what one webhook delivery says: its alerts, then the acknowledgements it asks
+    for (PagerDuty's `acknowledge`). Committed before this returns: the caller answers 2xx
+    only after it."""
+    events = [_grouped(integration, event) for event in received.events]
+    # Committed with the webhooks arriving at the same moment: one commit, not one each.
+    result = pager.db.grouped(lambda session: _store(pager, session, integration, events, now))
+    _after_commit(pager, integration, events, result)
+    if received.acknowledge:
+        result.acknowledged = acknowledge_alerts(pager, integration, received.acknowledge, now)
+    return result
 
 
 def receive_alerts(
     pager: Pager, integration: IntegrationSettings, events: list[AlertEvent], now: datetime
 ) -> IntakeResult:
     """Store every event in one transaction; the caller answers 2xx only after this returns."""
-    result = IntakeResult()
     events = [_grouped(integration, event) for event in events]
     with pager.db.transaction() as session:
-        fingerprints = {event.fingerprint for event in events}
-        delivery = _Delivery(incidents.open_alerts(session, integration.name, fingerprints))
-        for event in events:
-            _apply(pager, session, integration, event, now, result, delivery)
-        incidents.add_alerts(session, delivery.new_alerts)
-        _note_joined(session, delivery, now)
-        _resolve_finished(session, integration, delivery, now, result)
+        result = _store(pager, session, integration, events, now)
+    _after_commit(pager, integration, events, result)
+    return result
+
+
+def _store(
+    pager: Pager,
+    session: Session,
+    integration: IntegrationSettings,
+    events: list[AlertEvent],
+    now: datetime,
+) -> IntakeResult:
+    """Apply `events` in `session`: dedup, open, join, resolve. Nothing here is committed."""
+    result = IntakeResult()
+    fingerprints = {event.fingerprint for event in events}
+    known: dict[str, Alert | NewAlert] = {}
+    known.update(incidents.open_alerts(session, integration.name, fingerprints))
+    delivery = _Delivery(known)
+    for event in events:
+        _apply(pager, session, integration, event, now, result, delivery)
+    incidents.add_alerts(session, delivery.new_alerts)
+    _note_joined(session, delivery, now)
+    _resolve_finished(session, integration, delivery, now, result)
+    return result
+
+
+def _after_commit(
+    pager: Pager, integration: IntegrationSettings, events: list[AlertEvent], result: IntakeResult
+) -> None:
+    """Count, wake the runner and log, once what `events` changed is committed."""
     metrics.ALERTS_RECEIVED.labels(integration.name, integration.source).inc(len(events))
     for _ in result.opened:
         metrics.INCIDENTS_OPENED.labels(integration.service).inc()
@@ -73,7 +114,6 @@ def receive_alerts(
         result.opened,
         result.resolved,
     )
-    return result
 
 
 def _grouped(integration: IntegrationSettings, event: AlertEvent) -> AlertEvent:
@@ -109,6 +149,23 @@ def _apply(
             )
         _note(result.updated, alert.incident_id)
         return
+    incident = _incident_for_new_alert(pager, session, integration, event, now, result, delivery)
+    alert = _new_alert(incident, integration, event, now)
+    delivery.alerts[event.fingerprint] = alert
+    delivery.new_alerts.append(alert)
+
+
+def _incident_for_new_alert(
+    pager: Pager,
+    session: Session,
+    integration: IntegrationSettings,
+    event: AlertEvent,
+    now: datetime,
+    result: IntakeResult,
+    delivery: _Delivery,
+) -> Incident:
+    """The incident a first-seen firing alert belongs to: its group's open one, the one it
+    resolved lately (flapping), else a new one."""
     incident = None
     if event.group_key:
         if event.group_key not in delivery.groups:
@@ -129,7 +186,13 @@ def _apply(
         _note(result.updated, incident.id)
     if event.group_key:
         delivery.groups[event.group_key] = incident
-    alert = Alert(
+    return incident
+
+
+def _new_alert(
+    incident: Incident, integration: IntegrationSettings, event: AlertEvent, now: datetime
+) -> NewAlert:
+    return NewAlert(
         incident_id=incident.id,
         integration=integration.name,
         fingerprint=event.fingerprint,
@@ -144,8 +207,6 @@ def _apply(
         first_seen_at=now,
         last_seen_at=now,
     )
-    delivery.alerts[event.fingerprint] = alert
-    delivery.new_alerts.append(alert)
 
 
 def _note_joined(session: Session, delivery: _Delivery, now: datetime) -> None:
@@ -168,19 +229,9 @@ def _open(
     now: datetime,
     delivery: _Delivery,
 ) -> Incident:
-    schedule = pager.rotations.schedule
-    service = schedule.services.get(integration.service) if schedule else None
-    snapshot = (
-        schedule.policy_snapshot(service.policy)
-        if schedule is not None and service is not None and service.policy in schedule.policies
-        else None
-    )
-    if snapshot is not None and service is not None and service.templates:
-        # The wording is kept with the policy: every page of one incident reads alike, and
-        # an edit (or a broken template) reaches only incidents opened after it.
-        snapshot["templates"] = dict(service.templates)
+    """A new incident for `event`, with its service's policy and its first deadline."""
+    snapshot = _policy_snapshot(pager, integration)
     windows = covering(pager, session, integration.service, now)
-    silence, planned = windows.silence, windows.planned
     incident = Incident(
         service=integration.service,
         integration=integration.name,
@@ -199,41 +250,67 @@ def _open(
         silenced_until=windows.end,
     )
     incidents.add_new(session, incident)
-    incidents.add_timeline(
-        session,
-        incident.id,
-        now,
-        "opened",
-        f"opened by {integration.name} ({integration.source}): {event.name}",
-    )
+    _note_opened(session, incident, integration, event, now)
+    _note_why_nobody_is_paged(session, incident, integration, windows, snapshot is None, now)
+    return incident
+
+
+def _policy_snapshot(pager: Pager, integration: IntegrationSettings) -> dict[str, Any] | None:
+    """The service's escalation policy as a new incident keeps it; None when it has none."""
+    schedule = pager.rotations.schedule
+    service = schedule.services.get(integration.service) if schedule else None
+    if schedule is None or service is None or service.policy not in schedule.policies:
+        return None
+    snapshot = schedule.policy_snapshot(service.policy)
+    if service.templates:
+        # The wording is kept with the policy: every page of one incident reads alike, and
+        # an edit (or a broken template) reaches only incidents opened after it.
+        snapshot["templates"] = dict(service.templates)
+    return snapshot
+
+
+def _note_opened(
+    session: Session,
+    incident: Incident,
+    integration: IntegrationSettings,
+    event: AlertEvent,
+    now: datetime,
+) -> None:
+    message = f"opened by {integration.name} ({integration.source}): {event.name}"
+    incidents.add_timeline(session, incident.id, now, "opened", message)
+
+
+def _note_why_nobody_is_paged(
+    session: Session,
+    incident: Incident,
+    integration: IntegrationSettings,
+    windows: Covering,
+    no_policy: bool,
+    now: datetime,
+) -> None:
+    """A timeline line when a new incident pages nobody: a maintenance window, or no policy."""
+    silence, planned = windows.silence, windows.planned
     if silence is not None:
-        incidents.add_timeline(
-            session,
-            incident.id,
-            now,
-            "silenced",
+        kind = "silenced"
+        message = (
             f"in a maintenance window until {silence.ends_at:%Y-%m-%d %H:%M} UTC "
-            f"({silence.reason or 'no reason given'}, by {silence.created_by}): nobody paged",
+            f"({silence.reason or 'no reason given'}, by {silence.created_by}): nobody paged"
         )
     elif planned is not None:
-        incidents.add_timeline(
-            session,
-            incident.id,
-            now,
-            "silenced",
+        kind = "silenced"
+        message = (
             f"in a planned maintenance window until {planned.end:%Y-%m-%d %H:%M} UTC "
-            f"({planned.reason or 'no reason given'}, in the rotation files): nobody paged",
+            f"({planned.reason or 'no reason given'}, in the rotation files): nobody paged"
         )
-    elif snapshot is None:
-        incidents.add_timeline(
-            session,
-            incident.id,
-            now,
-            "warning",
+    elif no_policy:
+        kind = "warning"
+        message = (
             f"service '{integration.service}' has no escalation policy in the rotations: "
-            "nobody will be paged",
+            "nobody will be paged"
         )
-    return incident
+    else:
+        return
+    incidents.add_timeline(session, incident.id, now, kind, message)
 
 
 def _reopen_flapping(
@@ -271,7 +348,7 @@ def _reopen_flapping(
     return incident
 
 
-def _update(alert: Alert, event: AlertEvent, now: datetime) -> None:
+def _update(alert: Alert | NewAlert, event: AlertEvent, now: datetime) -> None:
     alert.status = event.status
     alert.labels = dict(event.labels)
     alert.annotations = dict(event.annotations)

@@ -12,14 +12,23 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from pager import metrics
+from pager.store.group_commit import GroupCommit
+
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK_ID = 7_401_202_611  # any constant; serialises migrations across instances
 
+
+# Grouped transactions under way at once on PostgreSQL (see store.group_commit): below the
+# pool's 10 connections, so that the other flows of the process still find one.
+POSTGRES_COMMITS_IN_FLIGHT = 6
 
 _READ = "pager_read"  # execution option: a transaction that only reads
 
@@ -116,6 +125,15 @@ class Database:
         self._readers = sessionmaker(
             self.engine.execution_options(**{_READ: True}), expire_on_commit=False
         )
+        self.group_commit = GroupCommit(
+            self._shared_transaction,
+            lambda connection, alone: self._sessions(
+                bind=connection,
+                join_transaction_mode="rollback_only" if alone else "create_savepoint",
+            ),
+            metrics.WRITERS_PER_COMMIT.observe,
+            in_flight=1 if self._writer is not None else POSTGRES_COMMITS_IN_FLIGHT,
+        )
 
     def before_commit(self, hook: Callable[[Session], None]) -> None:
         """Run `hook` in each transaction just before it commits (what it adds commits too)."""
@@ -130,6 +148,22 @@ class Database:
         """A session in one transaction: committed on success, rolled back on error."""
         with self._writer or nullcontext(), self._sessions() as session, session.begin():
             yield session
+
+    def grouped(self, work: Callable[[Session], T]) -> T:
+        """`work(session)`, committed together with the other threads' grouped work waiting at
+        the same moment (one transaction and one commit for all: see store.group_commit).
+
+        Each work runs in a savepoint: its exception rolls back its own writes only, and is
+        raised here. Returns once the commit holding it is done; what comes after the call is
+        after the commit (wake the runner there). Not inside another transaction.
+        """
+        return self.group_commit.run(work)
+
+    @contextmanager
+    def _shared_transaction(self) -> Iterator[Connection]:
+        writer = self._writer or nullcontext()
+        with writer, self.engine.connect() as connection, connection.begin():
+            yield connection
 
     @contextmanager
     def read(self) -> Iterator[Session]:

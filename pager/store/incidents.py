@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Select,
     and_,
     bindparam,
@@ -43,8 +44,8 @@ def get(session: Session, incident_id: int, *, skip_locked: bool = False) -> Inc
 # The queries of every webhook, built once: building a statement costs more than running it.
 # Open as equalities, not IN (...): SQLAlchemy renders an IN list anew at every execution.
 _IS_OPEN = or_(*(Incident.status == status for status in OPEN))
-_OPEN_ALERTS = (
-    select(Alert)
+_OPEN_ALERT_IDS = (
+    select(Alert.id)
     .join(Incident)
     .where(
         Alert.integration == bindparam("integration"),
@@ -53,8 +54,9 @@ _OPEN_ALERTS = (
     )
     .order_by(Alert.id)
 )
+_ALERTS = select(Alert).where(Alert.id.in_(bindparam("ids", expanding=True))).order_by(Alert.id)
 _OPEN_FOR_GROUP = (
-    select(Incident)
+    select(Incident.id)
     .where(
         Incident.integration == bindparam("integration"),
         Incident.group_key == bindparam("group_key"),
@@ -71,29 +73,49 @@ _CODE_IN_USE_ALONE = select(_CODE_IN_USE)
 
 def open_alerts(session: Session, integration: str, fingerprints: set[str]) -> dict[str, Alert]:
     """The alerts with these fingerprints on open incidents (the newest of each), in a few
-    queries whatever their number."""
-    found: dict[str, Alert] = {}
+    queries whatever their number.
+
+    Their ids first, in Core: most deliveries bring new alerts only, and an empty answer then
+    costs none of the ORM's loading; the alerts found are loaded by id.
+    """
+    connection = _flushed(session)
     keys = sorted(fingerprints)
+    ids: list[int] = []
     for start in range(0, len(keys), _IN_CHUNK):
         chunk = {"integration": integration, "fingerprints": keys[start : start + _IN_CHUNK]}
-        found.update((alert.fingerprint, alert) for alert in session.scalars(_OPEN_ALERTS, chunk))
+        ids.extend(connection.execute(_OPEN_ALERT_IDS, chunk).scalars())
+    found: dict[str, Alert] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk_ids = {"ids": ids[start : start + _IN_CHUNK]}
+        found.update((alert.fingerprint, alert) for alert in session.scalars(_ALERTS, chunk_ids))
     return found
 
 
 def open_incident_for_group(session: Session, integration: str, group_key: str) -> Incident | None:
-    found = session.scalars(_OPEN_FOR_GROUP, {"integration": integration, "group_key": group_key})
-    return found.first()
+    """The newest open incident of this group; its id in Core first (usually there is none)."""
+    found = _flushed(session).execute(
+        _OPEN_FOR_GROUP, {"integration": integration, "group_key": group_key}
+    )
+    incident_id = found.scalar()
+    return session.get(Incident, incident_id) if incident_id is not None else None
 
 
 def open_count_and_code_in_use(session: Session, code: str) -> tuple[int, bool]:
     """How many incidents are open, and whether one of them has this ack code (one query)."""
-    count, in_use = session.execute(_OPEN_COUNT_AND_CODE, {"code": code}).one()
+    count, in_use = _flushed(session).execute(_OPEN_COUNT_AND_CODE, {"code": code}).one()
     return count, bool(in_use)
 
 
 def code_in_use(session: Session, code: str) -> bool:
     """Whether an open incident has this ack code (one indexed lookup, not a list of codes)."""
-    return bool(session.scalar(_CODE_IN_USE_ALONE, {"code": code}))
+    return bool(_flushed(session).scalar(_CODE_IN_USE_ALONE, {"code": code}))
+
+
+def _flushed(session: Session) -> Connection:
+    """The session's connection, for a Core query, once the session's changes are written (as
+    the ORM's autoflush would have done; a no-op when nothing changed)."""
+    session.flush()
+    return session.connection()
 
 
 def firing_count(session: Session, incident_id: int) -> int:
@@ -197,11 +219,35 @@ def add_new(session: Session, incident: Incident) -> None:
     session.add(incident)
 
 
-def add_alerts(session: Session, alerts: list[Alert]) -> None:
-    """Insert new alerts with one statement. The objects stay out of `session`: what changes
-    them afterwards must load them again."""
+@dataclass(slots=True)
+class NewAlert:
+    """An alert first seen in a delivery, until `add_alerts` inserts it: a plain object, as a
+    mapped `Alert` costs several times more to build and a storm brings thousands."""
+
+    incident_id: int
+    integration: str
+    fingerprint: str
+    status: str
+    name: str
+    summary: str | None
+    labels: dict[str, Any]
+    annotations: dict[str, Any]
+    starts_at: datetime | None
+    ends_at: datetime | None
+    generator_url: str | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+_NEW_ALERT_COLUMNS = tuple(column.name for column in fields(NewAlert))
+
+
+def add_alerts(session: Session, alerts: list[NewAlert]) -> None:
+    """Insert new alerts with one statement. They are not in `session`: what changes them
+    afterwards must load them."""
     if alerts:
-        session.connection().execute(_INSERT_ALERT, [_values(alert) for alert in alerts])
+        rows = [{key: getattr(alert, key) for key in _NEW_ALERT_COLUMNS} for alert in alerts]
+        session.connection().execute(_INSERT_ALERT, rows)
 
 
 def _values(row: Base) -> dict[str, Any]:

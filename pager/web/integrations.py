@@ -17,8 +17,7 @@ from pager import metrics
 from pager.config import IntegrationSettings
 from pager.domain.jsonbody import JsonRefused, read_json
 from pager.flows.context import utcnow
-from pager.flows.external import acknowledge_alerts
-from pager.flows.intake import receive_alerts
+from pager.flows.intake import record_delivery
 from pager.sources import REGISTRY, Delivery, Ignored, NotAuthenticated, Received, SourceError
 from pager.web.errors import ApiError, pager
 
@@ -54,14 +53,8 @@ def receive(name: str) -> ResponseReturnValue:
 
 def record(integration: IntegrationSettings, received: Received) -> dict[str, Any]:
     """Store what the delivery says (before any 2xx) and say what it did."""
-    now = utcnow()
     try:
-        result = receive_alerts(pager(), integration, list(received.events), now)
-        acknowledged = (
-            acknowledge_alerts(pager(), integration, received.acknowledge, now)
-            if received.acknowledge
-            else None
-        )
+        result = record_delivery(pager(), integration, received, utcnow())
     except SQLAlchemyError as exc:
         # Not stored: a 5xx makes Alertmanager, Grafana and the others retry, so nothing is lost.
         raise ApiError(503, "store_unavailable", "the alert could not be stored; retry") from exc
@@ -72,8 +65,8 @@ def record(integration: IntegrationSettings, received: Received) -> dict[str, An
         "updated": result.updated,
         "resolved": result.resolved,
     }
-    if acknowledged is not None:
-        answer["acknowledged"] = acknowledged
+    if result.acknowledged is not None:
+        answer["acknowledged"] = result.acknowledged
     return answer
 
 
