@@ -259,7 +259,9 @@ def _sent(message_id: str, message: dict[str, Any]) -> Sent:
 
 
 def _same_hash(data: bytes, claimed: object) -> bool:
-    return hmac.compare_digest(hashlib.sha256(data).hexdigest(), str(claimed))
+    # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, not False).
+    given = str(claimed).encode("utf-8", "surrogatepass")
+    return hmac.compare_digest(hashlib.sha256(data).hexdigest().encode(), given)
 
 
 def _fields(request: WebRequest) -> dict[str, str]:

@@ -95,7 +95,9 @@ def voice_token_valid(token: str, secret: str, api_key: str, payload: bytes, now
     except (ValueError, RecursionError):  # not JSON we can read (JsonRefused is a ValueError)
         pass
     hashes = [hashlib.sha256(body).hexdigest() for body in bodies]
-    return any(hmac.compare_digest(claimed_hash.lower(), h) for h in hashes)
+    # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, not False).
+    claimed = claimed_hash.lower().encode("utf-8", "surrogatepass")
+    return any(hmac.compare_digest(claimed, h.encode()) for h in hashes)
 
 
 def webhook_params(request: WebRequest) -> dict[str, Any]:

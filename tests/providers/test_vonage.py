@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -608,3 +609,15 @@ def test_it_reports_a_refused_lookup_as_temporary(fake: FakeVonage) -> None:
         provider.find_sms(SmsLookup(ALICE, "Disk full", "pager-1", datetime.now(UTC)))
     assert raised.value.permanent is False
     assert "looking up an SMS failed: HTTP 401: Unauthorized" in str(raised.value)
+
+
+@pytest.mark.parametrize("claimed", ["é" * 64, "\udcff", "ü"])
+def test_it_calls_a_voice_token_with_a_non_ascii_payload_hash_invalid(claimed: str) -> None:
+    """Found by tests/test_parsers_fuzz.py: a signed token whose `payload_hash` is not ASCII
+    made hmac.compare_digest raise TypeError (a 500) instead of answering False."""
+    from pager.providers.vonage_webhooks import voice_token_valid
+
+    now = 1_765_000_000.0
+    claims = {"iat": int(now), "jti": "x", "payload_hash": claimed, "api_key": "key"}
+    token = jwt.encode(claims, "s" * 32, algorithm="HS256")
+    assert voice_token_valid(token, "s" * 32, "key", b'{"a":1}', now) is False
