@@ -59,7 +59,6 @@ class Runner:
         self._stop = threading.Event()
         if senders is None:  # enough calls in flight to keep every account at its rate
             senders = rates.senders_for(p.rate for p in pager.settings.providers)
-        self.senders = senders
         self._senders = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="pager-send")
         self._recorder = Recorder(pager, self._recorded)
         self._free = senders

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,27 +43,6 @@ def due(
     return [(row.id, row.phone, row.channel) for row in session.execute(query)]
 
 
-def claim(
-    session: Session,
-    notification_id: int,
-    now: datetime,
-    clock: datetime,
-    lease: timedelta,
-    owner: str | None,
-) -> bool:
-    """Take a due notification for sending, leased for `lease` by the database's `clock`;
-    False when another runner has it."""
-    result = session.execute(
-        update(Notification)
-        .where(Notification.id == notification_id, _claimable(now, clock))
-        .values(
-            status=PageState.SENDING, lease_until=clock + lease, lease_owner=owner, updated_at=now
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
-
-
 def in_flight(
     session: Session, recipients: Iterable[tuple[str, str]], clock: datetime
 ) -> set[tuple[str, str]]:
@@ -72,7 +52,7 @@ def in_flight(
     if not wanted:
         return set()
     query = select(Notification.phone, Notification.channel).where(
-        Notification.status == "sending",
+        Notification.status == PageState.SENDING,
         Notification.phone.in_({phone for phone, _ in wanted}),
         not_(runners.lease_is_dead(clock)),
     )
@@ -86,12 +66,10 @@ def load(session: Session, notification_ids: Iterable[int]) -> None:
     ids = list(notification_ids)
     if not ids:
         return
-    loaded = session.scalars(select(Notification).where(Notification.id.in_(ids))).all()
+    loaded = _keep(session, select(Notification).where(Notification.id.in_(ids)))
     incident_ids = {n.incident_id for n in loaded if n.incident_id is not None}
-    held = session.info.setdefault("loaded", [])
-    held += loaded
     if incident_ids:
-        held += session.scalars(select(Incident).where(Incident.id.in_(incident_ids))).all()
+        _keep(session, select(Incident).where(Incident.id.in_(incident_ids)))
 
 
 def claim_all(
@@ -102,7 +80,8 @@ def claim_all(
     lease: timedelta,
     owner: str | None,
 ) -> list[int]:
-    """`claim` for many at once, in one statement: those taken, in the order given."""
+    """Take due notifications for sending, leased for `lease` by the database's `clock`, in
+    one statement: those taken (not another runner's), in the order given."""
     if not notification_ids:
         return []
     result = session.execute(
@@ -124,11 +103,17 @@ def load_attempts(session: Session, attempt_ids: Iterable[int]) -> None:
     ids = list(attempt_ids)
     if not ids:
         return
-    attempts = session.scalars(select(Attempt).where(Attempt.id.in_(ids))).all()
-    held = session.info.setdefault("loaded", [])
-    held += attempts
+    attempts = _keep(session, select(Attempt).where(Attempt.id.in_(ids)))
     notification_ids = {a.notification_id for a in attempts}
-    held += session.scalars(select(Notification).where(Notification.id.in_(notification_ids)))
+    _keep(session, select(Notification).where(Notification.id.in_(notification_ids)))
+
+
+def _keep(session: Session, query: Select[Any]) -> Sequence[Any]:
+    """The rows `query` reads, kept in the session's `info` for its lifetime: its identity
+    map holds objects only weakly, and a batch's later `get`s of them should cost no query."""
+    rows = session.scalars(query).all()
+    session.info.setdefault("loaded", []).extend(rows)
+    return rows
 
 
 def get(session: Session, notification_id: int) -> Notification | None:
